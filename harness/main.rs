@@ -1,0 +1,3 @@
+//! `bbh`: the bluebutton-harness command line.
+
+fn main() {}

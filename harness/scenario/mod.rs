@@ -1,0 +1,5 @@
+//! Scenario files: parsing with positions, validation, built-in defaults and embedded scenarios.
+
+pub mod model;
+
+pub use model::*;

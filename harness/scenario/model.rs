@@ -1,0 +1,151 @@
+//! The typed scenario: what a scenario file means once parsed, validated and merged over the
+//! built-in defaults (DESIGN "Scenario files").
+
+use crate::claim_type::ClaimCounts;
+
+/// Which server behaviour a scenario asks for (DESIGN "Profiles").
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Profile {
+    /// The published guide (the default).
+    #[default]
+    Documented,
+    /// The 2026 server (behaviour file). Not built yet: `bbh serve` refuses it.
+    Current,
+}
+
+impl Profile {
+    /// The name used in scenario files and on the command line.
+    pub fn name(self) -> &'static str {
+        match self {
+            Profile::Documented => "documented",
+            Profile::Current => "current",
+        }
+    }
+
+    /// Parses `documented` or `current`.
+    pub fn from_name(name: &str) -> Option<Profile> {
+        match name {
+            "documented" => Some(Profile::Documented),
+            "current" => Some(Profile::Current),
+            _ => None,
+        }
+    }
+}
+
+/// A registered app's client type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ClientType {
+    /// Has a secret it can keep (server-side web apps).
+    Confidential,
+    /// Cannot keep a secret (native and browser apps): PKCE, no secret.
+    Public,
+}
+
+/// A grant type an app is registered for (BB2's `authorization_grant_type`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GrantType {
+    /// `authorization-code`: the code flow (refresh comes with it).
+    AuthorizationCode,
+    /// `implicit`: the token in the redirect fragment (public apps only).
+    Implicit,
+}
+
+/// An app registered with the fake server.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct App {
+    /// Display name (shown in inactive-app errors and on consent pages).
+    pub name: String,
+    /// 40 alphanumeric characters.
+    pub client_id: String,
+    /// The secret of a confidential app; `None` for public apps.
+    pub client_secret: Option<String>,
+    /// Confidential or public.
+    pub client_type: ClientType,
+    /// What the app may use; never empty.
+    pub grant_types: Vec<GrantType>,
+    /// Registered redirect URIs, in order (the first is the default); never empty.
+    pub redirect_uris: Vec<String>,
+    /// The scopes the app may be granted; every one is a supported scope.
+    pub scopes: Vec<String>,
+    /// Whether the beneficiary is asked to share demographics (default true); when false,
+    /// Patient scopes and `profile` are never granted.
+    pub require_demographic_scopes: bool,
+}
+
+/// A beneficiary a scenario defines (scenario beneficiaries win over generated sandbox logins).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BeneficiarySpec {
+    /// Login name, e.g. `BBUser29999`.
+    pub username: String,
+    /// Login password, e.g. `PW29999!`.
+    pub password: String,
+    /// FHIR patient id (BFD `bene_id`), e.g. `-20140000008325`.
+    pub patient_id: String,
+    /// Full name, given names first, family name last (`Jane X Doe`); `None` generates one.
+    pub name: Option<String>,
+    /// Exact claim counts per type; `None` generates a deterministic mix from the seed.
+    pub claims: Option<ClaimCounts>,
+}
+
+/// How the automated login behaves at `/authorize` (a map: merged key by key).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Login {
+    /// The beneficiary who logs in unless `login_hint` names another.
+    pub username: String,
+    /// Whether the beneficiary shares demographics (Patient scopes and `profile`).
+    pub share_demographics: bool,
+    /// Whether the beneficiary approves (false → `error=access_denied`).
+    pub approve: bool,
+}
+
+/// Token and code lifetimes (a map: merged key by key).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Tokens {
+    /// Access-token lifetime in seconds; `None` uses the profile's (36000 in `documented`).
+    pub access_ttl: Option<u64>,
+    /// Authorization-code lifetime in seconds (default 60).
+    pub code_ttl: u64,
+}
+
+/// Where a scenario came from, for messages.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Source {
+    /// A file given on the command line.
+    File(std::path::PathBuf),
+    /// A scenario embedded in the binary, by name.
+    Builtin(&'static str),
+}
+
+impl std::fmt::Display for Source {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Source::File(path) => write!(f, "{}", path.display()),
+            Source::Builtin(name) => write!(f, "<built-in {name}>"),
+        }
+    }
+}
+
+/// A complete, validated scenario, defaults applied.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Scenario {
+    /// Format version; always 1.
+    pub version: u32,
+    /// Unique kebab-case name (reports go to `DIR/<name>/`).
+    pub name: String,
+    /// What the scenario reproduces.
+    pub description: String,
+    /// Which behaviour profile it asks for.
+    pub profile: Profile,
+    /// Seed of every generated value (ids, names, claims).
+    pub seed: u64,
+    /// Registered apps; the first is the one the runner uses.
+    pub apps: Vec<App>,
+    /// Scenario-defined beneficiaries.
+    pub beneficiaries: Vec<BeneficiarySpec>,
+    /// The automated login.
+    pub login: Login,
+    /// Lifetimes.
+    pub tokens: Tokens,
+    /// Where it came from.
+    pub source: Source,
+}
