@@ -2,10 +2,16 @@
 //! conformance runner that judges client apps against it.
 //!
 //! Data flows one way: [`scenario`] (parse, validate) → [`world`] (apps, beneficiaries,
-//! claims, clock) → the server (OAuth, FHIR, compression, journal).
+//! claims, clock) → [`server`] (routing, [`oauth`], [`fhir`], compression, journal).
 
 pub mod claim_type;
+pub mod cli;
+pub mod clock;
+pub mod exchange;
 pub mod fhir;
+pub mod oauth;
+pub mod params;
 pub mod sandbox;
 pub mod scenario;
+pub mod server;
 pub mod world;

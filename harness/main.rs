@@ -1,3 +1,5 @@
 //! `bbh`: the bluebutton-harness command line.
 
-fn main() {}
+fn main() -> std::process::ExitCode {
+    bluebutton_harness::cli::main()
+}

@@ -2,6 +2,73 @@
 
 pub mod beneficiary;
 pub mod claim;
+pub mod claims;
+pub mod population;
+pub mod seed;
 
 pub use beneficiary::{Beneficiary, Gender};
 pub use claim::Claim;
+pub use claims::ClaimBook;
+
+use crate::clock::Clock;
+use crate::scenario::{App, Profile, Scenario};
+use std::sync::Arc;
+
+/// Access-token lifetime of the `documented` profile (the guide era; behaviour file §0.1).
+const DOCUMENTED_ACCESS_TTL: u64 = 36_000;
+
+/// A running scenario: what it defines plus the virtual clock.
+#[derive(Debug)]
+pub struct World {
+    scenario: Scenario,
+    clock: Arc<Clock>,
+}
+
+impl World {
+    /// The world of `scenario`, with time read from `clock`.
+    pub fn new(scenario: Scenario, clock: Arc<Clock>) -> World {
+        World { scenario, clock }
+    }
+
+    /// The scenario this world was built from.
+    pub fn scenario(&self) -> &Scenario {
+        &self.scenario
+    }
+
+    /// The behaviour profile.
+    pub fn profile(&self) -> Profile {
+        self.scenario.profile
+    }
+
+    /// The virtual clock.
+    pub fn clock(&self) -> &Arc<Clock> {
+        &self.clock
+    }
+
+    /// The registered app with this client id.
+    pub fn app(&self, client_id: &str) -> Option<&App> {
+        self.scenario.apps.iter().find(|app| app.client_id == client_id)
+    }
+
+    /// The beneficiary who logs in as `username`: a scenario beneficiary first, else a
+    /// sandbox login, unless its generated id belongs to a scenario beneficiary.
+    pub fn beneficiary(&self, username: &str) -> Option<Beneficiary> {
+        let specs = &self.scenario.beneficiaries;
+        if let Some(spec) = specs.iter().find(|spec| spec.username == username) {
+            return Some(population::from_spec(spec, self.scenario.seed));
+        }
+        let generated = population::from_sandbox_login(username, self.scenario.seed)?;
+        let taken = specs.iter().any(|spec| spec.patient_id == generated.patient_id);
+        (!taken).then_some(generated)
+    }
+
+    /// Access-token lifetime in seconds.
+    pub fn access_ttl(&self) -> u64 {
+        self.scenario.tokens.access_ttl.unwrap_or(DOCUMENTED_ACCESS_TTL)
+    }
+
+    /// Authorization-code lifetime in seconds.
+    pub fn code_ttl(&self) -> u64 {
+        self.scenario.tokens.code_ttl
+    }
+}

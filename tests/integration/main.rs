@@ -1,1 +1,12 @@
-//! Integration tests: one binary, real loopback HTTP.
+//! Integration tests: one binary, real loopback HTTP against servers on 127.0.0.1:0.
+
+// Test helpers fail the test by panicking; that is their job here.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod cli;
+mod fhir_api;
+mod journey;
+mod named_scenarios;
+mod oauth_errors;
+mod snapshots;
+mod support;

@@ -1,0 +1,209 @@
+//! The `bbh` command line: `serve`, `validate`, `scenarios list|show`, `--version`.
+//!
+//! Exit codes: 0 success; 1 a runtime failure (e.g. the address is in use); 2 bad usage,
+//! a bad scenario, or something not built yet.
+
+use crate::scenario::{self, LoadError, Profile, Scenario};
+use crate::server::request_log::RequestLog;
+use crate::server::{self, ServerOptions};
+use clap::{Parser, Subcommand, ValueEnum};
+use std::io::Write;
+use std::net::{SocketAddr, ToSocketAddrs};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+/// A fake CMS Blue Button 2.0 server and conformance harness.
+#[derive(Debug, Parser)]
+#[command(name = "bbh", version, about)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the fake Blue Button server.
+    Serve {
+        /// A scenario file, or the name of a built-in scenario (default: oauth-success).
+        #[arg(long, value_name = "FILE|NAME")]
+        scenario: Option<String>,
+        /// Address to listen on; port 0 picks a free port.
+        #[arg(long, value_name = "HOST:PORT", default_value = "127.0.0.1:8000")]
+        addr: String,
+        /// Behaviour profile; overrides the scenario's.
+        #[arg(long, value_enum)]
+        profile: Option<ProfileArg>,
+    },
+    /// Check scenario files; reports every error of every file.
+    Validate {
+        /// Scenario files.
+        #[arg(required = true, value_name = "FILE")]
+        files: Vec<PathBuf>,
+    },
+    /// The scenarios built into this binary.
+    Scenarios {
+        #[command(subcommand)]
+        action: ScenariosAction,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum ScenariosAction {
+    /// List the built-in scenarios.
+    List,
+    /// Print a built-in scenario file.
+    Show {
+        /// The scenario's name.
+        name: String,
+    },
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum ProfileArg {
+    Documented,
+    Current,
+}
+
+impl From<ProfileArg> for Profile {
+    fn from(arg: ProfileArg) -> Profile {
+        match arg {
+            ProfileArg::Documented => Profile::Documented,
+            ProfileArg::Current => Profile::Current,
+        }
+    }
+}
+
+/// Runs `bbh` with the process's arguments.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Serve { scenario, addr, profile } => serve(scenario.as_deref(), &addr, profile.map(Profile::from)),
+        Command::Validate { files } => validate(&files),
+        Command::Scenarios { action: ScenariosAction::List } => list(),
+        Command::Scenarios { action: ScenariosAction::Show { name } } => show(&name),
+    }
+}
+
+fn usage_error(message: impl std::fmt::Display) -> ExitCode {
+    eprintln!("bbh: {message}");
+    ExitCode::from(2)
+}
+
+fn serve(scenario_arg: Option<&str>, addr: &str, profile: Option<Profile>) -> ExitCode {
+    let mut scenario = match scenario::resolve(scenario_arg.unwrap_or(scenario::DEFAULT_SCENARIO)) {
+        Ok(scenario) => scenario,
+        Err(error) => return usage_error(error),
+    };
+    if let Some(profile) = profile {
+        scenario.profile = profile;
+    }
+    if scenario.profile == Profile::Current {
+        return usage_error("the `current` profile is not built yet; use `documented`");
+    }
+    let addr = match resolve_addr(addr) {
+        Some(addr) => addr,
+        None => return usage_error(format!("--addr {addr}: expected HOST:PORT, e.g. 127.0.0.1:8000")),
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("bbh: cannot start the runtime: {error}");
+            return ExitCode::from(1);
+        }
+    };
+    runtime.block_on(run_server(scenario, addr))
+}
+
+fn resolve_addr(addr: &str) -> Option<SocketAddr> {
+    addr.to_socket_addrs().ok()?.next()
+}
+
+async fn run_server(scenario: Scenario, addr: SocketAddr) -> ExitCode {
+    let log = Arc::new(RequestLog::new(Box::new(std::io::stderr())));
+    let options = ServerOptions { observers: vec![log], clock: None };
+    let name = scenario.name.clone();
+    let server = match server::start(scenario, addr, options).await {
+        Ok(server) => server,
+        Err(error) => {
+            eprintln!("bbh: cannot listen on {addr}: {error}");
+            return ExitCode::from(1);
+        }
+    };
+    let mut stdout = std::io::stdout();
+    let _ = writeln!(stdout, "bbh listening on {}", server.url());
+    let _ = stdout.flush();
+    eprintln!("bbh: serving scenario {name} (stop with Ctrl-C)");
+    wait_for_stop_signal().await;
+    eprintln!("bbh: stopping");
+    server.stop().await;
+    ExitCode::SUCCESS
+}
+
+/// Waits for SIGINT or SIGTERM (Ctrl-C elsewhere).
+async fn wait_for_stop_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut terminate) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = terminate.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+fn validate(files: &[PathBuf]) -> ExitCode {
+    let mut failed = false;
+    for file in files {
+        match scenario::load_file(file) {
+            Ok(scenario) => println!("{}: ok (scenario {})", file.display(), scenario.name),
+            Err(LoadError::Invalid(errors)) => {
+                failed = true;
+                for error in &errors {
+                    eprintln!("{error}");
+                }
+                eprintln!("{}: {} error(s)", file.display(), errors.len());
+            }
+            Err(error) => {
+                failed = true;
+                eprintln!("{error}");
+            }
+        }
+    }
+    if failed { ExitCode::from(2) } else { ExitCode::SUCCESS }
+}
+
+fn list() -> ExitCode {
+    for name in scenario::builtin_names() {
+        let summary = match scenario::builtin(name) {
+            Ok(scenario) => scenario.description.lines().next().unwrap_or_default().to_owned(),
+            Err(error) => format!("(invalid: {error})"),
+        };
+        println!("{name:<24} {summary}");
+    }
+    ExitCode::SUCCESS
+}
+
+fn show(name: &str) -> ExitCode {
+    match scenario::builtin_text(name) {
+        Some(text) => {
+            print!("{text}");
+            ExitCode::SUCCESS
+        }
+        None => usage_error(format!(
+            "no built-in scenario named `{name}` (built-in: {})",
+            scenario::builtin_names().join(", ")
+        )),
+    }
+}

@@ -1,0 +1,68 @@
+//! The searchset Bundle envelope (behaviour file §4): id, meta, type, total, link, entry.
+
+use crate::fhir::paging::{Page, link_url};
+use crate::fhir::resources::DATA_LAST_UPDATED;
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+
+/// A searchset Bundle of `resources` (one page), with links on `base`.
+pub fn searchset(id: &str, base: &str, page: &Page, search: &[(&str, &str)], resources: Vec<Value>) -> Value {
+    let links: Vec<Value> = page
+        .links()
+        .into_iter()
+        .map(|(relation, start)| json!({"relation": relation, "url": link_url(base, page, start, search)}))
+        .collect();
+    let mut bundle = json!({
+        "resourceType": "Bundle",
+        "id": id,
+        "meta": {"lastUpdated": DATA_LAST_UPDATED},
+        "type": "searchset",
+        "total": page.total,
+        "link": links,
+    });
+    if let Some(object) = bundle.as_object_mut().filter(|_| !resources.is_empty()) {
+        let entries = resources.into_iter().map(|resource| json!({"resource": resource})).collect();
+        object.insert("entry".to_owned(), Value::Array(entries));
+    }
+    bundle
+}
+
+/// A deterministic UUID-shaped Bundle id from the seed and what was asked.
+pub fn bundle_id(seed: u64, parts: &[&str]) -> String {
+    let mut hasher = Sha256::new();
+    hasher.update(seed.to_le_bytes());
+    for part in parts {
+        hasher.update((part.len() as u64).to_le_bytes());
+        hasher.update(part.as_bytes());
+    }
+    let digest = hasher.finalize();
+    let mut bytes = [0u8; 16];
+    bytes.copy_from_slice(&digest[..16]);
+    bytes[6] = (bytes[6] & 0x0f) | 0x40; // version 4 layout
+    bytes[8] = (bytes[8] & 0x3f) | 0x80; // RFC 4122 variant
+    let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    format!("{}-{}-{}-{}-{}", &hex[0..8], &hex[8..12], &hex[12..16], &hex[16..20], &hex[20..32])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn empty_bundle_has_links_and_no_entry() {
+        let page = Page { start: 0, count: 10, total: 0 };
+        let bundle = searchset("x", "http://h/v2/fhir/ExplanationOfBenefit", &page, &[], Vec::new());
+        assert_eq!(bundle["total"], 0);
+        assert!(bundle.get("entry").is_none());
+        assert_eq!(bundle["link"].as_array().map(Vec::len), Some(3));
+    }
+
+    #[test]
+    fn ids_are_uuid_shaped_and_stable() {
+        let id = bundle_id(1, &["a", "b"]);
+        assert_eq!(id.len(), 36);
+        assert_eq!(&id[14..15], "4");
+        assert_eq!(id, bundle_id(1, &["a", "b"]));
+        assert_ne!(id, bundle_id(2, &["a", "b"]));
+    }
+}

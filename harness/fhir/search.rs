@@ -1,0 +1,197 @@
+//! Reads and searches of one beneficiary's resources, with BB2's refusals: 403 for a search
+//! naming someone else, 404 for someone else's resource, 400 for bad parameters.
+
+use crate::claim_type::ClaimType;
+use crate::exchange::Request;
+use crate::fhir::bundle;
+use crate::fhir::paging::Page;
+use crate::fhir::query::{self, Paging, Refused};
+use crate::fhir::resources::{CoveragePart, coverage_v2, eob_v2, patient_v2};
+use crate::fhir::type_param;
+use crate::fhir::Route;
+use crate::oauth::scopes::Resource;
+use crate::params::Params;
+use crate::world::{Beneficiary, ClaimBook, World};
+use http::StatusCode;
+use serde_json::Value;
+
+/// DRF's 403 detail.
+pub const FORBIDDEN: &str = "You do not have permission to perform this action.";
+const NOT_FOUND: &str = "Not found.";
+/// The documented profile's answer to an invalid `type` (the guide).
+const INVALID_TYPE: &str = "not a valid value";
+
+/// Why a read or search is refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refusal {
+    /// 400, 403 or 404.
+    pub status: StatusCode,
+    /// The `detail` text.
+    pub detail: String,
+}
+
+impl Refusal {
+    fn new(status: StatusCode, detail: &str) -> Refusal {
+        Refusal { status, detail: detail.to_owned() }
+    }
+}
+
+impl From<Refused> for Refusal {
+    fn from(refused: Refused) -> Refusal {
+        Refusal { status: StatusCode::BAD_REQUEST, detail: refused.0 }
+    }
+}
+
+/// One read or search, as asked by a beneficiary's token.
+pub struct Asked<'a> {
+    world: &'a World,
+    request: &'a Request,
+    params: Params,
+    bene: &'a Beneficiary,
+    base: &'a str,
+}
+
+impl<'a> Asked<'a> {
+    /// A request by `bene`'s token; links are built on `base` (`{origin}/v2/fhir/{Type}`).
+    pub fn new(world: &'a World, request: &'a Request, bene: &'a Beneficiary, base: &'a str) -> Asked<'a> {
+        let params = Params::from_query(request.query.as_deref());
+        Asked { world, request, params, bene, base }
+    }
+
+    /// The resource or Bundle that answers `route`.
+    pub fn answer(&self, route: &Route) -> Result<Value, Refusal> {
+        match (route.resource, route.id.as_deref()) {
+            (Resource::Patient, Some(id)) => self.patient_read(id),
+            (Resource::Patient, None) => self.patient_search(),
+            (Resource::Coverage, Some(id)) => self.coverage_read(id),
+            (Resource::Coverage, None) => self.coverage_search(),
+            (Resource::ExplanationOfBenefit, Some(id)) => self.eob_read(id),
+            (Resource::ExplanationOfBenefit, None) => self.eob_search(),
+            (Resource::UserInfo, _) => Err(Refusal::new(StatusCode::NOT_FOUND, NOT_FOUND)),
+        }
+    }
+
+    fn patient_read(&self, id: &str) -> Result<Value, Refusal> {
+        if id != self.bene.patient_id {
+            return Err(Refusal::new(StatusCode::NOT_FOUND, NOT_FOUND));
+        }
+        Ok(patient_v2(self.bene))
+    }
+
+    fn patient_search(&self) -> Result<Value, Refusal> {
+        let own = self.bene.patient_id.as_str();
+        let paging = Paging::parse(&self.params)?;
+        if self.params.get("_id").is_some_and(|id| id != own) {
+            return Err(Refusal::new(StatusCode::NOT_FOUND, NOT_FOUND));
+        }
+        let (count, start) = paging.for_backend()?;
+        let (echo, found) = match self.params.get("identifier") {
+            Some(identifier) if self.params.get("_id").is_none() => {
+                let mbi = identifier.rsplit('|').next().unwrap_or(identifier);
+                (("identifier", identifier), mbi == self.bene.mbi)
+            }
+            _ => (("_id", own), true),
+        };
+        let matches = if found { vec![patient_v2(self.bene)] } else { Vec::new() };
+        Ok(self.bundle(Page { start, count, total: matches.len() as u64 }, &[echo], |range| {
+            matches.iter().skip(to_usize(range.start)).take(to_usize(range.end - range.start)).cloned().collect()
+        }))
+    }
+
+    fn coverage_read(&self, id: &str) -> Result<Value, Refusal> {
+        let (part, patient_id) = CoveragePart::from_resource_id(id).ok_or_else(|| unsupported_id(id))?;
+        if patient_id != self.bene.patient_id {
+            return Err(Refusal::new(StatusCode::NOT_FOUND, NOT_FOUND));
+        }
+        Ok(coverage_v2(self.bene, part))
+    }
+
+    fn coverage_search(&self) -> Result<Value, Refusal> {
+        let own = self.bene.patient_id.as_str();
+        // BB2 only tests that the parameter contains the token's own id (`Patient/<id>` is fine).
+        if self.params.get("beneficiary").is_some_and(|b| !b.contains(own)) {
+            return Err(Refusal::new(StatusCode::FORBIDDEN, FORBIDDEN));
+        }
+        let (count, start) = Paging::parse(&self.params)?.for_backend()?;
+        let reference = format!("Patient/{own}");
+        let page = Page { start, count, total: CoveragePart::ALL.len() as u64 };
+        Ok(self.bundle(page, &[("beneficiary", &reference)], |range| {
+            range
+                .filter_map(|position| CoveragePart::ALL.get(to_usize(position)))
+                .map(|&part| coverage_v2(self.bene, part))
+                .collect()
+        }))
+    }
+
+    fn eob_read(&self, id: &str) -> Result<Value, Refusal> {
+        let (code, claim_id) = id.split_once('-').ok_or_else(|| unsupported_id(id))?;
+        let claim_type = ClaimType::from_code(code).ok_or_else(|| unsupported_id(id))?;
+        if !is_claim_id(claim_id) {
+            return Err(unsupported_id(id));
+        }
+        let claim = ClaimBook::of(self.bene)
+            .find(claim_type, claim_id)
+            .ok_or_else(|| Refusal::new(StatusCode::NOT_FOUND, NOT_FOUND))?;
+        Ok(eob_v2(self.bene, &claim))
+    }
+
+    fn eob_search(&self) -> Result<Value, Refusal> {
+        let own = self.bene.patient_id.as_str();
+        // BB2 compares the bare id exactly: `Patient/<own id>` is someone else too.
+        if self.params.get("patient").is_some_and(|p| p != own) {
+            return Err(Refusal::new(StatusCode::FORBIDDEN, FORBIDDEN));
+        }
+        let paging = Paging::parse(&self.params)?;
+        let type_value = self.params.get("type");
+        let types = type_value
+            .map(type_param::parse)
+            .transpose()
+            .map_err(|_| Refusal::new(StatusCode::BAD_REQUEST, INVALID_TYPE))?;
+        let (count, start) = paging.for_backend()?;
+        let book = ClaimBook::of(self.bene);
+        let positions = match &types {
+            Some(types) if !book.all_of(types) => Some(book.positions_of(types)),
+            _ => None,
+        };
+        let total = positions.as_ref().map_or(book.total(), |p| p.len() as u64);
+        let mut echo = vec![("patient", own)];
+        echo.extend(type_value.map(|value| ("type", value)));
+        Ok(self.bundle(Page { start, count, total }, &echo, |range| {
+            range
+                .filter_map(|i| match &positions {
+                    Some(positions) => positions.get(to_usize(i)).copied(),
+                    None => Some(i),
+                })
+                .filter_map(|position| book.claim_at(position))
+                .map(|claim| eob_v2(self.bene, &claim))
+                .collect()
+        }))
+    }
+
+    /// A searchset Bundle of the page, its entries rendered by `render` from the page's range.
+    fn bundle(&self, page: Page, search: &[(&str, &str)], render: impl FnOnce(std::ops::Range<u64>) -> Vec<Value>) -> Value {
+        let id = bundle::bundle_id(
+            self.world.scenario().seed,
+            &[self.request.path.as_str(), self.request.query.as_deref().unwrap_or_default(), &self.bene.patient_id],
+        );
+        bundle::searchset(&id, self.base, &page, search, render(page.range()))
+    }
+}
+
+/// BFD's refusal of an id it cannot parse, as BB2 wraps it.
+fn unsupported_id(id: &str) -> Refusal {
+    query::upstream(&format!(
+        "Failed to call access method: java.lang.IllegalArgumentException: Unsupported ID pattern: {id}"
+    ))
+    .into()
+}
+
+/// A BFD claim id: an optional minus and digits.
+fn is_claim_id(text: &str) -> bool {
+    let digits = text.strip_prefix('-').unwrap_or(text);
+    !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit())
+}
+
+fn to_usize(value: u64) -> usize {
+    usize::try_from(value).unwrap_or(usize::MAX)
+}

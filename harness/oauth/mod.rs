@@ -1,0 +1,13 @@
+//! OAuth 2.0 under `/v2/o/` and the OpenID userinfo endpoint, as BB2 runs them.
+
+pub mod authorize;
+pub mod bearer;
+pub mod client_auth;
+pub mod errors;
+pub mod pkce;
+pub mod redirect;
+pub mod scopes;
+pub mod secret;
+pub mod store;
+pub mod token;
+pub mod userinfo;

@@ -1,0 +1,388 @@
+//! Issued codes and tokens. Each is found by the SHA-256 digest of its value (bucketed by the
+//! digest's first eight bytes, then compared in full in constant time), so the store never
+//! holds a token in clear and never compares secrets byte by byte with an early exit.
+//!
+//! Sessions are grants: one authorization and the chain of tokens refreshed from it.
+
+use crate::exchange::SessionId;
+use crate::oauth::secret::{self, RandomnessError};
+use crate::world::Beneficiary;
+use jiff::{SignedDuration, Timestamp};
+use sha2::{Digest as _, Sha256};
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use subtle::ConstantTimeEq;
+
+type Digest = [u8; 32];
+
+fn digest(secret: &str) -> Digest {
+    Sha256::digest(secret.as_bytes()).into()
+}
+
+/// Secrets of one kind, keyed by digest.
+#[derive(Debug)]
+struct Vault<T> {
+    buckets: HashMap<u64, Vec<(Digest, T)>>,
+}
+
+impl<T> Default for Vault<T> {
+    fn default() -> Self {
+        Vault { buckets: HashMap::new() }
+    }
+}
+
+impl<T> Vault<T> {
+    fn bucket_of(digest: &Digest) -> u64 {
+        let mut prefix = [0u8; 8];
+        prefix.copy_from_slice(&digest[..8]);
+        u64::from_le_bytes(prefix)
+    }
+
+    fn insert(&mut self, digest: Digest, value: T) {
+        self.buckets.entry(Self::bucket_of(&digest)).or_default().push((digest, value));
+    }
+
+    fn get_mut(&mut self, digest: &Digest) -> Option<&mut T> {
+        self.buckets
+            .get_mut(&Self::bucket_of(digest))?
+            .iter_mut()
+            .find(|(stored, _)| bool::from(stored.ct_eq(digest)))
+            .map(|(_, value)| value)
+    }
+}
+
+/// One authorization of an app by a beneficiary.
+#[derive(Debug)]
+pub struct Session {
+    /// The session's id (journal and transcripts).
+    pub id: SessionId,
+    /// The app it was granted to.
+    pub client_id: String,
+    /// Who granted it.
+    pub beneficiary: Arc<Beneficiary>,
+    /// The scope granted at authorization (space-separated).
+    pub scope: String,
+    revoked: AtomicBool,
+}
+
+impl Session {
+    /// Whether the grant was revoked (every token of it is then invalid).
+    pub fn is_revoked(&self) -> bool {
+        self.revoked.load(Ordering::Relaxed)
+    }
+}
+
+/// An authorization code as issued.
+#[derive(Debug, Clone)]
+pub struct CodeGrant {
+    /// The session the code opens.
+    pub session: Arc<Session>,
+    /// The redirect URI used at /authorize (the token call must repeat it exactly).
+    pub redirect_uri: String,
+    /// The PKCE challenge, padding removed, if the client sent one.
+    pub code_challenge: Option<String>,
+    /// When the code stops working.
+    pub expires_at: Timestamp,
+    used: bool,
+}
+
+/// What an access token stands for.
+#[derive(Debug, Clone)]
+struct AccessRecord {
+    session: Arc<Session>,
+    scope: String,
+    expires_at: Timestamp,
+    revoked: bool,
+}
+
+/// What a refresh token stands for.
+#[derive(Debug, Clone)]
+struct RefreshRecord {
+    session: Arc<Session>,
+    scope: String,
+    access: Digest,
+    revoked: bool,
+}
+
+/// A newly issued access and refresh token pair.
+#[derive(Debug, Clone)]
+pub struct IssuedTokens {
+    /// The access token.
+    pub access_token: String,
+    /// The refresh token.
+    pub refresh_token: String,
+    /// The scope both carry.
+    pub scope: String,
+    /// The session they belong to.
+    pub session: Arc<Session>,
+}
+
+/// What a bearer token turned out to be.
+#[derive(Debug, Clone)]
+pub enum AccessCheck {
+    /// Valid: the session and the token's scope.
+    Valid {
+        /// The session.
+        session: Arc<Session>,
+        /// The token's scope.
+        scope: String,
+    },
+    /// Known but past its expiry.
+    Expired,
+    /// Unknown or revoked.
+    Invalid,
+}
+
+/// Why a code cannot be redeemed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CodeProblem {
+    /// Never issued, already used, or expired (`invalid_grant`).
+    Invalid,
+}
+
+/// Why a refresh token cannot be used.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RefreshProblem {
+    /// Never issued (BB2: `Refresh token not found.`).
+    Unknown,
+    /// Issued to another app (BB2: `Token does not match client_id`).
+    OtherClient,
+    /// Already rotated or revoked (`invalid_grant`).
+    Revoked,
+}
+
+#[derive(Debug, Default)]
+struct Vaults {
+    codes: Vault<CodeGrant>,
+    access: Vault<AccessRecord>,
+    refresh: Vault<RefreshRecord>,
+    /// Sessions by (client id, patient id), to revoke a beneficiary's grant to an app.
+    grants: HashMap<(String, String), Vec<Arc<Session>>>,
+}
+
+/// Every code, token and session of one server.
+#[derive(Debug, Default)]
+pub struct TokenStore {
+    vaults: Mutex<Vaults>,
+    next_session: AtomicU64,
+}
+
+impl TokenStore {
+    /// An empty store.
+    pub fn new() -> TokenStore {
+        TokenStore::default()
+    }
+
+    fn vaults(&self) -> MutexGuard<'_, Vaults> {
+        self.vaults.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Opens a session for an approved authorization.
+    pub fn open_session(&self, client_id: &str, beneficiary: Arc<Beneficiary>, scope: String) -> Arc<Session> {
+        let session = Arc::new(Session {
+            id: SessionId(self.next_session.fetch_add(1, Ordering::Relaxed) + 1),
+            client_id: client_id.to_owned(),
+            beneficiary,
+            scope,
+            revoked: AtomicBool::new(false),
+        });
+        let key = (client_id.to_owned(), session.beneficiary.patient_id.clone());
+        self.vaults().grants.entry(key).or_default().push(Arc::clone(&session));
+        session
+    }
+
+    /// Revokes every session (so every token) of this app and beneficiary.
+    pub fn revoke_grant(&self, client_id: &str, patient_id: &str) {
+        let vaults = self.vaults();
+        if let Some(sessions) = vaults.grants.get(&(client_id.to_owned(), patient_id.to_owned())) {
+            for session in sessions {
+                session.revoked.store(true, Ordering::Relaxed);
+            }
+        }
+    }
+
+    /// Issues a code for `session`.
+    pub fn issue_code(
+        &self,
+        session: Arc<Session>,
+        redirect_uri: String,
+        code_challenge: Option<String>,
+        expires_at: Timestamp,
+    ) -> Result<String, RandomnessError> {
+        let code = secret::new_token()?;
+        let grant = CodeGrant { session, redirect_uri, code_challenge, expires_at, used: false };
+        self.vaults().codes.insert(digest(&code), grant);
+        Ok(code)
+    }
+
+    /// The unused, unexpired code `code`, without using it up.
+    pub fn code(&self, code: &str, now: Timestamp) -> Result<CodeGrant, CodeProblem> {
+        let mut vaults = self.vaults();
+        let grant = vaults.codes.get_mut(&digest(code)).ok_or(CodeProblem::Invalid)?;
+        if grant.used || now >= grant.expires_at || grant.session.is_revoked() {
+            return Err(CodeProblem::Invalid);
+        }
+        Ok(grant.clone())
+    }
+
+    /// Uses the code up; false when it was already used (a concurrent redemption won).
+    pub fn consume_code(&self, code: &str) -> bool {
+        let mut vaults = self.vaults();
+        match vaults.codes.get_mut(&digest(code)) {
+            Some(grant) if !grant.used => {
+                grant.used = true;
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// Issues an access and refresh token in `session`.
+    pub fn issue_tokens(
+        &self,
+        session: Arc<Session>,
+        scope: String,
+        expires_at: Timestamp,
+    ) -> Result<IssuedTokens, RandomnessError> {
+        let mut vaults = self.vaults();
+        issue_pair(&mut vaults, session, scope, expires_at)
+    }
+
+    /// The session and scope of a live refresh token, for `client_id`.
+    pub fn refresh_token(&self, token: &str, client_id: &str) -> Result<(Arc<Session>, String), RefreshProblem> {
+        let mut vaults = self.vaults();
+        let record = vaults.refresh.get_mut(&digest(token)).ok_or(RefreshProblem::Unknown)?;
+        if record.session.client_id != client_id {
+            return Err(RefreshProblem::OtherClient);
+        }
+        if record.revoked || record.session.is_revoked() {
+            return Err(RefreshProblem::Revoked);
+        }
+        Ok((Arc::clone(&record.session), record.scope.clone()))
+    }
+
+    /// Rotates a refresh token: revokes it and its access token, issues a new pair.
+    pub fn rotate(
+        &self,
+        token: &str,
+        scope: String,
+        expires_at: Timestamp,
+    ) -> Result<Result<IssuedTokens, RefreshProblem>, RandomnessError> {
+        let mut vaults = self.vaults();
+        let Some(record) = vaults.refresh.get_mut(&digest(token)) else {
+            return Ok(Err(RefreshProblem::Unknown));
+        };
+        if record.revoked {
+            return Ok(Err(RefreshProblem::Revoked));
+        }
+        record.revoked = true;
+        let (session, old_access) = (Arc::clone(&record.session), record.access);
+        if let Some(access) = vaults.access.get_mut(&old_access) {
+            access.revoked = true;
+        }
+        issue_pair(&mut vaults, session, scope, expires_at).map(Ok)
+    }
+
+    /// What the bearer token `token` is at `now`.
+    pub fn check_access(&self, token: &str, now: Timestamp) -> AccessCheck {
+        let mut vaults = self.vaults();
+        match vaults.access.get_mut(&digest(token)) {
+            Some(record) if record.revoked || record.session.is_revoked() => AccessCheck::Invalid,
+            Some(record) if now >= record.expires_at => AccessCheck::Expired,
+            Some(record) => AccessCheck::Valid { session: Arc::clone(&record.session), scope: record.scope.clone() },
+            None => AccessCheck::Invalid,
+        }
+    }
+}
+
+fn issue_pair(
+    vaults: &mut Vaults,
+    session: Arc<Session>,
+    scope: String,
+    expires_at: Timestamp,
+) -> Result<IssuedTokens, RandomnessError> {
+    let access_token = secret::new_token()?;
+    let refresh_token = secret::new_token()?;
+    let access_digest = digest(&access_token);
+    vaults.access.insert(
+        access_digest,
+        AccessRecord { session: Arc::clone(&session), scope: scope.clone(), expires_at, revoked: false },
+    );
+    vaults.refresh.insert(
+        digest(&refresh_token),
+        RefreshRecord { session: Arc::clone(&session), scope: scope.clone(), access: access_digest, revoked: false },
+    );
+    Ok(IssuedTokens { access_token, refresh_token, scope, session })
+}
+
+/// `now + seconds`, saturating.
+pub fn expiry(now: Timestamp, seconds: u64) -> Timestamp {
+    let seconds = i64::try_from(seconds).unwrap_or(i64::MAX);
+    now.checked_add(SignedDuration::from_secs(seconds)).unwrap_or(Timestamp::MAX)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scenario::BeneficiarySpec;
+    use crate::world::population;
+
+    fn session(store: &TokenStore, client_id: &str) -> Arc<Session> {
+        let spec = BeneficiarySpec {
+            username: "BBUser20023".into(),
+            password: "PW20023!".into(),
+            patient_id: "-20140000000024".into(),
+            name: None,
+            claims: None,
+        };
+        store.open_session(client_id, Arc::new(population::from_spec(&spec, 0)), "profile".into())
+    }
+
+    fn now() -> Timestamp {
+        Timestamp::from_second(1_800_000_000).unwrap_or(Timestamp::UNIX_EPOCH)
+    }
+
+    #[test]
+    fn codes_expire_and_are_used_once() -> Result<(), RandomnessError> {
+        let store = TokenStore::new();
+        let code = store.issue_code(session(&store, "app"), "http://x/cb".into(), None, expiry(now(), 60))?;
+        assert!(store.code(&code, now()).is_ok());
+        assert_eq!(store.code(&code, expiry(now(), 60)).err(), Some(CodeProblem::Invalid));
+        assert!(store.consume_code(&code));
+        assert!(!store.consume_code(&code));
+        assert_eq!(store.code(&code, now()).err(), Some(CodeProblem::Invalid));
+        assert_eq!(store.code("unknown", now()).err(), Some(CodeProblem::Invalid));
+        Ok(())
+    }
+
+    #[test]
+    fn rotation_revokes_the_old_pair() -> Result<(), RandomnessError> {
+        let store = TokenStore::new();
+        let first = store.issue_tokens(session(&store, "app"), "profile".into(), expiry(now(), 3600))?;
+        assert!(matches!(store.check_access(&first.access_token, now()), AccessCheck::Valid { .. }));
+        let second = store.rotate(&first.refresh_token, "profile".into(), expiry(now(), 3600))?;
+        let second = second.map_err(|_| ()).ok();
+        assert!(second.is_some());
+        assert!(matches!(store.check_access(&first.access_token, now()), AccessCheck::Invalid));
+        assert_eq!(store.refresh_token(&first.refresh_token, "app").err(), Some(RefreshProblem::Revoked));
+        assert_eq!(store.refresh_token(&first.refresh_token, "other").err(), Some(RefreshProblem::OtherClient));
+        assert_eq!(store.refresh_token("nope", "app").err(), Some(RefreshProblem::Unknown));
+        if let Some(second) = second {
+            assert!(store.refresh_token(&second.refresh_token, "app").is_ok());
+            assert!(matches!(store.check_access(&second.access_token, expiry(now(), 3600)), AccessCheck::Expired));
+        }
+        Ok(())
+    }
+
+    #[test]
+    fn revoking_a_grant_kills_its_tokens_only() -> Result<(), RandomnessError> {
+        let store = TokenStore::new();
+        let mine = store.issue_tokens(session(&store, "app"), "profile".into(), expiry(now(), 3600))?;
+        let other_app = store.issue_tokens(session(&store, "other"), "profile".into(), expiry(now(), 3600))?;
+        store.revoke_grant("app", &mine.session.beneficiary.patient_id);
+        assert!(matches!(store.check_access(&mine.access_token, now()), AccessCheck::Invalid));
+        assert!(matches!(store.check_access(&other_app.access_token, now()), AccessCheck::Valid { .. }));
+        Ok(())
+    }
+}

@@ -1,0 +1,43 @@
+//! The request log: one redacted line per exchange (method, target, status, size, time,
+//! session), written to a sink such as stderr. Tokens, secrets and patient ids never appear.
+
+use crate::server::journal::{Exchange, Observer};
+use crate::server::redact::Redactor;
+use std::io::Write;
+use std::sync::{Mutex, PoisonError};
+
+/// Writes one line per exchange to its sink.
+pub struct RequestLog {
+    sink: Mutex<Box<dyn Write + Send>>,
+    redactor: Redactor,
+}
+
+impl RequestLog {
+    /// A log writing to `sink`.
+    pub fn new(sink: Box<dyn Write + Send>) -> RequestLog {
+        RequestLog { sink: Mutex::new(sink), redactor: Redactor::new() }
+    }
+
+    /// The line for one exchange.
+    pub fn line(&self, exchange: &Exchange) -> String {
+        let target = self.redactor.target(&exchange.request.path, exchange.request.query.as_deref());
+        let session = exchange.response.session.map(|s| format!(" {s}")).unwrap_or_default();
+        let encoding = exchange.content_encoding.map(|e| format!(" {e}")).unwrap_or_default();
+        format!(
+            "{} {target} {} {}B{encoding} {:.1}ms{session}",
+            exchange.request.method,
+            exchange.response.status.as_u16(),
+            exchange.response.body.len(),
+            exchange.elapsed.as_secs_f64() * 1000.0,
+        )
+    }
+}
+
+impl Observer for RequestLog {
+    fn observe(&self, exchange: &Exchange) {
+        let line = self.line(exchange);
+        let mut sink = self.sink.lock().unwrap_or_else(PoisonError::into_inner);
+        // A log that cannot be written must not take the server down.
+        let _ = writeln!(sink, "{line}");
+    }
+}

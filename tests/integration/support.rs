@@ -1,0 +1,246 @@
+//! Shared test support: a server per test on 127.0.0.1:0, an HTTP client that never follows
+//! redirects, and JSON Schema checks applied to every JSON body the tests receive.
+
+use bluebutton_harness::clock::Clock;
+use bluebutton_harness::oauth::pkce;
+use bluebutton_harness::scenario::{self, Scenario};
+use bluebutton_harness::server::{self, RunningServer, ServerOptions};
+use http::header::{CONTENT_TYPE, LOCATION};
+use reqwest::StatusCode;
+use reqwest::header::HeaderMap;
+use serde_json::Value;
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::{Arc, OnceLock};
+
+pub const CONFIDENTIAL_ID: &str = "swBu7LWsCnIRfu530qnfPw1y5vMmER3lAM2L6rq2";
+pub const CONFIDENTIAL_SECRET: &str = "bbh-sandbox-secret";
+pub const PUBLIC_ID: &str = "bbhPublicNativeClient0000000000000000000";
+pub const REDIRECT: &str = "http://localhost:8080/testclient/callback";
+pub const JANE: &str = "-20140000008325";
+pub const BBUSER20023: &str = "-20140000000024";
+pub const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+pub const STATE: &str = "8e896a59f0744a8e93bf2f1f13230be5";
+
+/// The project's own path.
+pub fn project_path(relative: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(relative)
+}
+
+/// A compiled schema of `schemas/<name>.schema.json`.
+pub fn schema(name: &str) -> Arc<jsonschema::Validator> {
+    static SCHEMAS: OnceLock<std::sync::Mutex<HashMap<String, Arc<jsonschema::Validator>>>> = OnceLock::new();
+    let schemas = SCHEMAS.get_or_init(Default::default);
+    let mut schemas = schemas.lock().unwrap();
+    schemas
+        .entry(name.to_owned())
+        .or_insert_with(|| {
+            let path = project_path(&format!("schemas/{name}.schema.json"));
+            let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+            let json: Value = serde_json::from_str(&text).unwrap();
+            Arc::new(jsonschema::validator_for(&json).unwrap_or_else(|e| panic!("{name}: {e}")))
+        })
+        .clone()
+}
+
+/// Fails the test unless `body` is valid against `schemas/<name>.schema.json`.
+pub fn assert_valid(name: &str, body: &Value) {
+    let validator = schema(name);
+    let errors: Vec<String> = validator.iter_errors(body).map(|e| format!("{} at {}", e, e.instance_path())).collect();
+    assert!(errors.is_empty(), "body does not match {name}: {errors:#?}\n{body:#}");
+}
+
+/// Which schema the JSON body of an answer to `path` with `status` must match.
+fn schema_for(path: &str, status: StatusCode, body: &Value) -> Option<&'static str> {
+    let ok = status == StatusCode::OK;
+    if path.starts_with("/v2/o/") {
+        return Some(if ok { "token-response" } else { "oauth-error" });
+    }
+    if path.starts_with("/v2/connect/userinfo") {
+        return Some(if ok { "userinfo" } else { "fhir-error" });
+    }
+    if path.starts_with("/v2/fhir/") {
+        if !ok {
+            return Some("fhir-error");
+        }
+        return (body["resourceType"] == "Bundle").then_some("bundle");
+    }
+    None
+}
+
+/// One answer, its JSON body (if any) already checked against its schema.
+#[derive(Debug)]
+pub struct Reply {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: bytes::Bytes,
+}
+
+impl Reply {
+    pub fn json(&self) -> Value {
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&self.body)))
+    }
+
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    pub fn location(&self) -> String {
+        self.header(LOCATION.as_str()).expect("a Location header").to_owned()
+    }
+
+    /// The query parameters of the `Location` redirect.
+    pub fn location_params(&self) -> HashMap<String, String> {
+        let location = self.location();
+        let query = location.split_once('?').map(|(_, q)| q).unwrap_or_default();
+        form_urlencoded::parse(query.as_bytes()).into_owned().collect()
+    }
+}
+
+/// A running fake server and a client for it.
+pub struct Harness {
+    pub server: RunningServer,
+    pub client: reqwest::Client,
+}
+
+impl Harness {
+    /// Starts the built-in scenario `name` on a free loopback port.
+    pub async fn builtin(name: &str) -> Harness {
+        Harness::start(scenario::builtin(name).unwrap()).await
+    }
+
+    /// Starts a scenario given as YAML text.
+    pub async fn yaml(text: &str) -> Harness {
+        let scenario = scenario::parse(text, scenario::Source::Builtin("test")).unwrap_or_else(|errors| {
+            panic!("bad test scenario: {}", errors.iter().map(|e| e.to_string()).collect::<Vec<_>>().join("\n"))
+        });
+        Harness::start(scenario).await
+    }
+
+    pub async fn start(scenario: Scenario) -> Harness {
+        let options = ServerOptions { observers: Vec::new(), clock: Some(Arc::new(Clock::from_wall_clock())) };
+        let server = server::start(scenario, "127.0.0.1:0".parse().unwrap(), options).await.unwrap();
+        let client = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .no_proxy()
+            .build()
+            .unwrap();
+        Harness { server, client }
+    }
+
+    pub fn url(&self, path_and_query: &str) -> String {
+        format!("{}{path_and_query}", self.server.url())
+    }
+
+    /// Sends a request and checks any JSON body against its schema.
+    pub async fn send(&self, request: reqwest::RequestBuilder) -> Reply {
+        let request = request.build().unwrap();
+        let path = request.url().path().to_owned();
+        let response = self.client.execute(request).await.unwrap();
+        let reply = Reply {
+            status: response.status(),
+            headers: response.headers().clone(),
+            body: response.bytes().await.unwrap(),
+        };
+        let is_json = reply.header(CONTENT_TYPE.as_str()).is_some_and(|t| t.contains("json"));
+        let is_gzip = reply.header("content-encoding") == Some("gzip");
+        if is_json && !is_gzip && !reply.body.is_empty() {
+            let json = reply.json();
+            if let Some(name) = schema_for(&path, reply.status, &json) {
+                assert_valid(name, &json);
+            }
+        }
+        reply
+    }
+
+    pub async fn get(&self, path_and_query: &str) -> Reply {
+        self.send(self.client.get(self.url(path_and_query))).await
+    }
+
+    pub async fn get_with_token(&self, path_and_query: &str, token: &str) -> Reply {
+        self.send(self.client.get(self.url(path_and_query)).bearer_auth(token)).await
+    }
+
+    /// Follows the automated login: the authorize redirect's query parameters.
+    pub async fn authorize(&self, query: &str) -> Reply {
+        self.get(&format!("/v2/o/authorize/?{query}")).await
+    }
+
+    /// A code for the confidential app (PKCE S256 with the RFC 7636 verifier).
+    pub async fn code(&self, extra: &str) -> String {
+        let challenge = pkce::s256_challenge(VERIFIER);
+        let reply = self
+            .authorize(&format!(
+                "client_id={CONFIDENTIAL_ID}&redirect_uri={REDIRECT}&response_type=code&state={STATE}\
+                 &code_challenge={challenge}&code_challenge_method=S256{extra}"
+            ))
+            .await;
+        assert_eq!(reply.status, StatusCode::FOUND, "{}", reply.text());
+        let params = reply.location_params();
+        assert_eq!(params.get("state").map(String::as_str), Some(STATE));
+        params.get("code").cloned().unwrap_or_else(|| panic!("no code in {}", reply.location()))
+    }
+
+    /// POSTs a form to the token endpoint.
+    pub async fn token_form(&self, form: &[(&str, &str)], basic: Option<(&str, &str)>) -> Reply {
+        let mut request = self.client.post(self.url("/v2/o/token/")).form(form);
+        if let Some((id, secret)) = basic {
+            request = request.basic_auth(id, Some(secret));
+        }
+        self.send(request).await
+    }
+
+    /// Exchanges a code for tokens with the confidential app (credentials in the body).
+    pub async fn exchange(&self, code: &str) -> Reply {
+        self.token_form(
+            &[
+                ("grant_type", "authorization_code"),
+                ("code", code),
+                ("redirect_uri", REDIRECT),
+                ("code_verifier", VERIFIER),
+                ("client_id", CONFIDENTIAL_ID),
+                ("client_secret", CONFIDENTIAL_SECRET),
+            ],
+            None,
+        )
+        .await
+    }
+
+    /// A fresh token response (authorize + exchange), with optional extra authorize params.
+    pub async fn tokens(&self, extra: &str) -> Value {
+        let code = self.code(extra).await;
+        let reply = self.exchange(&code).await;
+        assert_eq!(reply.status, StatusCode::OK, "{}", reply.text());
+        reply.json()
+    }
+
+    /// An access token of the default login.
+    pub async fn access_token(&self) -> String {
+        self.tokens("").await["access_token"].as_str().unwrap().to_owned()
+    }
+
+    /// An access token of a sandbox login.
+    pub async fn access_token_for(&self, login: &str) -> String {
+        self.tokens(&format!("&login_hint={login}")).await["access_token"].as_str().unwrap().to_owned()
+    }
+}
+
+/// The `url` of a Bundle's link with this relation.
+pub fn link(bundle: &Value, relation: &str) -> Option<String> {
+    bundle["link"]
+        .as_array()?
+        .iter()
+        .find(|l| l["relation"] == relation)
+        .and_then(|l| l["url"].as_str())
+        .map(str::to_owned)
+}
+
+/// The path and query of an absolute URL on our server.
+pub fn path_of(url: &str, harness: &Harness) -> String {
+    url.strip_prefix(&harness.server.url()).unwrap_or_else(|| panic!("{url} is not on {}", harness.server.url())).to_owned()
+}
