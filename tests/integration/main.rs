@@ -1,1 +1,3 @@
 //! Integration tests: one binary, real loopback HTTP.
+
+mod fhir_r4;
