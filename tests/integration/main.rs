@@ -5,6 +5,7 @@
 
 mod cli;
 mod fhir_api;
+mod fhir_r4;
 mod journey;
 mod named_scenarios;
 mod oauth_errors;

@@ -1,0 +1,194 @@
+//! Small builders for the FHIR JSON shapes every resource repeats: codings, Blue Button
+//! variable extensions, references, money.
+
+use super::codes::Code;
+use super::systems::{BB_IDENTIFIER_CURRENCY, variable};
+use serde_json::{Map, Value, json};
+
+/// A `Coding` with a display.
+pub fn coding(system: &str, code: &str, display: &str) -> Value {
+    json!({"system": system, "code": code, "display": display})
+}
+
+/// A `Coding` without a display (Blue Button leaves many variable codings bare).
+pub fn bare_coding(system: &str, code: &str) -> Value {
+    json!({"system": system, "code": code})
+}
+
+/// A `Coding` of a table entry: with its display when the entry has one.
+pub fn code_coding(system: &str, code: &Code) -> Value {
+    if code.display.is_empty() {
+        bare_coding(system, code.code)
+    } else {
+        coding(system, code.code, code.display)
+    }
+}
+
+/// A `CodeableConcept` of one coding.
+pub fn concept(coding: Value) -> Value {
+    json!({"coding": [coding]})
+}
+
+/// A `CodeableConcept` coding a table entry in a Blue Button variable's own system.
+pub fn variable_concept(column: &str, code: &Code) -> Value {
+    concept(code_coding(&variable(column), code))
+}
+
+/// An extension `…/variables/<column>` whose `valueCoding` is in the variable's own system.
+pub fn extension_coding(column: &str, code: &Code) -> Value {
+    json!({"url": variable(column), "valueCoding": code_coding(&variable(column), code)})
+}
+
+/// An extension `…/variables/<column>` whose `valueCoding` is a bare code (a contract id).
+pub fn extension_bare_coding(column: &str, code: &str) -> Value {
+    json!({"url": variable(column), "valueCoding": bare_coding(&variable(column), code)})
+}
+
+/// An extension `…/variables/<column>` whose `valueIdentifier` is in the variable's own system.
+pub fn extension_identifier(column: &str, value: &str) -> Value {
+    json!({"url": variable(column), "valueIdentifier": {"system": variable(column), "value": value}})
+}
+
+/// An extension `…/variables/<column>` with a `valueDate` (a year, month or day).
+pub fn extension_date(column: &str, date: &str) -> Value {
+    json!({"url": variable(column), "valueDate": date})
+}
+
+/// An extension `…/variables/<column>` with a unitless `valueQuantity`.
+pub fn extension_quantity(column: &str, value: i64) -> Value {
+    json!({"url": variable(column), "valueQuantity": {"value": value}})
+}
+
+/// The twelve monthly extensions of the columns `<prefix>01` … `<prefix>12`.
+pub fn monthly_extensions(prefix: &str, extension: impl Fn(&str) -> Value) -> Vec<Value> {
+    (1..=12)
+        .map(|month| extension(&format!("{prefix}{month:02}")))
+        .collect()
+}
+
+/// The coding extension telling whether an identifier is `current` or `historic`.
+pub fn identifier_currency(current: bool) -> Value {
+    let (code, display) = if current {
+        ("current", "Current")
+    } else {
+        ("historic", "Historic")
+    };
+    json!({
+        "url": BB_IDENTIFIER_CURRENCY,
+        "valueCoding": coding(BB_IDENTIFIER_CURRENCY, code, display),
+    })
+}
+
+/// An `Identifier` with a one-coding `type`.
+pub fn typed_identifier(type_coding: Value, system: &str, value: &str) -> Value {
+    json!({"type": concept(type_coding), "system": system, "value": value})
+}
+
+/// `element` with `extension` as its first member (how BFD orders them).
+pub fn with_extension(extension: Vec<Value>, element: Value) -> Value {
+    merged(json!({"extension": extension}), element)
+}
+
+/// The members of `first`, then those of `second` (objects; anything else adds nothing).
+pub fn merged(first: Value, second: Value) -> Value {
+    let mut members = Map::new();
+    for part in [first, second] {
+        if let Value::Object(part_members) = part {
+            members.extend(part_members);
+        }
+    }
+    Value::Object(members)
+}
+
+/// A literal `Reference` (`Patient/-2014…`).
+pub fn reference(resource_type: &str, id: &str) -> Value {
+    json!({"reference": format!("{resource_type}/{id}")})
+}
+
+/// A `Money` in US dollars from an amount in cents.
+pub fn money(cents: i64) -> Value {
+    json!({"value": dollars(cents), "currency": "USD"})
+}
+
+/// Dollars as a JSON number (`12345` cents → `123.45`).
+pub fn dollars(cents: i64) -> f64 {
+    cents as f64 / 100.0
+}
+
+/// Drops what FHIR forbids: `null`, empty strings, and arrays or objects left empty,
+/// depth first (so an element whose children were all dropped goes too).
+pub fn without_empty_elements(value: Value) -> Value {
+    prune(value).unwrap_or(Value::Object(Map::new()))
+}
+
+fn prune(value: Value) -> Option<Value> {
+    match value {
+        Value::Null => None,
+        Value::String(text) if text.is_empty() => None,
+        Value::Array(items) => {
+            let items: Vec<Value> = items.into_iter().filter_map(prune).collect();
+            (!items.is_empty()).then_some(Value::Array(items))
+        }
+        Value::Object(members) => {
+            let members: Map<String, Value> = members
+                .into_iter()
+                .filter_map(|(key, member)| prune(member).map(|member| (key, member)))
+                .collect();
+            (!members.is_empty()).then_some(Value::Object(members))
+        }
+        other => Some(other),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn extension_coding_uses_the_variable_url_as_system() {
+        let ms_cd = Code::new("10", "Aged without end-stage renal disease (ESRD)");
+        let extension = extension_coding("ms_cd", &ms_cd);
+        assert_eq!(
+            extension["url"],
+            "https://bluebutton.cms.gov/resources/variables/ms_cd"
+        );
+        assert_eq!(extension["valueCoding"]["system"], extension["url"]);
+        assert_eq!(extension["valueCoding"]["code"], "10");
+    }
+
+    #[test]
+    fn codes_without_display_render_bare() {
+        let coding = code_coding("urn:x", &Code::new("AA", ""));
+        assert_eq!(coding, json!({"system": "urn:x", "code": "AA"}));
+    }
+
+    #[test]
+    fn monthly_extensions_count_01_to_12() {
+        let non_medicaid = Code::new("NA", "Non-Medicaid");
+        let extensions =
+            monthly_extensions("dual_", |column| extension_coding(column, &non_medicaid));
+        assert_eq!(extensions.len(), 12);
+        assert_eq!(
+            extensions.last().map(|e| e["url"].clone()),
+            Some(json!(
+                "https://bluebutton.cms.gov/resources/variables/dual_12"
+            ))
+        );
+    }
+
+    #[test]
+    fn money_is_dollars_and_cents() {
+        assert_eq!(money(12345), json!({"value": 123.45, "currency": "USD"}));
+    }
+
+    #[test]
+    fn empty_elements_are_dropped_depth_first() {
+        let pruned = without_empty_elements(json!({
+            "a": "",
+            "b": [null, {"c": []}],
+            "d": {"e": "kept", "f": {}},
+            "g": 0
+        }));
+        assert_eq!(pruned, json!({"d": {"e": "kept"}, "g": 0}));
+    }
+}
