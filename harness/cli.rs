@@ -78,10 +78,18 @@ impl From<ProfileArg> for Profile {
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
-        Command::Serve { scenario, addr, profile } => serve(scenario.as_deref(), &addr, profile.map(Profile::from)),
+        Command::Serve {
+            scenario,
+            addr,
+            profile,
+        } => serve(scenario.as_deref(), &addr, profile.map(Profile::from)),
         Command::Validate { files } => validate(&files),
-        Command::Scenarios { action: ScenariosAction::List } => list(),
-        Command::Scenarios { action: ScenariosAction::Show { name } } => show(&name),
+        Command::Scenarios {
+            action: ScenariosAction::List,
+        } => list(),
+        Command::Scenarios {
+            action: ScenariosAction::Show { name },
+        } => show(&name),
     }
 }
 
@@ -103,9 +111,16 @@ fn serve(scenario_arg: Option<&str>, addr: &str, profile: Option<Profile>) -> Ex
     }
     let addr = match resolve_addr(addr) {
         Some(addr) => addr,
-        None => return usage_error(format!("--addr {addr}: expected HOST:PORT, e.g. 127.0.0.1:8000")),
+        None => {
+            return usage_error(format!(
+                "--addr {addr}: expected HOST:PORT, e.g. 127.0.0.1:8000"
+            ));
+        }
     };
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(runtime) => runtime,
         Err(error) => {
             eprintln!("bbh: cannot start the runtime: {error}");
@@ -121,7 +136,10 @@ fn resolve_addr(addr: &str) -> Option<SocketAddr> {
 
 async fn run_server(scenario: Scenario, addr: SocketAddr) -> ExitCode {
     let log = Arc::new(RequestLog::new(Box::new(std::io::stderr())));
-    let options = ServerOptions { observers: vec![log], clock: None };
+    let options = ServerOptions {
+        observers: vec![log],
+        clock: None,
+    };
     let name = scenario.name.clone();
     let server = match server::start(scenario, addr, options).await {
         Ok(server) => server,
@@ -181,13 +199,22 @@ fn validate(files: &[PathBuf]) -> ExitCode {
             }
         }
     }
-    if failed { ExitCode::from(2) } else { ExitCode::SUCCESS }
+    if failed {
+        ExitCode::from(2)
+    } else {
+        ExitCode::SUCCESS
+    }
 }
 
 fn list() -> ExitCode {
     for name in scenario::builtin_names() {
         let summary = match scenario::builtin(name) {
-            Ok(scenario) => scenario.description.lines().next().unwrap_or_default().to_owned(),
+            Ok(scenario) => scenario
+                .description
+                .lines()
+                .next()
+                .unwrap_or_default()
+                .to_owned(),
             Err(error) => format!("(invalid: {error})"),
         };
         println!("{name:<24} {summary}");

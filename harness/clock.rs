@@ -30,7 +30,8 @@ impl Clock {
 
     /// The current virtual time.
     pub fn now(&self) -> Timestamp {
-        let elapsed = SignedDuration::try_from(self.started_at.elapsed()).unwrap_or(SignedDuration::MAX);
+        let elapsed =
+            SignedDuration::try_from(self.started_at.elapsed()).unwrap_or(SignedDuration::MAX);
         let advanced = SignedDuration::from_nanos(self.advanced_nanos.load(Ordering::Relaxed));
         self.start
             .checked_add(elapsed.saturating_add(advanced))
@@ -55,7 +56,9 @@ mod tests {
 
     #[test]
     fn starts_where_told_and_moves_forward() {
-        let start: Timestamp = "2026-01-02T03:04:05Z".parse().unwrap_or(Timestamp::UNIX_EPOCH);
+        let start: Timestamp = "2026-01-02T03:04:05Z"
+            .parse()
+            .unwrap_or(Timestamp::UNIX_EPOCH);
         let clock = Clock::starting_at(start);
         assert!(clock.now() >= start);
         clock.advance(Duration::from_secs(61));
@@ -64,7 +67,9 @@ mod tests {
 
     #[test]
     fn advance_saturates() {
-        let start: Timestamp = "2026-01-02T03:04:05Z".parse().unwrap_or(Timestamp::UNIX_EPOCH);
+        let start: Timestamp = "2026-01-02T03:04:05Z"
+            .parse()
+            .unwrap_or(Timestamp::UNIX_EPOCH);
         let clock = Clock::starting_at(start);
         clock.advance(Duration::MAX);
         clock.advance(Duration::MAX);

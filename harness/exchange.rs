@@ -95,7 +95,11 @@ impl Response {
 
     /// A Django REST framework error: `{"detail": message}` in the given content type.
     pub fn detail(status: StatusCode, content_type: &str, message: &str) -> Response {
-        Response::json_as(status, content_type, &serde_json::json!({ "detail": message }))
+        Response::json_as(
+            status,
+            content_type,
+            &serde_json::json!({ "detail": message }),
+        )
     }
 
     /// An HTML page (`text/html; charset=utf-8`).
@@ -105,7 +109,8 @@ impl Response {
 
     /// A redirect to `location` with an empty body.
     pub fn redirect(status: StatusCode, location: &str) -> Response {
-        Response::with_body(status, "text/html; charset=utf-8", Bytes::new()).header(LOCATION, location)
+        Response::with_body(status, "text/html; charset=utf-8", Bytes::new())
+            .header(LOCATION, location)
     }
 
     /// Sets a header (an invalid value is dropped, never sent malformed).

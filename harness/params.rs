@@ -32,8 +32,16 @@ impl Params {
 
     /// Parameters of a request body, by its content type.
     pub async fn from_body(headers: &HeaderMap, body: &Bytes) -> Result<Params, BodyError> {
-        let content_type = headers.get(CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or_default();
-        let media_type = content_type.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
+        let content_type = headers
+            .get(CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default();
+        let media_type = content_type
+            .split(';')
+            .next()
+            .unwrap_or_default()
+            .trim()
+            .to_ascii_lowercase();
         match media_type.as_str() {
             "application/x-www-form-urlencoded" => Ok(Params::from_urlencoded(body)),
             "multipart/form-data" => match multer::parse_boundary(content_type) {
@@ -45,7 +53,8 @@ impl Params {
     }
 
     async fn from_multipart(body: Bytes, boundary: String) -> Result<Params, BodyError> {
-        let stream = futures_util::stream::once(async move { Ok::<Bytes, std::convert::Infallible>(body) });
+        let stream =
+            futures_util::stream::once(async move { Ok::<Bytes, std::convert::Infallible>(body) });
         let mut multipart = multer::Multipart::new(stream, boundary);
         let mut pairs = Vec::new();
         while let Some(field) = multipart.next_field().await? {
@@ -63,7 +72,11 @@ impl Params {
 
     /// The last value of `name` (Django's `QueryDict` and oauthlib keep the last).
     pub fn get(&self, name: &str) -> Option<&str> {
-        self.pairs.iter().rev().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+        self.pairs
+            .iter()
+            .rev()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
     }
 
     /// The value of `name` unless it is empty.
@@ -105,7 +118,11 @@ mod tests {
 
     #[tokio::test]
     async fn urlencoded_body() -> Result<(), BodyError> {
-        let params = Params::from_body(&headers("application/x-www-form-urlencoded"), &Bytes::from("a=1&b=x+y&a=2")).await?;
+        let params = Params::from_body(
+            &headers("application/x-www-form-urlencoded"),
+            &Bytes::from("a=1&b=x+y&a=2"),
+        )
+        .await?;
         assert_eq!(params.get("a"), Some("2"));
         assert_eq!(params.get("b"), Some("x y"));
         assert_eq!(params.first_duplicate(&["b", "a"]), Some("a"));
@@ -115,7 +132,11 @@ mod tests {
     #[tokio::test]
     async fn multipart_body() -> Result<(), BodyError> {
         let body = "--XX\r\nContent-Disposition: form-data; name=\"grant_type\"\r\n\r\nauthorization_code\r\n--XX\r\nContent-Disposition: form-data; name=\"code\"\r\n\r\nabc\r\n--XX--\r\n";
-        let params = Params::from_body(&headers("multipart/form-data; boundary=XX"), &Bytes::from(body)).await?;
+        let params = Params::from_body(
+            &headers("multipart/form-data; boundary=XX"),
+            &Bytes::from(body),
+        )
+        .await?;
         assert_eq!(params.get("grant_type"), Some("authorization_code"));
         assert_eq!(params.get("code"), Some("abc"));
         Ok(())
@@ -123,7 +144,11 @@ mod tests {
 
     #[tokio::test]
     async fn other_bodies_carry_nothing() -> Result<(), BodyError> {
-        let params = Params::from_body(&headers("application/json"), &Bytes::from("{\"code\":\"x\"}")).await?;
+        let params = Params::from_body(
+            &headers("application/json"),
+            &Bytes::from("{\"code\":\"x\"}"),
+        )
+        .await?;
         assert!(params.is_empty());
         Ok(())
     }
@@ -131,7 +156,11 @@ mod tests {
     #[tokio::test]
     async fn truncated_multipart_is_an_error() {
         let body = "--XX\r\nContent-Disposition: form-data; name=\"code\"\r\n\r\nab";
-        let result = Params::from_body(&headers("multipart/form-data; boundary=XX"), &Bytes::from(body)).await;
+        let result = Params::from_body(
+            &headers("multipart/form-data; boundary=XX"),
+            &Bytes::from(body),
+        )
+        .await;
         assert!(result.is_err());
     }
 }

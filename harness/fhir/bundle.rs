@@ -6,7 +6,13 @@ use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
 /// A searchset Bundle of `resources` (one page), with links on `base`.
-pub fn searchset(id: &str, base: &str, page: &Page, search: &[(&str, &str)], resources: Vec<Value>) -> Value {
+pub fn searchset(
+    id: &str,
+    base: &str,
+    page: &Page,
+    search: &[(&str, &str)],
+    resources: Vec<Value>,
+) -> Value {
     let links: Vec<Value> = page
         .links()
         .into_iter()
@@ -21,7 +27,10 @@ pub fn searchset(id: &str, base: &str, page: &Page, search: &[(&str, &str)], res
         "link": links,
     });
     if let Some(object) = bundle.as_object_mut().filter(|_| !resources.is_empty()) {
-        let entries = resources.into_iter().map(|resource| json!({"resource": resource})).collect();
+        let entries = resources
+            .into_iter()
+            .map(|resource| json!({"resource": resource}))
+            .collect();
         object.insert("entry".to_owned(), Value::Array(entries));
     }
     bundle
@@ -41,7 +50,14 @@ pub fn bundle_id(seed: u64, parts: &[&str]) -> String {
     bytes[6] = (bytes[6] & 0x0f) | 0x40; // version 4 layout
     bytes[8] = (bytes[8] & 0x3f) | 0x80; // RFC 4122 variant
     let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
-    format!("{}-{}-{}-{}-{}", &hex[0..8], &hex[8..12], &hex[12..16], &hex[16..20], &hex[20..32])
+    format!(
+        "{}-{}-{}-{}-{}",
+        &hex[0..8],
+        &hex[8..12],
+        &hex[12..16],
+        &hex[16..20],
+        &hex[20..32]
+    )
 }
 
 #[cfg(test)]
@@ -50,8 +66,18 @@ mod tests {
 
     #[test]
     fn empty_bundle_has_links_and_no_entry() {
-        let page = Page { start: 0, count: 10, total: 0 };
-        let bundle = searchset("x", "http://h/v2/fhir/ExplanationOfBenefit", &page, &[], Vec::new());
+        let page = Page {
+            start: 0,
+            count: 10,
+            total: 0,
+        };
+        let bundle = searchset(
+            "x",
+            "http://h/v2/fhir/ExplanationOfBenefit",
+            &page,
+            &[],
+            Vec::new(),
+        );
         assert_eq!(bundle["total"], 0);
         assert!(bundle.get("entry").is_none());
         assert_eq!(bundle["link"].as_array().map(Vec::len), Some(3));

@@ -40,8 +40,11 @@ impl Route {
             _ => return None,
         };
         let segment = after.split('/').next().unwrap_or_default();
-        let id = (!segment.is_empty())
-            .then(|| percent_encoding::percent_decode_str(segment).decode_utf8_lossy().into_owned());
+        let id = (!segment.is_empty()).then(|| {
+            percent_encoding::percent_decode_str(segment)
+                .decode_utf8_lossy()
+                .into_owned()
+        });
         Some(Route { resource, id })
     }
 }
@@ -66,8 +69,18 @@ pub fn handle(world: &World, store: &TokenStore, request: &Request, route: &Rout
     with_view_headers(response)
 }
 
-fn serve(world: &World, request: &Request, route: &Route, auth: &Authenticated, content_type: &str) -> Response {
-    let interaction = if route.id.is_some() { Interaction::Read } else { Interaction::Search };
+fn serve(
+    world: &World,
+    request: &Request,
+    route: &Route,
+    auth: &Authenticated,
+    content_type: &str,
+) -> Response {
+    let interaction = if route.id.is_some() {
+        Interaction::Read
+    } else {
+        Interaction::Search
+    };
     match request.method {
         Method::GET | Method::HEAD => {}
         Method::OPTIONS => return options(route, content_type),
@@ -101,7 +114,9 @@ fn options(route: &Route, content_type: &str) -> Response {
 
 /// Headers DRF adds to every response of its views.
 fn with_view_headers(response: Response) -> Response {
-    response.header(ALLOW, "GET, HEAD, OPTIONS").header(VARY, "Accept")
+    response
+        .header(ALLOW, "GET, HEAD, OPTIONS")
+        .header(VARY, "Accept")
 }
 
 #[cfg(test)]
@@ -110,14 +125,31 @@ mod tests {
 
     #[test]
     fn routes() {
-        let read = |resource, id: &str| Some(Route { resource, id: Some(id.to_owned()) });
+        let read = |resource, id: &str| {
+            Some(Route {
+                resource,
+                id: Some(id.to_owned()),
+            })
+        };
         let search = |resource| Some(Route { resource, id: None });
         assert_eq!(Route::parse("Patient"), search(Resource::Patient));
         assert_eq!(Route::parse("Patient/"), search(Resource::Patient));
-        assert_eq!(Route::parse("Patient/-2014"), read(Resource::Patient, "-2014"));
-        assert_eq!(Route::parse("Patient/-2014/_history/1"), read(Resource::Patient, "-2014"));
-        assert_eq!(Route::parse("Coverage/part-a%2D1"), read(Resource::Coverage, "part-a-1"));
-        assert_eq!(Route::parse("ExplanationOfBenefit/"), search(Resource::ExplanationOfBenefit));
+        assert_eq!(
+            Route::parse("Patient/-2014"),
+            read(Resource::Patient, "-2014")
+        );
+        assert_eq!(
+            Route::parse("Patient/-2014/_history/1"),
+            read(Resource::Patient, "-2014")
+        );
+        assert_eq!(
+            Route::parse("Coverage/part-a%2D1"),
+            read(Resource::Coverage, "part-a-1")
+        );
+        assert_eq!(
+            Route::parse("ExplanationOfBenefit/"),
+            search(Resource::ExplanationOfBenefit)
+        );
         assert_eq!(Route::parse("Observation"), None);
         assert_eq!(Route::parse("metadata"), None);
         assert_eq!(Route::parse("patient"), None);

@@ -26,7 +26,12 @@ impl<'a> MediaRange<'a> {
             .filter_map(|p| p.split_once('='))
             .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim()))
             .collect();
-        MediaRange { text, main, sub, params }
+        MediaRange {
+            text,
+            main,
+            sub,
+            params,
+        }
     }
 
     /// DRF precedence: `*/*` 0, `type/*` 1, no parameters (or only `q`) 2, else 3.
@@ -51,9 +56,16 @@ impl<'a> MediaRange<'a> {
 /// The response content type for `accept` (absent means `*/*`), or `None` for 406.
 pub fn negotiate(accept: Option<&str>) -> Option<String> {
     let accept = accept.unwrap_or("*/*");
-    let ranges: Vec<MediaRange<'_>> = accept.split(',').map(str::trim).map(MediaRange::parse).collect();
+    let ranges: Vec<MediaRange<'_>> = accept
+        .split(',')
+        .map(str::trim)
+        .map(MediaRange::parse)
+        .collect();
     for precedence in (0..=3).rev() {
-        let group: Vec<&MediaRange<'_>> = ranges.iter().filter(|r| r.precedence() == precedence).collect();
+        let group: Vec<&MediaRange<'_>> = ranges
+            .iter()
+            .filter(|r| r.precedence() == precedence)
+            .collect();
         for renderer in RENDERERS {
             if let Some(range) = group.iter().find(|r| r.accepts(renderer)) {
                 // The renderer is more specific than `*/*` or `type/*`: its type plus the
@@ -79,14 +91,26 @@ mod tests {
     #[test]
     fn defaults_to_fhir_json() {
         assert_eq!(negotiate(None).as_deref(), Some("application/fhir+json"));
-        assert_eq!(negotiate(Some("*/*")).as_deref(), Some("application/fhir+json"));
-        assert_eq!(negotiate(Some("application/*")).as_deref(), Some("application/fhir+json"));
+        assert_eq!(
+            negotiate(Some("*/*")).as_deref(),
+            Some("application/fhir+json")
+        );
+        assert_eq!(
+            negotiate(Some("application/*")).as_deref(),
+            Some("application/fhir+json")
+        );
     }
 
     #[test]
     fn json_when_asked() {
-        assert_eq!(negotiate(Some("application/json")).as_deref(), Some("application/json"));
-        assert_eq!(negotiate(Some("application/json, application/fhir+json")).as_deref(), Some("application/fhir+json"));
+        assert_eq!(
+            negotiate(Some("application/json")).as_deref(),
+            Some("application/json")
+        );
+        assert_eq!(
+            negotiate(Some("application/json, application/fhir+json")).as_deref(),
+            Some("application/fhir+json")
+        );
     }
 
     #[test]
@@ -96,7 +120,10 @@ mod tests {
             Some("application/fhir+json; fhirVersion=4.0")
         );
         let browser = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8";
-        assert_eq!(negotiate(Some(browser)).as_deref(), Some("application/fhir+json;q=0.8"));
+        assert_eq!(
+            negotiate(Some(browser)).as_deref(),
+            Some("application/fhir+json;q=0.8")
+        );
     }
 
     #[test]

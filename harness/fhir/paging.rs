@@ -35,7 +35,11 @@ impl Page {
         if self.start != 0 {
             links.push(("previous", self.start.saturating_sub(count)));
         }
-        let last = if self.total == 0 { 0 } else { (self.total - 1) / count * count };
+        let last = if self.total == 0 {
+            0
+        } else {
+            (self.total - 1) / count * count
+        };
         links.push(("last", last));
         links.push(("self", self.start));
         links
@@ -59,23 +63,43 @@ mod tests {
     #[test]
     fn captured_example() {
         // NSDK fixture: total 52, _count 10, startIndex 50: first, previous, last, self.
-        let page = Page { start: 50, count: 10, total: 52 };
-        assert_eq!(page.links(), vec![("first", 0), ("previous", 40), ("last", 50), ("self", 50)]);
+        let page = Page {
+            start: 50,
+            count: 10,
+            total: 52,
+        };
+        assert_eq!(
+            page.links(),
+            vec![("first", 0), ("previous", 40), ("last", 50), ("self", 50)]
+        );
         assert_eq!(page.range(), 50..52);
     }
 
     #[test]
     fn empty_result() {
-        let page = Page { start: 0, count: 10, total: 0 };
+        let page = Page {
+            start: 0,
+            count: 10,
+            total: 0,
+        };
         assert_eq!(page.links(), vec![("first", 0), ("last", 0), ("self", 0)]);
         assert!(page.range().is_empty());
     }
 
     #[test]
     fn link_format() {
-        let page = Page { start: 0, count: 10, total: 148 };
+        let page = Page {
+            start: 0,
+            count: 10,
+            total: 148,
+        };
         assert_eq!(
-            link_url("http://h/v2/fhir/ExplanationOfBenefit", &page, 10, &[("patient", "-20140000000024"), ("type", "carrier,pde")]),
+            link_url(
+                "http://h/v2/fhir/ExplanationOfBenefit",
+                &page,
+                10,
+                &[("patient", "-20140000000024"), ("type", "carrier,pde")]
+            ),
             "http://h/v2/fhir/ExplanationOfBenefit?_count=10&startIndex=10&patient=-20140000000024&type=carrier%2Cpde"
         );
     }

@@ -11,7 +11,9 @@ pub struct Refused(pub String);
 
 /// BB2's wrapper around a BFD 400 with diagnostics (no space after the colon).
 pub fn upstream(diagnostics: &str) -> Refused {
-    Refused(format!("An error occurred contacting the upstream server:{diagnostics}"))
+    Refused(format!(
+        "An error occurred contacting the upstream server:{diagnostics}"
+    ))
 }
 
 /// Page size and offset as asked, not yet checked by BFD.
@@ -47,7 +49,10 @@ impl Paging {
             return Err(upstream("Invalid pageSize '0'"));
         }
         if self.start < 0 {
-            return Err(upstream(&format!("Value for startIndex cannot be negative: {}", self.start)));
+            return Err(upstream(&format!(
+                "Value for startIndex cannot be negative: {}",
+                self.start
+            )));
         }
         let count = u64::try_from(self.count).unwrap_or(DEFAULT_COUNT);
         Ok((count, u64::try_from(self.start).unwrap_or(u64::MAX)))
@@ -74,7 +79,9 @@ fn python_int(text: &str) -> Option<i128> {
     let magnitude = digits
         .bytes()
         .filter(u8::is_ascii_digit)
-        .fold(0i128, |acc, b| acc.saturating_mul(10).saturating_add(i128::from(b - b'0')));
+        .fold(0i128, |acc, b| {
+            acc.saturating_mul(10).saturating_add(i128::from(b - b'0'))
+        });
     Some(if negative { -magnitude } else { magnitude })
 }
 
@@ -95,9 +102,18 @@ mod tests {
 
     #[test]
     fn bb2_refusals() {
-        assert_eq!(paging("_count=51"), Err(Refused("value must be at most 50".into())));
-        assert_eq!(paging("_count=99999999999999999999999999999999999999999"), Err(Refused("value must be at most 50".into())));
-        assert_eq!(paging("_count=-1"), Err(Refused("value must be at least 0".into())));
+        assert_eq!(
+            paging("_count=51"),
+            Err(Refused("value must be at most 50".into()))
+        );
+        assert_eq!(
+            paging("_count=99999999999999999999999999999999999999999"),
+            Err(Refused("value must be at most 50".into()))
+        );
+        assert_eq!(
+            paging("_count=-1"),
+            Err(Refused("value must be at least 0".into()))
+        );
         assert_eq!(paging("_count=ten"), Err(Refused("expected int".into())));
         assert_eq!(paging("_count=1.5"), Err(Refused("expected int".into())));
         assert_eq!(paging("startIndex=x"), Err(Refused("expected int".into())));
@@ -106,6 +122,9 @@ mod tests {
     #[test]
     fn backend_refusals() {
         assert_eq!(paging("_count=0"), Err(upstream("Invalid pageSize '0'")));
-        assert_eq!(paging("startIndex=-5"), Err(upstream("Value for startIndex cannot be negative: -5")));
+        assert_eq!(
+            paging("startIndex=-5"),
+            Err(upstream("Value for startIndex cannot be negative: -5"))
+        );
     }
 }

@@ -3,12 +3,12 @@
 
 use crate::claim_type::ClaimType;
 use crate::exchange::Request;
+use crate::fhir::Route;
 use crate::fhir::bundle;
 use crate::fhir::paging::Page;
 use crate::fhir::query::{self, Paging, Refused};
 use crate::fhir::resources::{CoveragePart, coverage_v2, eob_v2, patient_v2};
 use crate::fhir::type_param;
-use crate::fhir::Route;
 use crate::oauth::scopes::Resource;
 use crate::params::Params;
 use crate::world::{Beneficiary, ClaimBook, World};
@@ -32,13 +32,19 @@ pub struct Refusal {
 
 impl Refusal {
     fn new(status: StatusCode, detail: &str) -> Refusal {
-        Refusal { status, detail: detail.to_owned() }
+        Refusal {
+            status,
+            detail: detail.to_owned(),
+        }
     }
 }
 
 impl From<Refused> for Refusal {
     fn from(refused: Refused) -> Refusal {
-        Refusal { status: StatusCode::BAD_REQUEST, detail: refused.0 }
+        Refusal {
+            status: StatusCode::BAD_REQUEST,
+            detail: refused.0,
+        }
     }
 }
 
@@ -53,9 +59,20 @@ pub struct Asked<'a> {
 
 impl<'a> Asked<'a> {
     /// A request by `bene`'s token; links are built on `base` (`{origin}/v2/fhir/{Type}`).
-    pub fn new(world: &'a World, request: &'a Request, bene: &'a Beneficiary, base: &'a str) -> Asked<'a> {
+    pub fn new(
+        world: &'a World,
+        request: &'a Request,
+        bene: &'a Beneficiary,
+        base: &'a str,
+    ) -> Asked<'a> {
         let params = Params::from_query(request.query.as_deref());
-        Asked { world, request, params, bene, base }
+        Asked {
+            world,
+            request,
+            params,
+            bene,
+            base,
+        }
     }
 
     /// The resource or Bundle that answers `route`.
@@ -92,14 +109,32 @@ impl<'a> Asked<'a> {
             }
             _ => (("_id", own), true),
         };
-        let matches = if found { vec![patient_v2(self.bene)] } else { Vec::new() };
-        Ok(self.bundle(Page { start, count, total: matches.len() as u64 }, &[echo], |range| {
-            matches.iter().skip(to_usize(range.start)).take(to_usize(range.end - range.start)).cloned().collect()
-        }))
+        let matches = if found {
+            vec![patient_v2(self.bene)]
+        } else {
+            Vec::new()
+        };
+        Ok(self.bundle(
+            Page {
+                start,
+                count,
+                total: matches.len() as u64,
+            },
+            &[echo],
+            |range| {
+                matches
+                    .iter()
+                    .skip(to_usize(range.start))
+                    .take(to_usize(range.end - range.start))
+                    .cloned()
+                    .collect()
+            },
+        ))
     }
 
     fn coverage_read(&self, id: &str) -> Result<Value, Refusal> {
-        let (part, patient_id) = CoveragePart::from_resource_id(id).ok_or_else(|| unsupported_id(id))?;
+        let (part, patient_id) =
+            CoveragePart::from_resource_id(id).ok_or_else(|| unsupported_id(id))?;
         if patient_id != self.bene.patient_id {
             return Err(Refusal::new(StatusCode::NOT_FOUND, NOT_FOUND));
         }
@@ -109,12 +144,20 @@ impl<'a> Asked<'a> {
     fn coverage_search(&self) -> Result<Value, Refusal> {
         let own = self.bene.patient_id.as_str();
         // BB2 only tests that the parameter contains the token's own id (`Patient/<id>` is fine).
-        if self.params.get("beneficiary").is_some_and(|b| !b.contains(own)) {
+        if self
+            .params
+            .get("beneficiary")
+            .is_some_and(|b| !b.contains(own))
+        {
             return Err(Refusal::new(StatusCode::FORBIDDEN, FORBIDDEN));
         }
         let (count, start) = Paging::parse(&self.params)?.for_backend()?;
         let reference = format!("Patient/{own}");
-        let page = Page { start, count, total: CoveragePart::ALL.len() as u64 };
+        let page = Page {
+            start,
+            count,
+            total: CoveragePart::ALL.len() as u64,
+        };
         Ok(self.bundle(page, &[("beneficiary", &reference)], |range| {
             range
                 .filter_map(|position| CoveragePart::ALL.get(to_usize(position)))
@@ -156,23 +199,40 @@ impl<'a> Asked<'a> {
         let total = positions.as_ref().map_or(book.total(), |p| p.len() as u64);
         let mut echo = vec![("patient", own)];
         echo.extend(type_value.map(|value| ("type", value)));
-        Ok(self.bundle(Page { start, count, total }, &echo, |range| {
-            range
-                .filter_map(|i| match &positions {
-                    Some(positions) => positions.get(to_usize(i)).copied(),
-                    None => Some(i),
-                })
-                .filter_map(|position| book.claim_at(position))
-                .map(|claim| eob_v2(self.bene, &claim))
-                .collect()
-        }))
+        Ok(self.bundle(
+            Page {
+                start,
+                count,
+                total,
+            },
+            &echo,
+            |range| {
+                range
+                    .filter_map(|i| match &positions {
+                        Some(positions) => positions.get(to_usize(i)).copied(),
+                        None => Some(i),
+                    })
+                    .filter_map(|position| book.claim_at(position))
+                    .map(|claim| eob_v2(self.bene, &claim))
+                    .collect()
+            },
+        ))
     }
 
     /// A searchset Bundle of the page, its entries rendered by `render` from the page's range.
-    fn bundle(&self, page: Page, search: &[(&str, &str)], render: impl FnOnce(std::ops::Range<u64>) -> Vec<Value>) -> Value {
+    fn bundle(
+        &self,
+        page: Page,
+        search: &[(&str, &str)],
+        render: impl FnOnce(std::ops::Range<u64>) -> Vec<Value>,
+    ) -> Value {
         let id = bundle::bundle_id(
             self.world.scenario().seed,
-            &[self.request.path.as_str(), self.request.query.as_deref().unwrap_or_default(), &self.bene.patient_id],
+            &[
+                self.request.path.as_str(),
+                self.request.query.as_deref().unwrap_or_default(),
+                &self.bene.patient_id,
+            ],
         );
         bundle::searchset(&id, self.base, &page, search, render(page.range()))
     }

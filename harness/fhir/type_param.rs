@@ -43,22 +43,44 @@ mod tests {
             parse("carrier,dme,hha,hospice,inpatient,outpatient,snf").map(|t| t.len()),
             Ok(7)
         );
-        assert_eq!(parse(&format!("{EOB_TYPE_SYSTEM}|carrier")), Ok(vec![ClaimType::Carrier]));
-        assert_eq!(parse(&format!("{EOB_TYPE_SYSTEM}|")), Ok(ClaimType::ALL.to_vec()));
+        assert_eq!(
+            parse(&format!("{EOB_TYPE_SYSTEM}|carrier")),
+            Ok(vec![ClaimType::Carrier])
+        );
+        assert_eq!(
+            parse(&format!("{EOB_TYPE_SYSTEM}|")),
+            Ok(ClaimType::ALL.to_vec())
+        );
     }
 
     #[test]
     fn invalid_forms() {
-        for value in ["", "CARRIER", "Carrier", "foo", "carrier,", ",pde", "http://example.org|carrier", "carrier pde", "eob-type|pde"] {
+        for value in [
+            "",
+            "CARRIER",
+            "Carrier",
+            "foo",
+            "carrier,",
+            ",pde",
+            "http://example.org|carrier",
+            "carrier pde",
+            "eob-type|pde",
+        ] {
             assert_eq!(parse(value), Err(InvalidType), "{value:?}");
         }
     }
 
     fn element() -> impl Strategy<Value = (ClaimType, String)> {
-        (prop::sample::select(ClaimType::ALL.to_vec()), any::<bool>()).prop_map(|(t, with_system)| {
-            let text = if with_system { format!("{EOB_TYPE_SYSTEM}|{}", t.code()) } else { t.code().to_owned() };
-            (t, text)
-        })
+        (prop::sample::select(ClaimType::ALL.to_vec()), any::<bool>()).prop_map(
+            |(t, with_system)| {
+                let text = if with_system {
+                    format!("{EOB_TYPE_SYSTEM}|{}", t.code())
+                } else {
+                    t.code().to_owned()
+                };
+                (t, text)
+            },
+        )
     }
 
     proptest! {

@@ -4,17 +4,23 @@
 
 use crate::exchange::{Request, Response};
 use crate::oauth::client_auth::is_well_formed_client_id;
-use crate::params::Params;
 use crate::oauth::scopes::{self, Refusal};
 use crate::oauth::store::{TokenStore, expiry};
 use crate::oauth::{errors, pkce, redirect};
+use crate::params::Params;
 use crate::scenario::{App, ClientType, GrantType};
 use crate::world::World;
 use http::{Method, StatusCode};
 use std::sync::Arc;
 
 /// Parameters oauthlib refuses to see twice.
-const SINGLE_PARAMS: [&str; 5] = ["client_id", "response_type", "redirect_uri", "scope", "state"];
+const SINGLE_PARAMS: [&str; 5] = [
+    "client_id",
+    "response_type",
+    "redirect_uri",
+    "scope",
+    "state",
+];
 
 /// Handles an authorize request.
 pub async fn authorize(world: &World, store: &TokenStore, request: &Request) -> Response {
@@ -43,29 +49,55 @@ struct Checked<'w> {
 
 fn check<'w>(world: &'w World, params: &Params) -> Result<Checked<'w>, Response> {
     let app = find_app(world, params)?;
-    if params
-        .get("scope")
-        .is_some_and(|scope| scope.split_whitespace().any(|s| s.starts_with("patient/AuditEvent.")))
-    {
-        return Err(errors::bb2_message(StatusCode::BAD_REQUEST, "Invalid scopes."));
+    if params.get("scope").is_some_and(|scope| {
+        scope
+            .split_whitespace()
+            .any(|s| s.starts_with("patient/AuditEvent."))
+    }) {
+        return Err(errors::bb2_message(
+            StatusCode::BAD_REQUEST,
+            "Invalid scopes.",
+        ));
     }
     if params.contains("client_secret") {
-        return Err(errors::bad_request_text("Illegal query parameter [client_secret] detected"));
+        return Err(errors::bad_request_text(
+            "Illegal query parameter [client_secret] detected",
+        ));
     }
     if let Some(name) = params.first_duplicate(&SINGLE_PARAMS) {
-        return Err(errors::fatal_page("invalid_request", &format!("Duplicate {name} parameter.")));
+        return Err(errors::fatal_page(
+            "invalid_request",
+            &format!("Duplicate {name} parameter."),
+        ));
     }
     let redirect_uri = match params.non_empty("redirect_uri") {
         Some(uri) if redirect::is_allowed(uri, &app.redirect_uris) => uri.to_owned(),
-        Some(_) => return Err(errors::fatal_page("invalid_request", "Mismatching redirect URI.")),
+        Some(_) => {
+            return Err(errors::fatal_page(
+                "invalid_request",
+                "Mismatching redirect URI.",
+            ));
+        }
         None => match app.redirect_uris.first() {
             Some(default) => default.clone(),
-            None => return Err(errors::fatal_page("invalid_request", "Missing redirect URI.")),
+            None => {
+                return Err(errors::fatal_page(
+                    "invalid_request",
+                    "Missing redirect URI.",
+                ));
+            }
         },
     };
-    let back = |error: &str, description: Option<&str>| redirect_error(&redirect_uri, params, error, description);
+    let back = |error: &str, description: Option<&str>| {
+        redirect_error(&redirect_uri, params, error, description)
+    };
     match params.non_empty("response_type") {
-        None => return Err(back("invalid_request", Some("Missing response_type parameter."))),
+        None => {
+            return Err(back(
+                "invalid_request",
+                Some("Missing response_type parameter."),
+            ));
+        }
         Some("code") if !app.grant_types.contains(&GrantType::AuthorizationCode) => {
             return Err(back("unauthorized_client", None));
         }
@@ -76,11 +108,19 @@ fn check<'w>(world: &'w World, params: &Params) -> Result<Checked<'w>, Response>
     if app.client_type == ClientType::Public && code_challenge.is_none() {
         return Err(back("invalid_request", Some("Code challenge required.")));
     }
-    if code_challenge.is_some() && params.non_empty("code_challenge_method").unwrap_or("plain") != pkce::S256 {
-        return Err(back("invalid_request", Some("Transform algorithm not supported.")));
+    if code_challenge.is_some()
+        && params.non_empty("code_challenge_method").unwrap_or("plain") != pkce::S256
+    {
+        return Err(back(
+            "invalid_request",
+            Some("Transform algorithm not supported."),
+        ));
     }
     if scopes::granted(params.get("scope"), app, true) == Err(Refusal::Invalid) {
-        return Err(errors::bb2_message(StatusCode::BAD_REQUEST, "Invalid scopes."));
+        return Err(errors::bb2_message(
+            StatusCode::BAD_REQUEST,
+            "Invalid scopes.",
+        ));
     }
     Ok(Checked {
         app,
@@ -92,14 +132,23 @@ fn check<'w>(world: &'w World, params: &Params) -> Result<Checked<'w>, Response>
 /// BB2's app lookup: unknown or malformed client ids get an HTML page, never a redirect.
 fn find_app<'w>(world: &'w World, params: &Params) -> Result<&'w App, Response> {
     let Some(client_id) = params.non_empty("client_id") else {
-        return Err(errors::app_page(StatusCode::UNAUTHORIZED, "invalid_client : App id failed"));
+        return Err(errors::app_page(
+            StatusCode::UNAUTHORIZED,
+            "invalid_client : App id failed",
+        ));
     };
     if !is_well_formed_client_id(client_id) {
-        return Err(errors::app_page(StatusCode::BAD_REQUEST, "Invalid client_id format"));
+        return Err(errors::app_page(
+            StatusCode::BAD_REQUEST,
+            "Invalid client_id format",
+        ));
     }
-    world
-        .app(client_id)
-        .ok_or_else(|| errors::app_page(StatusCode::BAD_REQUEST, "Application does not exist (client_id)"))
+    world.app(client_id).ok_or_else(|| {
+        errors::app_page(
+            StatusCode::BAD_REQUEST,
+            "Application does not exist (client_id)",
+        )
+    })
 }
 
 /// The beneficiary logs in, decides, and the browser goes back to the app.
@@ -107,7 +156,10 @@ fn log_in(world: &World, store: &TokenStore, params: &Params, checked: Checked<'
     let login = &world.scenario().login;
     let username = params.non_empty("login_hint").unwrap_or(&login.username);
     let Some(beneficiary) = world.beneficiary(username) else {
-        return errors::beneficiary_not_found_page(&redirect::with_params(&checked.redirect_uri, &[("error", "not_found")]));
+        return errors::beneficiary_not_found_page(&redirect::with_params(
+            &checked.redirect_uri,
+            &[("error", "not_found")],
+        ));
     };
     if !login.approve {
         return redirect_error(&checked.redirect_uri, params, "access_denied", None);
@@ -121,22 +173,43 @@ fn log_in(world: &World, store: &TokenStore, params: &Params, checked: Checked<'
         // BB2 deletes earlier tokens of this app and beneficiary when demographics are withheld.
         store.revoke_grant(&checked.app.client_id, &beneficiary.patient_id);
     }
-    let session = store.open_session(&checked.app.client_id, Arc::new(beneficiary), granted.join(" "));
+    let session = store.open_session(
+        &checked.app.client_id,
+        Arc::new(beneficiary),
+        granted.join(" "),
+    );
     let session_id = session.id;
     let expires_at = expiry(world.clock().now(), world.code_ttl());
-    let code = match store.issue_code(session, checked.redirect_uri.clone(), checked.code_challenge, expires_at) {
+    let code = match store.issue_code(
+        session,
+        checked.redirect_uri.clone(),
+        checked.code_challenge,
+        expires_at,
+    ) {
         Ok(code) => code,
         Err(_) => return errors::server_error(),
     };
     let mut back = vec![("code", code.as_str())];
     back.extend(params.get("state").map(|state| ("state", state)));
-    Response::redirect(StatusCode::FOUND, &redirect::with_params(&checked.redirect_uri, &back)).in_session(session_id)
+    Response::redirect(
+        StatusCode::FOUND,
+        &redirect::with_params(&checked.redirect_uri, &back),
+    )
+    .in_session(session_id)
 }
 
 /// oauthlib's error redirect: `error`, then `error_description`, then `state`.
-fn redirect_error(redirect_uri: &str, params: &Params, error: &str, description: Option<&str>) -> Response {
+fn redirect_error(
+    redirect_uri: &str,
+    params: &Params,
+    error: &str,
+    description: Option<&str>,
+) -> Response {
     let mut pairs = vec![("error", error)];
     pairs.extend(description.map(|d| ("error_description", d)));
     pairs.extend(params.get("state").map(|state| ("state", state)));
-    Response::redirect(StatusCode::FOUND, &redirect::with_params(redirect_uri, &pairs))
+    Response::redirect(
+        StatusCode::FOUND,
+        &redirect::with_params(redirect_uri, &pairs),
+    )
 }

@@ -26,7 +26,11 @@ pub fn authenticate(
     now: Timestamp,
     content_type: &str,
 ) -> Result<Authenticated, Response> {
-    if request.query_pairs().iter().any(|(name, _)| name == "access_token") {
+    if request
+        .query_pairs()
+        .iter()
+        .any(|(name, _)| name == "access_token")
+    {
         return Err(Response::detail(
             StatusCode::BAD_REQUEST,
             content_type,
@@ -34,7 +38,8 @@ pub fn authenticate(
         ));
     }
     let unauthorized = |challenge: &str| {
-        Response::detail(StatusCode::UNAUTHORIZED, content_type, NOT_PROVIDED).header(WWW_AUTHENTICATE, challenge)
+        Response::detail(StatusCode::UNAUTHORIZED, content_type, NOT_PROVIDED)
+            .header(WWW_AUTHENTICATE, challenge)
     };
     let Some(token) = bearer_token(request) else {
         return Err(unauthorized("Bearer realm=\"api\""));

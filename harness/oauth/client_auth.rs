@@ -51,7 +51,11 @@ pub fn is_well_formed_client_id(client_id: &str) -> bool {
 /// BB2's `validate_app_is_active` on the token endpoint: the app the request names, or the
 /// BB2-style error (`App id failed`, `Invalid client_id format`, `Application does not exist`,
 /// `different app in headers than in request data`).
-pub fn identify<'w>(world: &'w World, headers: &HeaderMap, params: &Params) -> Result<(&'w App, Credentials), Response> {
+pub fn identify<'w>(
+    world: &'w World,
+    headers: &HeaderMap,
+    params: &Params,
+) -> Result<(&'w App, Credentials), Response> {
     let header = basic(headers);
     let body_id = params.non_empty("client_id");
     let (client_id, from_header) = match (&header, body_id) {
@@ -64,16 +68,34 @@ pub fn identify<'w>(world: &'w World, headers: &HeaderMap, params: &Params) -> R
         }
         (Some((header_id, _)), _) => (header_id.clone(), true),
         (None, Some(body_id)) => (body_id.to_owned(), false),
-        (None, None) => return Err(errors::bb2(StatusCode::UNAUTHORIZED, "invalid_client", "App id failed")),
+        (None, None) => {
+            return Err(errors::bb2(
+                StatusCode::UNAUTHORIZED,
+                "invalid_client",
+                "App id failed",
+            ));
+        }
     };
     if !is_well_formed_client_id(&client_id) {
-        return Err(errors::bb2(StatusCode::BAD_REQUEST, "invalid_client", "Invalid client_id format"));
+        return Err(errors::bb2(
+            StatusCode::BAD_REQUEST,
+            "invalid_client",
+            "Invalid client_id format",
+        ));
     }
     let Some(app) = world.app(&client_id) else {
         return Err(if from_header {
-            errors::bb2(StatusCode::UNAUTHORIZED, "invalid_client", "Application does not exist")
+            errors::bb2(
+                StatusCode::UNAUTHORIZED,
+                "invalid_client",
+                "Application does not exist",
+            )
         } else {
-            errors::bb2(StatusCode::BAD_REQUEST, "invalid_client", "Application does not exist (client_id)")
+            errors::bb2(
+                StatusCode::BAD_REQUEST,
+                "invalid_client",
+                "Application does not exist (client_id)",
+            )
         });
     };
     let secret = match header {
@@ -88,7 +110,9 @@ pub fn identify<'w>(world: &'w World, headers: &HeaderMap, params: &Params) -> R
 pub fn authenticates(app: &App, credentials: &Credentials) -> bool {
     match (app.client_type, &app.client_secret, &credentials.secret) {
         (ClientType::Public, _, _) => true,
-        (ClientType::Confidential, Some(expected), Some(given)) => bool::from(expected.as_bytes().ct_eq(given.as_bytes())),
+        (ClientType::Confidential, Some(expected), Some(given)) => {
+            bool::from(expected.as_bytes().ct_eq(given.as_bytes()))
+        }
         (ClientType::Confidential, _, _) => false,
     }
 }
@@ -109,7 +133,10 @@ mod tests {
     #[test]
     fn basic_credentials_are_url_decoded() {
         let encoded = STANDARD.encode("my%20id:s%3Acret+x");
-        assert_eq!(basic(&with_authorization(&format!("Basic {encoded}"))), Some(("my id".into(), "s:cret x".into())));
+        assert_eq!(
+            basic(&with_authorization(&format!("Basic {encoded}"))),
+            Some(("my id".into(), "s:cret x".into()))
+        );
     }
 
     #[test]
@@ -122,8 +149,12 @@ mod tests {
 
     #[test]
     fn client_id_format() {
-        assert!(is_well_formed_client_id("swBu7LWsCnIRfu530qnfPw1y5vMmER3lAM2L6rq2"));
+        assert!(is_well_formed_client_id(
+            "swBu7LWsCnIRfu530qnfPw1y5vMmER3lAM2L6rq2"
+        ));
         assert!(!is_well_formed_client_id("short"));
-        assert!(!is_well_formed_client_id("swBu7LWsCnIRfu530qnfPw1y5vMmER3lAM2L6rq-"));
+        assert!(!is_well_formed_client_id(
+            "swBu7LWsCnIRfu530qnfPw1y5vMmER3lAM2L6rq-"
+        ));
     }
 }

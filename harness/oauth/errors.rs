@@ -32,18 +32,26 @@ pub fn invalid_grant() -> Response {
 
 /// oauthlib's `invalid_request` with a description.
 pub fn invalid_request(description: &str) -> Response {
-    oauthlib(StatusCode::BAD_REQUEST, Some("invalid_request"), Some(description))
+    oauthlib(
+        StatusCode::BAD_REQUEST,
+        Some("invalid_request"),
+        Some(description),
+    )
 }
 
 /// A BB2 error: `{"status_code": n, "error": ..., "error_description": ...}`.
 pub fn bb2(status: StatusCode, error: &str, description: &str) -> Response {
-    let body = json!({"status_code": status.as_u16(), "error": error, "error_description": description});
+    let body =
+        json!({"status_code": status.as_u16(), "error": error, "error_description": description});
     Response::json(status, &body)
 }
 
 /// A BB2 message: `{"status_code": n, "message": ...}`.
 pub fn bb2_message(status: StatusCode, message: &str) -> Response {
-    Response::json(status, &json!({"status_code": status.as_u16(), "message": message}))
+    Response::json(
+        status,
+        &json!({"status_code": status.as_u16(), "message": message}),
+    )
 }
 
 /// The page BB2 shows for an unknown or malformed `client_id` (`app_inactive_401.html`).
@@ -55,16 +63,26 @@ pub fn app_page(status: StatusCode, detail: &str) -> Response {
 /// redirect, as RFC 6749 §4.1.2.1 requires.
 pub fn fatal_page(error: &str, description: &str) -> Response {
     let detail = format!("Error: {error}. {description}");
-    Response::html(StatusCode::BAD_REQUEST, page("Authorization error", &detail, ""))
+    Response::html(
+        StatusCode::BAD_REQUEST,
+        page("Authorization error", &detail, ""),
+    )
 }
 
 /// BB2's `bene_404.html`: the beneficiary cannot be found; it links back to the app with
 /// `error=not_found`.
 pub fn beneficiary_not_found_page(back_to_app: &str) -> Response {
-    let link = format!("<p><a href=\"{}\">Return to the application</a></p>", escape(back_to_app));
+    let link = format!(
+        "<p><a href=\"{}\">Return to the application</a></p>",
+        escape(back_to_app)
+    );
     Response::html(
         StatusCode::NOT_FOUND,
-        page("Beneficiary not found", "We could not find your Medicare information.", &link),
+        page(
+            "Beneficiary not found",
+            "We could not find your Medicare information.",
+            &link,
+        ),
     )
 }
 
@@ -75,11 +93,16 @@ pub fn bad_request_text(message: &str) -> Response {
 
 /// Django's 500 for failures of the server itself (e.g. the OS random source failed).
 pub fn server_error() -> Response {
-    Response::json(StatusCode::INTERNAL_SERVER_ERROR, &json!({"error": "Server Error (500)"}))
+    Response::json(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        &json!({"error": "Server Error (500)"}),
+    )
 }
 
 fn no_store(response: Response) -> Response {
-    response.header(CACHE_CONTROL, "no-store").header(PRAGMA, "no-cache")
+    response
+        .header(CACHE_CONTROL, "no-store")
+        .header(PRAGMA, "no-cache")
 }
 
 fn page(title: &str, detail: &str, extra_html: &str) -> String {
@@ -113,15 +136,25 @@ mod tests {
     #[test]
     fn oauthlib_bodies() {
         assert_eq!(invalid_grant().body, r#"{"error":"invalid_grant"}"#);
-        let verifier = oauthlib(StatusCode::BAD_REQUEST, None, Some("code_verifier min length is 43"));
-        assert_eq!(verifier.body, r#"{"error":null,"error_description":"code_verifier min length is 43"}"#);
+        let verifier = oauthlib(
+            StatusCode::BAD_REQUEST,
+            None,
+            Some("code_verifier min length is 43"),
+        );
+        assert_eq!(
+            verifier.body,
+            r#"{"error":null,"error_description":"code_verifier min length is 43"}"#
+        );
         assert_eq!(invalid_client().status, StatusCode::UNAUTHORIZED);
     }
 
     #[test]
     fn bb2_bodies_lead_with_status_code() {
         let response = bb2(StatusCode::UNAUTHORIZED, "invalid_client", "App id failed");
-        assert_eq!(response.body, r#"{"status_code":401,"error":"invalid_client","error_description":"App id failed"}"#);
+        assert_eq!(
+            response.body,
+            r#"{"status_code":401,"error":"invalid_client","error_description":"App id failed"}"#
+        );
     }
 
     #[test]

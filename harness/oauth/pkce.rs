@@ -56,15 +56,24 @@ mod tests {
 
     #[test]
     fn wrong_verifier_fails() {
-        assert!(!verifier_matches(RFC_CHALLENGE, "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXj"));
+        assert!(!verifier_matches(
+            RFC_CHALLENGE,
+            "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXj"
+        ));
         assert!(!verifier_matches("", RFC_VERIFIER));
     }
 
     #[test]
     fn length_rule() {
-        assert_eq!(verifier_length_problem(&"a".repeat(42)), Some("code_verifier min length is 43"));
+        assert_eq!(
+            verifier_length_problem(&"a".repeat(42)),
+            Some("code_verifier min length is 43")
+        );
         assert_eq!(verifier_length_problem(&"a".repeat(43)), None);
         assert_eq!(verifier_length_problem(&"a".repeat(128)), None);
-        assert_eq!(verifier_length_problem(&"a".repeat(129)), Some("code_verifier max length is 128"));
+        assert_eq!(
+            verifier_length_problem(&"a".repeat(129)),
+            Some("code_verifier max length is 128")
+        );
     }
 }

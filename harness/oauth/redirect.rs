@@ -29,7 +29,12 @@ fn split(uri: &str) -> Parts<'_> {
         None => ("", rest),
     };
     let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
-    Parts { scheme, netloc, path, query }
+    Parts {
+        scheme,
+        netloc,
+        path,
+        query,
+    }
 }
 
 fn is_scheme(text: &str) -> bool {
@@ -74,12 +79,16 @@ pub fn is_allowed(requested: &str, registered: &[String]) -> bool {
             && allowed_port.is_none();
         if loopback {
             let (asked_host, _) = host_and_port(asked.netloc);
-            return asked.scheme == allowed.scheme && asked_host == allowed_host && asked.path == allowed.path;
+            return asked.scheme == allowed.scheme
+                && asked_host == allowed_host
+                && asked.path == allowed.path;
         }
         asked.scheme == allowed.scheme
             && asked.netloc == allowed.netloc
             && asked.path == allowed.path
-            && query_set(allowed.query).iter().all(|pair| asked_query.contains(pair))
+            && query_set(allowed.query)
+                .iter()
+                .all(|pair| asked_query.contains(pair))
     })
 }
 
@@ -116,12 +125,30 @@ mod tests {
     #[test]
     fn exact_match() {
         let allowed = registered(&["http://localhost:8080/testclient/callback"]);
-        assert!(is_allowed("http://localhost:8080/testclient/callback", &allowed));
-        assert!(!is_allowed("http://localhost:8081/testclient/callback", &allowed));
-        assert!(!is_allowed("http://localhost:8080/testclient/callback/", &allowed));
-        assert!(!is_allowed("https://localhost:8080/testclient/callback", &allowed));
-        assert!(!is_allowed("http://localhost/testclient/callback", &allowed));
-        assert!(!is_allowed("http://evil.example/testclient/callback", &allowed));
+        assert!(is_allowed(
+            "http://localhost:8080/testclient/callback",
+            &allowed
+        ));
+        assert!(!is_allowed(
+            "http://localhost:8081/testclient/callback",
+            &allowed
+        ));
+        assert!(!is_allowed(
+            "http://localhost:8080/testclient/callback/",
+            &allowed
+        ));
+        assert!(!is_allowed(
+            "https://localhost:8080/testclient/callback",
+            &allowed
+        ));
+        assert!(!is_allowed(
+            "http://localhost/testclient/callback",
+            &allowed
+        ));
+        assert!(!is_allowed(
+            "http://evil.example/testclient/callback",
+            &allowed
+        ));
     }
 
     #[test]
@@ -153,14 +180,29 @@ mod tests {
     #[test]
     fn custom_scheme() {
         let allowed = registered(&["gov.cms.bluebutton.oauthtester:/callback"]);
-        assert!(is_allowed("gov.cms.bluebutton.oauthtester:/callback", &allowed));
-        assert!(!is_allowed("gov.cms.bluebutton.oauthtester:/other", &allowed));
+        assert!(is_allowed(
+            "gov.cms.bluebutton.oauthtester:/callback",
+            &allowed
+        ));
+        assert!(!is_allowed(
+            "gov.cms.bluebutton.oauthtester:/other",
+            &allowed
+        ));
     }
 
     #[test]
     fn params_are_appended() {
-        assert_eq!(with_params("http://a/cb", &[("code", "x"), ("state", "s t")]), "http://a/cb?code=x&state=s+t");
-        assert_eq!(with_params("http://a/cb?k=v", &[("code", "x")]), "http://a/cb?k=v&code=x");
-        assert_eq!(with_params("http://a/cb?", &[("code", "x")]), "http://a/cb?code=x");
+        assert_eq!(
+            with_params("http://a/cb", &[("code", "x"), ("state", "s t")]),
+            "http://a/cb?code=x&state=s+t"
+        );
+        assert_eq!(
+            with_params("http://a/cb?k=v", &[("code", "x")]),
+            "http://a/cb?k=v&code=x"
+        );
+        assert_eq!(
+            with_params("http://a/cb?", &[("code", "x")]),
+            "http://a/cb?code=x"
+        );
     }
 }

@@ -62,7 +62,11 @@ fn is_demographic(scope: &str) -> bool {
 
 /// The scopes an authorization grants, in request order: what was asked (or the guide's
 /// default four), among the app's scopes, minus demographics when they are not shared.
-pub fn granted(requested: Option<&str>, app: &App, shares_demographics: bool) -> Result<Vec<String>, Refusal> {
+pub fn granted(
+    requested: Option<&str>,
+    app: &App,
+    shares_demographics: bool,
+) -> Result<Vec<String>, Refusal> {
     let asked: Vec<&str> = match requested.map(str::trim).filter(|r| !r.is_empty()) {
         Some(words) => words.split_whitespace().collect(),
         None => DEFAULT_REQUEST.to_vec(),
@@ -73,7 +77,8 @@ pub fn granted(requested: Option<&str>, app: &App, shares_demographics: bool) ->
     let keep_demographics = shares_demographics && app.require_demographic_scopes;
     let mut granted: Vec<String> = Vec::new();
     for scope in asked {
-        let allowed = app.scopes.iter().any(|s| s == scope) && (keep_demographics || !is_demographic(scope));
+        let allowed =
+            app.scopes.iter().any(|s| s == scope) && (keep_demographics || !is_demographic(scope));
         if allowed && !granted.iter().any(|g| g == scope) {
             granted.push(scope.to_owned());
         }
@@ -127,48 +132,114 @@ mod tests {
 
     #[test]
     fn nothing_asked_gives_the_guides_four() {
-        assert_eq!(granted(None, &app(), true), Ok(DEFAULT_REQUEST.map(String::from).to_vec()));
-        assert_eq!(granted(Some("  "), &app(), true), Ok(DEFAULT_REQUEST.map(String::from).to_vec()));
+        assert_eq!(
+            granted(None, &app(), true),
+            Ok(DEFAULT_REQUEST.map(String::from).to_vec())
+        );
+        assert_eq!(
+            granted(Some("  "), &app(), true),
+            Ok(DEFAULT_REQUEST.map(String::from).to_vec())
+        );
     }
 
     #[test]
     fn what_was_asked_in_order() {
-        let got = granted(Some("patient/Coverage.rs openid patient/Coverage.rs"), &app(), true);
-        assert_eq!(got, Ok(vec!["patient/Coverage.rs".to_owned(), "openid".to_owned()]));
+        let got = granted(
+            Some("patient/Coverage.rs openid patient/Coverage.rs"),
+            &app(),
+            true,
+        );
+        assert_eq!(
+            got,
+            Ok(vec!["patient/Coverage.rs".to_owned(), "openid".to_owned()])
+        );
     }
 
     #[test]
     fn declined_demographics_remove_patient_and_profile() {
         let got = granted(None, &app(), false);
-        assert_eq!(got, Ok(vec!["patient/ExplanationOfBenefit.read".to_owned(), "patient/Coverage.read".to_owned()]));
-        assert_eq!(granted(Some("profile patient/Patient.rs"), &app(), false), Err(Refusal::NothingGranted));
+        assert_eq!(
+            got,
+            Ok(vec![
+                "patient/ExplanationOfBenefit.read".to_owned(),
+                "patient/Coverage.read".to_owned()
+            ])
+        );
+        assert_eq!(
+            granted(Some("profile patient/Patient.rs"), &app(), false),
+            Err(Refusal::NothingGranted)
+        );
     }
 
     #[test]
     fn unsupported_scopes_are_invalid_and_app_scopes_limit() {
-        assert_eq!(granted(Some("profile foo"), &app(), true), Err(Refusal::Invalid));
-        assert_eq!(granted(Some("patient/AuditEvent.rs"), &app(), true), Err(Refusal::Invalid));
+        assert_eq!(
+            granted(Some("profile foo"), &app(), true),
+            Err(Refusal::Invalid)
+        );
+        assert_eq!(
+            granted(Some("patient/AuditEvent.rs"), &app(), true),
+            Err(Refusal::Invalid)
+        );
         let mut limited = app();
         limited.scopes = vec!["patient/Coverage.read".to_owned()];
-        assert_eq!(granted(None, &limited, true), Ok(vec!["patient/Coverage.read".to_owned()]));
+        assert_eq!(
+            granted(None, &limited, true),
+            Ok(vec!["patient/Coverage.read".to_owned()])
+        );
     }
 
     #[test]
     fn scope_permissions() {
-        assert!(permits("patient/Patient.read", Resource::Patient, Interaction::Search));
-        assert!(permits("patient/Patient.r", Resource::Patient, Interaction::Read));
-        assert!(!permits("patient/Patient.r", Resource::Patient, Interaction::Search));
-        assert!(permits("patient/Patient.s", Resource::Patient, Interaction::Search));
-        assert!(!permits("patient/Patient.s", Resource::Patient, Interaction::Read));
-        assert!(!permits("patient/Coverage.rs", Resource::Patient, Interaction::Read));
-        assert!(permits("openid profile", Resource::UserInfo, Interaction::Read));
-        assert!(!permits("patient/Patient.read", Resource::UserInfo, Interaction::Read));
+        assert!(permits(
+            "patient/Patient.read",
+            Resource::Patient,
+            Interaction::Search
+        ));
+        assert!(permits(
+            "patient/Patient.r",
+            Resource::Patient,
+            Interaction::Read
+        ));
+        assert!(!permits(
+            "patient/Patient.r",
+            Resource::Patient,
+            Interaction::Search
+        ));
+        assert!(permits(
+            "patient/Patient.s",
+            Resource::Patient,
+            Interaction::Search
+        ));
+        assert!(!permits(
+            "patient/Patient.s",
+            Resource::Patient,
+            Interaction::Read
+        ));
+        assert!(!permits(
+            "patient/Coverage.rs",
+            Resource::Patient,
+            Interaction::Read
+        ));
+        assert!(permits(
+            "openid profile",
+            Resource::UserInfo,
+            Interaction::Read
+        ));
+        assert!(!permits(
+            "patient/Patient.read",
+            Resource::UserInfo,
+            Interaction::Read
+        ));
     }
 
     #[test]
     fn narrowing() {
         assert!(within("patient/Patient.r", "patient/Patient.rs profile"));
         assert!(within("profile", "patient/Patient.rs profile"));
-        assert!(!within("patient/Coverage.read", "patient/Patient.rs profile"));
+        assert!(!within(
+            "patient/Coverage.read",
+            "patient/Patient.rs profile"
+        ));
     }
 }

@@ -28,7 +28,9 @@ struct Vault<T> {
 
 impl<T> Default for Vault<T> {
     fn default() -> Self {
-        Vault { buckets: HashMap::new() }
+        Vault {
+            buckets: HashMap::new(),
+        }
     }
 }
 
@@ -40,7 +42,10 @@ impl<T> Vault<T> {
     }
 
     fn insert(&mut self, digest: Digest, value: T) {
-        self.buckets.entry(Self::bucket_of(&digest)).or_default().push((digest, value));
+        self.buckets
+            .entry(Self::bucket_of(&digest))
+            .or_default()
+            .push((digest, value));
     }
 
     fn get_mut(&mut self, digest: &Digest) -> Option<&mut T> {
@@ -179,7 +184,12 @@ impl TokenStore {
     }
 
     /// Opens a session for an approved authorization.
-    pub fn open_session(&self, client_id: &str, beneficiary: Arc<Beneficiary>, scope: String) -> Arc<Session> {
+    pub fn open_session(
+        &self,
+        client_id: &str,
+        beneficiary: Arc<Beneficiary>,
+        scope: String,
+    ) -> Arc<Session> {
         let session = Arc::new(Session {
             id: SessionId(self.next_session.fetch_add(1, Ordering::Relaxed) + 1),
             client_id: client_id.to_owned(),
@@ -188,14 +198,21 @@ impl TokenStore {
             revoked: AtomicBool::new(false),
         });
         let key = (client_id.to_owned(), session.beneficiary.patient_id.clone());
-        self.vaults().grants.entry(key).or_default().push(Arc::clone(&session));
+        self.vaults()
+            .grants
+            .entry(key)
+            .or_default()
+            .push(Arc::clone(&session));
         session
     }
 
     /// Revokes every session (so every token) of this app and beneficiary.
     pub fn revoke_grant(&self, client_id: &str, patient_id: &str) {
         let vaults = self.vaults();
-        if let Some(sessions) = vaults.grants.get(&(client_id.to_owned(), patient_id.to_owned())) {
+        if let Some(sessions) = vaults
+            .grants
+            .get(&(client_id.to_owned(), patient_id.to_owned()))
+        {
             for session in sessions {
                 session.revoked.store(true, Ordering::Relaxed);
             }
@@ -211,7 +228,13 @@ impl TokenStore {
         expires_at: Timestamp,
     ) -> Result<String, RandomnessError> {
         let code = secret::new_token()?;
-        let grant = CodeGrant { session, redirect_uri, code_challenge, expires_at, used: false };
+        let grant = CodeGrant {
+            session,
+            redirect_uri,
+            code_challenge,
+            expires_at,
+            used: false,
+        };
         self.vaults().codes.insert(digest(&code), grant);
         Ok(code)
     }
@@ -219,7 +242,10 @@ impl TokenStore {
     /// The unused, unexpired code `code`, without using it up.
     pub fn code(&self, code: &str, now: Timestamp) -> Result<CodeGrant, CodeProblem> {
         let mut vaults = self.vaults();
-        let grant = vaults.codes.get_mut(&digest(code)).ok_or(CodeProblem::Invalid)?;
+        let grant = vaults
+            .codes
+            .get_mut(&digest(code))
+            .ok_or(CodeProblem::Invalid)?;
         if grant.used || now >= grant.expires_at || grant.session.is_revoked() {
             return Err(CodeProblem::Invalid);
         }
@@ -250,9 +276,16 @@ impl TokenStore {
     }
 
     /// The session and scope of a live refresh token, for `client_id`.
-    pub fn refresh_token(&self, token: &str, client_id: &str) -> Result<(Arc<Session>, String), RefreshProblem> {
+    pub fn refresh_token(
+        &self,
+        token: &str,
+        client_id: &str,
+    ) -> Result<(Arc<Session>, String), RefreshProblem> {
         let mut vaults = self.vaults();
-        let record = vaults.refresh.get_mut(&digest(token)).ok_or(RefreshProblem::Unknown)?;
+        let record = vaults
+            .refresh
+            .get_mut(&digest(token))
+            .ok_or(RefreshProblem::Unknown)?;
         if record.session.client_id != client_id {
             return Err(RefreshProblem::OtherClient);
         }
@@ -290,7 +323,10 @@ impl TokenStore {
         match vaults.access.get_mut(&digest(token)) {
             Some(record) if record.revoked || record.session.is_revoked() => AccessCheck::Invalid,
             Some(record) if now >= record.expires_at => AccessCheck::Expired,
-            Some(record) => AccessCheck::Valid { session: Arc::clone(&record.session), scope: record.scope.clone() },
+            Some(record) => AccessCheck::Valid {
+                session: Arc::clone(&record.session),
+                scope: record.scope.clone(),
+            },
             None => AccessCheck::Invalid,
         }
     }
@@ -307,19 +343,35 @@ fn issue_pair(
     let access_digest = digest(&access_token);
     vaults.access.insert(
         access_digest,
-        AccessRecord { session: Arc::clone(&session), scope: scope.clone(), expires_at, revoked: false },
+        AccessRecord {
+            session: Arc::clone(&session),
+            scope: scope.clone(),
+            expires_at,
+            revoked: false,
+        },
     );
     vaults.refresh.insert(
         digest(&refresh_token),
-        RefreshRecord { session: Arc::clone(&session), scope: scope.clone(), access: access_digest, revoked: false },
+        RefreshRecord {
+            session: Arc::clone(&session),
+            scope: scope.clone(),
+            access: access_digest,
+            revoked: false,
+        },
     );
-    Ok(IssuedTokens { access_token, refresh_token, scope, session })
+    Ok(IssuedTokens {
+        access_token,
+        refresh_token,
+        scope,
+        session,
+    })
 }
 
 /// `now + seconds`, saturating.
 pub fn expiry(now: Timestamp, seconds: u64) -> Timestamp {
     let seconds = i64::try_from(seconds).unwrap_or(i64::MAX);
-    now.checked_add(SignedDuration::from_secs(seconds)).unwrap_or(Timestamp::MAX)
+    now.checked_add(SignedDuration::from_secs(seconds))
+        .unwrap_or(Timestamp::MAX)
 }
 
 #[cfg(test)]
@@ -336,7 +388,11 @@ mod tests {
             name: None,
             claims: None,
         };
-        store.open_session(client_id, Arc::new(population::from_spec(&spec, 0)), "profile".into())
+        store.open_session(
+            client_id,
+            Arc::new(population::from_spec(&spec, 0)),
+            "profile".into(),
+        )
     }
 
     fn now() -> Timestamp {
@@ -346,31 +402,64 @@ mod tests {
     #[test]
     fn codes_expire_and_are_used_once() -> Result<(), RandomnessError> {
         let store = TokenStore::new();
-        let code = store.issue_code(session(&store, "app"), "http://x/cb".into(), None, expiry(now(), 60))?;
+        let code = store.issue_code(
+            session(&store, "app"),
+            "http://x/cb".into(),
+            None,
+            expiry(now(), 60),
+        )?;
         assert!(store.code(&code, now()).is_ok());
-        assert_eq!(store.code(&code, expiry(now(), 60)).err(), Some(CodeProblem::Invalid));
+        assert_eq!(
+            store.code(&code, expiry(now(), 60)).err(),
+            Some(CodeProblem::Invalid)
+        );
         assert!(store.consume_code(&code));
         assert!(!store.consume_code(&code));
         assert_eq!(store.code(&code, now()).err(), Some(CodeProblem::Invalid));
-        assert_eq!(store.code("unknown", now()).err(), Some(CodeProblem::Invalid));
+        assert_eq!(
+            store.code("unknown", now()).err(),
+            Some(CodeProblem::Invalid)
+        );
         Ok(())
     }
 
     #[test]
     fn rotation_revokes_the_old_pair() -> Result<(), RandomnessError> {
         let store = TokenStore::new();
-        let first = store.issue_tokens(session(&store, "app"), "profile".into(), expiry(now(), 3600))?;
-        assert!(matches!(store.check_access(&first.access_token, now()), AccessCheck::Valid { .. }));
+        let first = store.issue_tokens(
+            session(&store, "app"),
+            "profile".into(),
+            expiry(now(), 3600),
+        )?;
+        assert!(matches!(
+            store.check_access(&first.access_token, now()),
+            AccessCheck::Valid { .. }
+        ));
         let second = store.rotate(&first.refresh_token, "profile".into(), expiry(now(), 3600))?;
         let second = second.map_err(|_| ()).ok();
         assert!(second.is_some());
-        assert!(matches!(store.check_access(&first.access_token, now()), AccessCheck::Invalid));
-        assert_eq!(store.refresh_token(&first.refresh_token, "app").err(), Some(RefreshProblem::Revoked));
-        assert_eq!(store.refresh_token(&first.refresh_token, "other").err(), Some(RefreshProblem::OtherClient));
-        assert_eq!(store.refresh_token("nope", "app").err(), Some(RefreshProblem::Unknown));
+        assert!(matches!(
+            store.check_access(&first.access_token, now()),
+            AccessCheck::Invalid
+        ));
+        assert_eq!(
+            store.refresh_token(&first.refresh_token, "app").err(),
+            Some(RefreshProblem::Revoked)
+        );
+        assert_eq!(
+            store.refresh_token(&first.refresh_token, "other").err(),
+            Some(RefreshProblem::OtherClient)
+        );
+        assert_eq!(
+            store.refresh_token("nope", "app").err(),
+            Some(RefreshProblem::Unknown)
+        );
         if let Some(second) = second {
             assert!(store.refresh_token(&second.refresh_token, "app").is_ok());
-            assert!(matches!(store.check_access(&second.access_token, expiry(now(), 3600)), AccessCheck::Expired));
+            assert!(matches!(
+                store.check_access(&second.access_token, expiry(now(), 3600)),
+                AccessCheck::Expired
+            ));
         }
         Ok(())
     }
@@ -378,11 +467,25 @@ mod tests {
     #[test]
     fn revoking_a_grant_kills_its_tokens_only() -> Result<(), RandomnessError> {
         let store = TokenStore::new();
-        let mine = store.issue_tokens(session(&store, "app"), "profile".into(), expiry(now(), 3600))?;
-        let other_app = store.issue_tokens(session(&store, "other"), "profile".into(), expiry(now(), 3600))?;
+        let mine = store.issue_tokens(
+            session(&store, "app"),
+            "profile".into(),
+            expiry(now(), 3600),
+        )?;
+        let other_app = store.issue_tokens(
+            session(&store, "other"),
+            "profile".into(),
+            expiry(now(), 3600),
+        )?;
         store.revoke_grant("app", &mine.session.beneficiary.patient_id);
-        assert!(matches!(store.check_access(&mine.access_token, now()), AccessCheck::Invalid));
-        assert!(matches!(store.check_access(&other_app.access_token, now()), AccessCheck::Valid { .. }));
+        assert!(matches!(
+            store.check_access(&mine.access_token, now()),
+            AccessCheck::Invalid
+        ));
+        assert!(matches!(
+            store.check_access(&other_app.access_token, now()),
+            AccessCheck::Valid { .. }
+        ));
         Ok(())
     }
 }

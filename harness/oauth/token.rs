@@ -3,9 +3,9 @@
 
 use crate::exchange::{Request, Response};
 use crate::oauth::client_auth::{self, Credentials};
-use crate::params::Params;
 use crate::oauth::store::{IssuedTokens, RefreshProblem, TokenStore, expiry};
 use crate::oauth::{errors, pkce, scopes};
+use crate::params::Params;
 use crate::scenario::{App, GrantType};
 use crate::world::World;
 use http::StatusCode;
@@ -36,8 +36,16 @@ pub async fn token(world: &World, store: &TokenStore, request: &Request) -> Resp
     let exchange = match grant_type {
         Some("authorization_code") => Exchange::Code,
         Some("refresh_token") => Exchange::Refresh,
-        Some("password") => return errors::oauthlib(StatusCode::BAD_REQUEST, Some("unauthorized_client"), None),
-        _ => return errors::oauthlib(StatusCode::BAD_REQUEST, Some("unsupported_grant_type"), None),
+        Some("password") => {
+            return errors::oauthlib(StatusCode::BAD_REQUEST, Some("unauthorized_client"), None);
+        }
+        _ => {
+            return errors::oauthlib(
+                StatusCode::BAD_REQUEST,
+                Some("unsupported_grant_type"),
+                None,
+            );
+        }
     };
     if let Some(name) = params.first_duplicate(&SINGLE_PARAMS) {
         return errors::invalid_request(&format!("Duplicate {name} parameter."));
@@ -66,7 +74,13 @@ enum Exchange {
 
 /// BB2 looks the refresh token up before oauthlib runs (behaviour file §2.9).
 fn refresh_pre_check(store: &TokenStore, app: &App, params: &Params) -> Result<(), Response> {
-    let bad = |description: &str| Err(errors::bb2(StatusCode::BAD_REQUEST, "invalid_request", description));
+    let bad = |description: &str| {
+        Err(errors::bb2(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            description,
+        ))
+    };
     let Some(token) = params.non_empty("refresh_token") else {
         return bad("Missing refresh token parameter");
     };
@@ -85,7 +99,9 @@ fn redeem_code(
     credentials: &Credentials,
     params: &Params,
 ) -> Result<IssuedTokens, Response> {
-    let code = params.non_empty("code").ok_or_else(|| errors::invalid_request("Missing code parameter."))?;
+    let code = params
+        .non_empty("code")
+        .ok_or_else(|| errors::invalid_request("Missing code parameter."))?;
     let now = world.clock().now();
     let grant = store.code(code, now).map_err(|_| errors::invalid_grant())?;
     if grant.session.client_id != credentials.client_id {
@@ -93,7 +109,8 @@ fn redeem_code(
     }
     let verifier = params.get("code_verifier");
     if let Some(challenge) = &grant.code_challenge {
-        let verifier = verifier.ok_or_else(|| errors::invalid_request("Code verifier required."))?;
+        let verifier =
+            verifier.ok_or_else(|| errors::invalid_request("Code verifier required."))?;
         if !pkce::verifier_matches(challenge, verifier) {
             return Err(errors::invalid_grant());
         }
@@ -105,8 +122,15 @@ fn redeem_code(
     if redirect_uri != grant.redirect_uri {
         return Err(errors::invalid_request("Mismatching redirect URI."));
     }
-    if let Some(problem) = verifier.filter(|_| grant.code_challenge.is_some()).and_then(pkce::verifier_length_problem) {
-        return Err(errors::oauthlib(StatusCode::BAD_REQUEST, None, Some(problem)));
+    if let Some(problem) = verifier
+        .filter(|_| grant.code_challenge.is_some())
+        .and_then(pkce::verifier_length_problem)
+    {
+        return Err(errors::oauthlib(
+            StatusCode::BAD_REQUEST,
+            None,
+            Some(problem),
+        ));
     }
     if !store.consume_code(code) {
         return Err(errors::invalid_grant());
@@ -117,14 +141,25 @@ fn redeem_code(
         .map_err(|_| errors::server_error())
 }
 
-fn refresh(world: &World, store: &TokenStore, app: &App, params: &Params) -> Result<IssuedTokens, Response> {
+fn refresh(
+    world: &World,
+    store: &TokenStore,
+    app: &App,
+    params: &Params,
+) -> Result<IssuedTokens, Response> {
     let token = params.non_empty("refresh_token").unwrap_or_default();
     let (session, current_scope) = store
         .refresh_token(token, &app.client_id)
         .map_err(|_| errors::invalid_grant())?;
     let scope = match params.non_empty("scope") {
         Some(narrower) if scopes::within(narrower, &session.scope) => narrower.to_owned(),
-        Some(_) => return Err(errors::oauthlib(StatusCode::BAD_REQUEST, Some("invalid_scope"), None)),
+        Some(_) => {
+            return Err(errors::oauthlib(
+                StatusCode::BAD_REQUEST,
+                Some("invalid_scope"),
+                None,
+            ));
+        }
         None => current_scope,
     };
     let expires_at = expiry(world.clock().now(), world.access_ttl());

@@ -20,14 +20,22 @@ pub fn userinfo(world: &World, store: &TokenStore, request: &Request) -> Respons
     let session = auth.session.id;
     if !matches!(request.method, Method::GET | Method::HEAD) {
         let message = format!("Method \"{}\" not allowed.", request.method);
-        return Response::detail(StatusCode::METHOD_NOT_ALLOWED, JSON, &message).in_session(session);
-    }
-    if !scopes::permits(&auth.scope, Resource::UserInfo, Interaction::Read) {
-        return Response::detail(StatusCode::FORBIDDEN, JSON, "You do not have permission to perform this action.")
+        return Response::detail(StatusCode::METHOD_NOT_ALLOWED, JSON, &message)
             .in_session(session);
     }
+    if !scopes::permits(&auth.scope, Resource::UserInfo, Interaction::Read) {
+        return Response::detail(
+            StatusCode::FORBIDDEN,
+            JSON,
+            "You do not have permission to perform this action.",
+        )
+        .in_session(session);
+    }
     let bene = &auth.session.beneficiary;
-    let iat = bene.account_created.strftime("%Y-%m-%dT%H:%M:%S%.3fZ").to_string();
+    let iat = bene
+        .account_created
+        .strftime("%Y-%m-%dT%H:%M:%S%.3fZ")
+        .to_string();
     let body = json!({
         "sub": bene.patient_id,
         "name": bene.display_name(),

@@ -12,7 +12,12 @@ use std::io::Write;
 pub const MIN_GZIP_BYTES: usize = 1000;
 
 /// Content types the guide compresses.
-const GZIP_TYPES: [&str; 4] = ["text/html", "text/plain", "application/json", "application/fhir+json"];
+const GZIP_TYPES: [&str; 4] = [
+    "text/html",
+    "text/plain",
+    "application/json",
+    "application/fhir+json",
+];
 
 /// Whether an `Accept-Encoding` value accepts gzip (`gzip`, any case, without `q=0`).
 pub fn accepts_gzip(accept_encoding: Option<&str>) -> bool {
@@ -34,11 +39,16 @@ pub fn accepts_gzip(accept_encoding: Option<&str>) -> bool {
 pub fn gzip_body(response: &Response, accept_encoding: Option<&str>) -> Option<Vec<u8>> {
     let eligible = accepts_gzip(accept_encoding)
         && response.body.len() >= MIN_GZIP_BYTES
-        && response.media_type().is_some_and(|t| GZIP_TYPES.contains(&t.as_str()));
+        && response
+            .media_type()
+            .is_some_and(|t| GZIP_TYPES.contains(&t.as_str()));
     if !eligible {
         return None;
     }
-    let mut encoder = GzEncoder::new(Vec::with_capacity(response.body.len() / 4), Compression::fast());
+    let mut encoder = GzEncoder::new(
+        Vec::with_capacity(response.body.len() / 4),
+        Compression::fast(),
+    );
     encoder.write_all(&response.body).ok()?;
     encoder.finish().ok()
 }
@@ -69,7 +79,11 @@ mod tests {
         assert!(gzip_body(&json_of(999), Some("gzip")).is_none());
         let gzipped = gzip_body(&json_of(1000), Some("gzip"));
         let mut plain = String::new();
-        let decoded = gzipped.map(|g| GzDecoder::new(g.as_slice()).read_to_string(&mut plain).is_ok());
+        let decoded = gzipped.map(|g| {
+            GzDecoder::new(g.as_slice())
+                .read_to_string(&mut plain)
+                .is_ok()
+        });
         assert_eq!(decoded, Some(true));
         assert_eq!(plain.len(), 1000);
     }

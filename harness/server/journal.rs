@@ -42,13 +42,21 @@ impl Journal {
 
     /// A journal that keeps at most `capacity` exchanges.
     pub fn with_capacity(capacity: usize) -> Journal {
-        Journal { capacity, entries: Mutex::new(VecDeque::new()) }
+        Journal {
+            capacity,
+            entries: Mutex::new(VecDeque::new()),
+        }
     }
 
     /// A copy of the recorded exchanges, in order of id.
     pub fn exchanges(&self) -> Vec<Exchange> {
-        let mut exchanges: Vec<Exchange> =
-            self.entries.lock().unwrap_or_else(PoisonError::into_inner).iter().cloned().collect();
+        let mut exchanges: Vec<Exchange> = self
+            .entries
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .iter()
+            .cloned()
+            .collect();
         exchanges.sort_by_key(|e| e.id);
         exchanges
     }

@@ -75,10 +75,16 @@ pub struct RunningServer {
 }
 
 /// Binds `addr` and serves `scenario` until stopped.
-pub async fn start(scenario: Scenario, addr: SocketAddr, options: ServerOptions) -> std::io::Result<RunningServer> {
+pub async fn start(
+    scenario: Scenario,
+    addr: SocketAddr,
+    options: ServerOptions,
+) -> std::io::Result<RunningServer> {
     let listener = TcpListener::bind(addr).await?;
     let local_addr = listener.local_addr()?;
-    let clock = options.clock.unwrap_or_else(|| Arc::new(Clock::from_wall_clock()));
+    let clock = options
+        .clock
+        .unwrap_or_else(|| Arc::new(Clock::from_wall_clock()));
     let journal = Arc::new(Journal::default());
     let state = Arc::new(State {
         world: World::new(scenario, clock),
@@ -146,7 +152,10 @@ async fn accept_loop(listener: TcpListener, state: Arc<State>, mut stopped: watc
     let _ = tokio::time::timeout(STOP_GRACE, graceful.shutdown()).await;
 }
 
-async fn serve(state: Arc<State>, request: hyper::Request<Incoming>) -> Result<hyper::Response<Full<Bytes>>, Infallible> {
+async fn serve(
+    state: Arc<State>,
+    request: hyper::Request<Incoming>,
+) -> Result<hyper::Response<Full<Bytes>>, Infallible> {
     let arrived = Instant::now();
     let id = state.next_id.fetch_add(1, Ordering::Relaxed);
     let (parts, body) = request.into_parts();
@@ -154,7 +163,10 @@ async fn serve(state: Arc<State>, request: hyper::Request<Incoming>) -> Result<h
         Some(host) => format!("http://{host}"),
         None => format!("http://{}", state.local_addr),
     };
-    let body = Limited::new(body, MAX_BODY_BYTES).collect().await.map(|b| b.to_bytes());
+    let body = Limited::new(body, MAX_BODY_BYTES)
+        .collect()
+        .await
+        .map(|b| b.to_bytes());
     let request = Request {
         method: parts.method,
         path: parts.uri.path().to_owned(),
@@ -168,14 +180,20 @@ async fn serve(state: Arc<State>, request: hyper::Request<Incoming>) -> Result<h
         Err(_) => errors::bad_request_text("<h1>Bad Request (400)</h1>"),
     };
     let response = with_global_headers(response);
-    let accept_encoding = request.headers.get(ACCEPT_ENCODING).and_then(|v| v.to_str().ok());
+    let accept_encoding = request
+        .headers
+        .get(ACCEPT_ENCODING)
+        .and_then(|v| v.to_str().ok());
     let gzipped = compression::gzip_body(&response, accept_encoding);
     let wire = to_wire(&request.method, &response, gzipped);
     let exchange = Exchange {
         id,
         at: arrived.duration_since(state.started),
         elapsed: arrived.elapsed(),
-        content_encoding: wire.headers().contains_key(CONTENT_ENCODING).then_some("gzip"),
+        content_encoding: wire
+            .headers()
+            .contains_key(CONTENT_ENCODING)
+            .then_some("gzip"),
         request,
         response,
     };
@@ -188,14 +206,21 @@ async fn serve(state: Arc<State>, request: hyper::Request<Incoming>) -> Result<h
 
 fn with_global_headers(mut response: Response) -> Response {
     for (name, value) in GLOBAL_HEADERS {
-        response.headers.insert(HeaderName::from_static(name), HeaderValue::from_static(value));
+        response.headers.insert(
+            HeaderName::from_static(name),
+            HeaderValue::from_static(value),
+        );
     }
     response
 }
 
 /// The hyper response: compressed when `gzipped` is given; `HEAD` keeps the headers and the
 /// length of the `GET` body, and sends no body.
-fn to_wire(method: &Method, response: &Response, gzipped: Option<Vec<u8>>) -> hyper::Response<Full<Bytes>> {
+fn to_wire(
+    method: &Method,
+    response: &Response,
+    gzipped: Option<Vec<u8>>,
+) -> hyper::Response<Full<Bytes>> {
     let mut headers = response.headers.clone();
     let body = match gzipped {
         Some(gzipped) => {
@@ -206,7 +231,11 @@ fn to_wire(method: &Method, response: &Response, gzipped: Option<Vec<u8>>) -> hy
         None => response.body.clone(),
     };
     headers.insert(CONTENT_LENGTH, HeaderValue::from(body.len()));
-    let body = if method == Method::HEAD { Bytes::new() } else { body };
+    let body = if method == Method::HEAD {
+        Bytes::new()
+    } else {
+        body
+    };
     let mut wire = hyper::Response::new(Full::new(body));
     *wire.status_mut() = response.status;
     *wire.headers_mut() = headers;

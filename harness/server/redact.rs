@@ -52,7 +52,10 @@ impl Redactor {
 
     /// A request target (`path?query`) with patient ids and secrets replaced by aliases.
     pub fn target(&self, path: &str, query: Option<&str>) -> String {
-        let path: Vec<String> = path.split('/').map(|segment| self.segment(segment)).collect();
+        let path: Vec<String> = path
+            .split('/')
+            .map(|segment| self.segment(segment))
+            .collect();
         let mut target = path.join("/");
         if let Some(query) = query {
             let pairs: Vec<String> = form_urlencoded::parse(query.as_bytes())
@@ -102,15 +105,30 @@ mod tests {
     #[test]
     fn secrets_and_patients_get_stable_aliases() {
         let redactor = Redactor::new();
-        let first = redactor.target("/v2/o/authorize/", Some("client_id=abc&code_challenge=XYZ&state=s"));
-        assert_eq!(first, "/v2/o/authorize/?client_id=abc&code_challenge=secret#1&state=s");
+        let first = redactor.target(
+            "/v2/o/authorize/",
+            Some("client_id=abc&code_challenge=XYZ&state=s"),
+        );
+        assert_eq!(
+            first,
+            "/v2/o/authorize/?client_id=abc&code_challenge=secret#1&state=s"
+        );
         let read = redactor.target("/v2/fhir/Patient/-20140000008325", None);
         assert_eq!(read, "/v2/fhir/Patient/patient#1");
         let coverage = redactor.target("/v2/fhir/Coverage/part-a--20140000008325", None);
         assert_eq!(coverage, "/v2/fhir/Coverage/part-a-patient#1");
-        let search = redactor.target("/v2/fhir/ExplanationOfBenefit/", Some("patient=-20140000008325&type=pde"));
-        assert_eq!(search, "/v2/fhir/ExplanationOfBenefit/?patient=patient#1&type=pde");
-        assert_eq!(redactor.target("/cb", Some("code=A1&access_token=B2")), "/cb?code=code#1&access_token=token#1");
+        let search = redactor.target(
+            "/v2/fhir/ExplanationOfBenefit/",
+            Some("patient=-20140000008325&type=pde"),
+        );
+        assert_eq!(
+            search,
+            "/v2/fhir/ExplanationOfBenefit/?patient=patient#1&type=pde"
+        );
+        assert_eq!(
+            redactor.target("/cb", Some("code=A1&access_token=B2")),
+            "/cb?code=code#1&access_token=token#1"
+        );
         assert_eq!(redactor.alias("code", "A1"), "code#1");
     }
 }

@@ -15,14 +15,26 @@ pub struct RequestLog {
 impl RequestLog {
     /// A log writing to `sink`.
     pub fn new(sink: Box<dyn Write + Send>) -> RequestLog {
-        RequestLog { sink: Mutex::new(sink), redactor: Redactor::new() }
+        RequestLog {
+            sink: Mutex::new(sink),
+            redactor: Redactor::new(),
+        }
     }
 
     /// The line for one exchange.
     pub fn line(&self, exchange: &Exchange) -> String {
-        let target = self.redactor.target(&exchange.request.path, exchange.request.query.as_deref());
-        let session = exchange.response.session.map(|s| format!(" {s}")).unwrap_or_default();
-        let encoding = exchange.content_encoding.map(|e| format!(" {e}")).unwrap_or_default();
+        let target = self
+            .redactor
+            .target(&exchange.request.path, exchange.request.query.as_deref());
+        let session = exchange
+            .response
+            .session
+            .map(|s| format!(" {s}"))
+            .unwrap_or_default();
+        let encoding = exchange
+            .content_encoding
+            .map(|e| format!(" {e}"))
+            .unwrap_or_default();
         format!(
             "{} {target} {} {}B{encoding} {:.1}ms{session}",
             exchange.request.method,

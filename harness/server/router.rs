@@ -37,7 +37,11 @@ fn endpoint(path: &str) -> Endpoint {
     if let Some(route) = path.strip_prefix("/v2/fhir/").and_then(Route::parse) {
         return Endpoint::Fhir(route);
     }
-    if !path.ends_with('/') && SLASH_ROUTES.iter().any(|r| r.strip_suffix('/') == Some(path)) {
+    if !path.ends_with('/')
+        && SLASH_ROUTES
+            .iter()
+            .any(|r| r.strip_suffix('/') == Some(path))
+    {
         return Endpoint::AppendSlash;
     }
     Endpoint::NotFound
@@ -50,7 +54,9 @@ pub async fn route(world: &World, store: &TokenStore, request: &Request) -> Resp
     }
     match endpoint(&request.path) {
         Endpoint::Authorize => match request.method {
-            Method::GET | Method::HEAD | Method::POST => authorize::authorize(world, store, request).await,
+            Method::GET | Method::HEAD | Method::POST => {
+                authorize::authorize(world, store, request).await
+            }
             _ => django_view_method(request, "GET, POST, HEAD, OPTIONS"),
         },
         Endpoint::Token => match request.method {
@@ -60,8 +66,15 @@ pub async fn route(world: &World, store: &TokenStore, request: &Request) -> Resp
         Endpoint::UserInfo => userinfo::userinfo(world, store, request),
         Endpoint::Fhir(route) => fhir::handle(world, store, request, &route),
         Endpoint::AppendSlash => {
-            let query = request.query.as_deref().map(|q| format!("?{q}")).unwrap_or_default();
-            Response::redirect(StatusCode::MOVED_PERMANENTLY, &format!("{}/{query}", request.path))
+            let query = request
+                .query
+                .as_deref()
+                .map(|q| format!("?{q}"))
+                .unwrap_or_default();
+            Response::redirect(
+                StatusCode::MOVED_PERMANENTLY,
+                &format!("{}/{query}", request.path),
+            )
         }
         Endpoint::NotFound => not_found(),
     }
@@ -70,7 +83,11 @@ pub async fn route(world: &World, store: &TokenStore, request: &Request) -> Resp
 /// Django's answer to a method a plain view does not have: `OPTIONS` lists the methods,
 /// anything else is 405.
 fn django_view_method(request: &Request, allowed: &str) -> Response {
-    let status = if request.method == Method::OPTIONS { StatusCode::OK } else { StatusCode::METHOD_NOT_ALLOWED };
+    let status = if request.method == Method::OPTIONS {
+        StatusCode::OK
+    } else {
+        StatusCode::METHOD_NOT_ALLOWED
+    };
     let response = Response::empty(status).header(ALLOW, allowed);
     if status == StatusCode::OK {
         response
@@ -116,8 +133,21 @@ mod tests {
         assert_eq!(endpoint("/v2/o/authorize"), Endpoint::AppendSlash);
         assert_eq!(endpoint("/v2/o/token"), Endpoint::AppendSlash);
         assert_eq!(endpoint("/v2/connect/userinfoXYZ"), Endpoint::UserInfo);
-        assert_eq!(endpoint("/v2/fhir/Patient"), Endpoint::Fhir(Route { resource: Resource::Patient, id: None }));
-        for path in ["/v1/fhir/Patient/", "/v3/fhir/Patient/", "/v2/fhir/metadata", "/", "/v2/o/revoke/", "/v2/o/authoriz"] {
+        assert_eq!(
+            endpoint("/v2/fhir/Patient"),
+            Endpoint::Fhir(Route {
+                resource: Resource::Patient,
+                id: None
+            })
+        );
+        for path in [
+            "/v1/fhir/Patient/",
+            "/v3/fhir/Patient/",
+            "/v2/fhir/metadata",
+            "/",
+            "/v2/o/revoke/",
+            "/v2/o/authoriz",
+        ] {
             assert_eq!(endpoint(path), Endpoint::NotFound, "{path}");
         }
     }

@@ -52,8 +52,6 @@ pub struct Beneficiary {
     pub state_code: String,
     /// ZIP code of the address (`"99999"`).
     pub postal_code: String,
-    /// County code, rendered as `address.district` (`"999"`).
-    pub county_code: String,
     /// Race code of `https://bluebutton.cms.gov/resources/variables/race` (`"1"` = White).
     pub race_code: String,
     /// E-mail the sandbox login reports (userinfo).

@@ -198,7 +198,6 @@ mod tests {
             mbi: "1S00E00AA00".into(),
             state_code: "15".into(),
             postal_code: "99999".into(),
-            county_code: "999".into(),
             race_code: "1".into(),
             email: "jane@example.com".into(),
             account_created: jiff::Timestamp::UNIX_EPOCH,
@@ -220,13 +219,23 @@ mod tests {
         let book = ClaimBook::of(&bene(counts(44, 1, 103), 7));
         let claims: Vec<Claim> = (0..book.total()).filter_map(|p| book.claim_at(p)).collect();
         assert_eq!(claims.len(), 148);
-        for (claim_type, expected) in [(ClaimType::Carrier, 44), (ClaimType::Inpatient, 1), (ClaimType::Pde, 103)] {
-            assert_eq!(claims.iter().filter(|c| c.claim_type == claim_type).count(), expected);
+        for (claim_type, expected) in [
+            (ClaimType::Carrier, 44),
+            (ClaimType::Inpatient, 1),
+            (ClaimType::Pde, 103),
+        ] {
+            assert_eq!(
+                claims.iter().filter(|c| c.claim_type == claim_type).count(),
+                expected
+            );
         }
         let ids: Vec<&str> = claims.iter().map(|c| c.claim_id.as_str()).collect();
         let mut sorted = ids.clone();
         sorted.sort();
-        assert_eq!(ids, sorted, "position order is BFD's string order of claim ids");
+        assert_eq!(
+            ids, sorted,
+            "position order is BFD's string order of claim ids"
+        );
         assert_eq!(ids.iter().collect::<HashSet<_>>().len(), 148);
         assert!(book.claim_at(148).is_none());
     }
@@ -234,7 +243,10 @@ mod tests {
     #[test]
     fn types_are_mixed_not_blocked() {
         let book = ClaimBook::of(&bene(counts(50, 0, 50), 3));
-        let first_ten: HashSet<ClaimType> = (0..10).filter_map(|p| book.claim_at(p)).map(|c| c.claim_type).collect();
+        let first_ten: HashSet<ClaimType> = (0..10)
+            .filter_map(|p| book.claim_at(p))
+            .map(|c| c.claim_type)
+            .collect();
         assert_eq!(first_ten.len(), 2);
     }
 
@@ -243,10 +255,19 @@ mod tests {
         let mine = ClaimBook::of(&bene(counts(10, 2, 10), 1));
         let theirs = ClaimBook::of(&bene(counts(10, 2, 10), 2));
         for p in 0..mine.total() {
-            let Some(claim) = mine.claim_at(p) else { continue };
-            assert_eq!(mine.find(claim.claim_type, &claim.claim_id), Some(claim.clone()));
+            let Some(claim) = mine.claim_at(p) else {
+                continue;
+            };
+            assert_eq!(
+                mine.find(claim.claim_type, &claim.claim_id),
+                Some(claim.clone())
+            );
             assert_eq!(theirs.find(claim.claim_type, &claim.claim_id), None);
-            let other_type = if claim.claim_type == ClaimType::Pde { ClaimType::Carrier } else { ClaimType::Pde };
+            let other_type = if claim.claim_type == ClaimType::Pde {
+                ClaimType::Carrier
+            } else {
+                ClaimType::Pde
+            };
             assert_eq!(mine.find(other_type, &claim.claim_id), None);
         }
         assert_eq!(mine.find(ClaimType::Carrier, "-1"), None);
@@ -270,9 +291,18 @@ mod tests {
     fn filtered_positions() {
         let book = ClaimBook::of(&bene(counts(44, 1, 103), 5));
         assert_eq!(book.positions_of(&[ClaimType::Carrier]).len(), 44);
-        assert_eq!(book.positions_of(&[ClaimType::Inpatient, ClaimType::Pde]).len(), 104);
+        assert_eq!(
+            book.positions_of(&[ClaimType::Inpatient, ClaimType::Pde])
+                .len(),
+            104
+        );
         assert!(book.positions_of(&[ClaimType::Dme]).is_empty());
-        assert!(book.all_of(&[ClaimType::Carrier, ClaimType::Inpatient, ClaimType::Pde, ClaimType::Dme]));
+        assert!(book.all_of(&[
+            ClaimType::Carrier,
+            ClaimType::Inpatient,
+            ClaimType::Pde,
+            ClaimType::Dme
+        ]));
         assert!(!book.all_of(&[ClaimType::Carrier]));
     }
 

@@ -47,7 +47,10 @@ impl World {
 
     /// The registered app with this client id.
     pub fn app(&self, client_id: &str) -> Option<&App> {
-        self.scenario.apps.iter().find(|app| app.client_id == client_id)
+        self.scenario
+            .apps
+            .iter()
+            .find(|app| app.client_id == client_id)
     }
 
     /// The beneficiary who logs in as `username`: a scenario beneficiary first, else a
@@ -58,13 +61,18 @@ impl World {
             return Some(population::from_spec(spec, self.scenario.seed));
         }
         let generated = population::from_sandbox_login(username, self.scenario.seed)?;
-        let taken = specs.iter().any(|spec| spec.patient_id == generated.patient_id);
+        let taken = specs
+            .iter()
+            .any(|spec| spec.patient_id == generated.patient_id);
         (!taken).then_some(generated)
     }
 
     /// Access-token lifetime in seconds.
     pub fn access_ttl(&self) -> u64 {
-        self.scenario.tokens.access_ttl.unwrap_or(DOCUMENTED_ACCESS_TTL)
+        self.scenario
+            .tokens
+            .access_ttl
+            .unwrap_or(DOCUMENTED_ACCESS_TTL)
     }
 
     /// Authorization-code lifetime in seconds.

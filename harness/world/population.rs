@@ -10,19 +10,31 @@ use jiff::civil::{Date, date};
 use jiff::{SignedDuration, Timestamp};
 
 const FEMALE_NAMES: &[&str] = &[
-    "Jane", "Mary", "Patricia", "Linda", "Barbara", "Elizabeth", "Susan", "Margaret", "Dorothy", "Ruth",
+    "Jane",
+    "Mary",
+    "Patricia",
+    "Linda",
+    "Barbara",
+    "Elizabeth",
+    "Susan",
+    "Margaret",
+    "Dorothy",
+    "Ruth",
 ];
 const MALE_NAMES: &[&str] = &[
-    "John", "Robert", "James", "William", "Richard", "Charles", "Joseph", "Thomas", "George", "Donald",
+    "John", "Robert", "James", "William", "Richard", "Charles", "Joseph", "Thomas", "George",
+    "Donald",
 ];
 const FAMILY_NAMES: &[&str] = &[
-    "Smith", "Johnson", "Williams", "Brown", "Jones", "Miller", "Davis", "Garcia", "Wilson", "Moore",
+    "Smith", "Johnson", "Williams", "Brown", "Jones", "Miller", "Davis", "Garcia", "Wilson",
+    "Moore",
 ];
 /// SSA state codes of the 50 states and DC.
 const STATE_CODES: &[&str] = &[
-    "01", "02", "03", "04", "05", "06", "07", "08", "09", "10", "11", "12", "13", "14", "15", "16", "17",
-    "18", "19", "20", "21", "22", "23", "24", "25", "26", "27", "28", "29", "30", "31", "32", "33", "34",
-    "35", "36", "37", "38", "39", "41", "42", "43", "44", "45", "46", "47", "49", "50", "51", "52", "53",
+    "01", "02", "03", "04", "05", "06", "07", "08", "09", "10", "11", "12", "13", "14", "15", "16",
+    "17", "18", "19", "20", "21", "22", "23", "24", "25", "26", "27", "28", "29", "30", "31", "32",
+    "33", "34", "35", "36", "37", "38", "39", "41", "42", "43", "44", "45", "46", "47", "49", "50",
+    "51", "52", "53",
 ];
 /// MBI letters (no S, L, O, I, B, Z).
 const MBI_LETTERS: &[u8] = b"ACDEFGHJKMNPQRTUVWXY";
@@ -42,7 +54,14 @@ pub fn from_spec(spec: &BeneficiarySpec, scenario_seed: u64) -> Beneficiary {
         None => facts.name(),
     };
     let claims = spec.claims.unwrap_or_else(|| facts.claim_mix());
-    facts.beneficiary(spec.username.clone(), spec.password.clone(), given, family, gender, claims)
+    facts.beneficiary(
+        spec.username.clone(),
+        spec.password.clone(),
+        given,
+        family,
+        gender,
+        claims,
+    )
 }
 
 /// Builds the generated beneficiary of a sandbox login, if `username` is one.
@@ -99,7 +118,10 @@ impl Facts {
     fn name(&self) -> (Vec<String>, String, Gender) {
         let female = self.pick(1, 2) == 0;
         let (gender, first) = if self.doe_block {
-            (if female { Gender::Female } else { Gender::Male }, if female { "Jane" } else { "John" })
+            (
+                if female { Gender::Female } else { Gender::Male },
+                if female { "Jane" } else { "John" },
+            )
         } else if female {
             (Gender::Female, self.choose(2, FEMALE_NAMES))
         } else {
@@ -119,18 +141,31 @@ impl Facts {
             return date(2014, 6, 1);
         }
         let days = i64::try_from(self.pick(5, 55 * 365)).unwrap_or(0);
-        date(1935, 1, 1).checked_add(SignedDuration::from_hours(days * 24)).unwrap_or(date(1950, 1, 1))
+        date(1935, 1, 1)
+            .checked_add(SignedDuration::from_hours(days * 24))
+            .unwrap_or(date(1950, 1, 1))
     }
 
     fn mbi(&self) -> String {
-        let digit = |label: u64, low: u64| char::from(b'0' + u8::try_from(low + self.pick(label, 10 - low)).unwrap_or(0));
+        let digit = |label: u64, low: u64| {
+            char::from(b'0' + u8::try_from(low + self.pick(label, 10 - low)).unwrap_or(0))
+        };
         let letter = |label: u64| {
             let index = usize::try_from(self.pick(label, MBI_LETTERS.len() as u64)).unwrap_or(0);
             char::from(MBI_LETTERS.get(index).copied().unwrap_or(b'A'))
         };
         [
-            digit(10, 1), letter(11), letter(12), digit(13, 0), letter(14), letter(15),
-            digit(16, 0), letter(17), letter(18), digit(19, 0), digit(20, 0),
+            digit(10, 1),
+            letter(11),
+            letter(12),
+            digit(13, 0),
+            letter(14),
+            letter(15),
+            digit(16, 0),
+            letter(17),
+            letter(18),
+            digit(19, 0),
+            digit(20, 0),
         ]
         .into_iter()
         .collect()
@@ -140,7 +175,11 @@ impl Facts {
     fn claim_mix(&self) -> ClaimCounts {
         let carrier = 5 + self.pick(30, 56);
         let inpatient = self.pick(31, 5);
-        let pde = if self.doe_block { 20 + self.pick(32, 91) } else { 0 };
+        let pde = if self.doe_block {
+            20 + self.pick(32, 91)
+        } else {
+            0
+        };
         let count = |n: u64| u32::try_from(n).unwrap_or(0);
         ClaimCounts::from_pairs([
             (ClaimType::Carrier, count(carrier)),
@@ -152,7 +191,9 @@ impl Facts {
     fn account_created(&self) -> Timestamp {
         let millis = i64::try_from(self.pick(40, 7 * 365 * 86_400_000)).unwrap_or(0);
         let start = Timestamp::from_second(1_483_228_800).unwrap_or(Timestamp::UNIX_EPOCH); // 2017-01-01
-        start.checked_add(SignedDuration::from_millis(millis)).unwrap_or(start)
+        start
+            .checked_add(SignedDuration::from_millis(millis))
+            .unwrap_or(start)
     }
 
     fn beneficiary(
@@ -164,15 +205,23 @@ impl Facts {
         gender: Gender,
         claims: ClaimCounts,
     ) -> Beneficiary {
-        let email_name = given.first().map(|g| g.to_ascii_lowercase()).unwrap_or_default();
+        let email_name = given
+            .first()
+            .map(|g| g.to_ascii_lowercase())
+            .unwrap_or_default();
         Beneficiary {
             email: format!("{email_name}.{}@example.com", family.to_ascii_lowercase()),
             mbi: self.mbi(),
             birth_date: self.birth_date(),
             state_code: self.choose(6, STATE_CODES).to_owned(),
-            postal_code: if self.doe_block { "99999".to_owned() } else { format!("{:05}", 1001 + self.pick(7, 98_000)) },
-            county_code: format!("{:03}", 1 + self.pick(8, 998)),
-            race_code: self.choose(9, &["1", "1", "1", "2", "3", "4", "5", "6"]).to_owned(),
+            postal_code: if self.doe_block {
+                "99999".to_owned()
+            } else {
+                format!("{:05}", 1001 + self.pick(7, 98_000))
+            },
+            race_code: self
+                .choose(9, &["1", "1", "1", "2", "3", "4", "5", "6"])
+                .to_owned(),
             account_created: self.account_created(),
             data_seed: self.seed,
             patient_id: self.patient_id,
@@ -207,13 +256,21 @@ mod tests {
         assert_eq!(jane.display_name(), "Jane Doe");
         assert!(jane.claims.total() > 0);
         assert_eq!(jane, from_spec(&spec, 0), "deterministic");
-        assert_ne!(jane.data_seed, from_spec(&spec, 1).data_seed, "the seed matters");
+        assert_ne!(
+            jane.data_seed,
+            from_spec(&spec, 1).data_seed,
+            "the seed matters"
+        );
     }
 
     #[test]
     fn sandbox_logins_are_generated() {
-        let bene = from_sandbox_login("BBUser00000", 0).map(|b| (b.patient_id, b.password, b.mbi.len()));
-        assert_eq!(bene, Some(("-19990000000001".into(), "PW00000!".into(), 11)));
+        let bene =
+            from_sandbox_login("BBUser00000", 0).map(|b| (b.patient_id, b.password, b.mbi.len()));
+        assert_eq!(
+            bene,
+            Some(("-19990000000001".into(), "PW00000!".into(), 11))
+        );
         assert!(from_sandbox_login("BBUser30000", 0).is_none());
     }
 

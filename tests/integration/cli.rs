@@ -23,7 +23,10 @@ fn scratch_file(name: &str, text: &str) -> PathBuf {
 fn version() {
     let out = run(&["--version"]);
     assert!(out.status.success());
-    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), format!("bbh {}", env!("CARGO_PKG_VERSION")));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        format!("bbh {}", env!("CARGO_PKG_VERSION"))
+    );
 }
 
 #[tokio::test]
@@ -37,10 +40,18 @@ async fn serve_prints_the_ready_line_logs_redacted_and_stops_on_sigterm() {
     let mut stdout = BufReader::new(child.stdout.take().unwrap());
     let mut ready = String::new();
     stdout.read_line(&mut ready).unwrap();
-    let url = ready.trim().strip_prefix("bbh listening on ").unwrap_or_else(|| panic!("ready line: {ready:?}")).to_owned();
+    let url = ready
+        .trim()
+        .strip_prefix("bbh listening on ")
+        .unwrap_or_else(|| panic!("ready line: {ready:?}"))
+        .to_owned();
     assert!(url.starts_with("http://127.0.0.1:"), "{url}");
 
-    let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).no_proxy().build().unwrap();
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .no_proxy()
+        .build()
+        .unwrap();
     let challenge = bluebutton_harness::oauth::pkce::s256_challenge(VERIFIER);
     let authorize = format!(
         "{url}/v2/o/authorize/?client_id={CONFIDENTIAL_ID}&redirect_uri={REDIRECT}&response_type=code&state={STATE}&code_challenge={challenge}&code_challenge_method=S256"
@@ -48,11 +59,23 @@ async fn serve_prints_the_ready_line_logs_redacted_and_stops_on_sigterm() {
     let reply = client.get(&authorize).send().await.unwrap();
     assert_eq!(reply.status(), 302);
     let location = reply.headers()["location"].to_str().unwrap().to_owned();
-    let code = location.split("code=").nth(1).unwrap().split('&').next().unwrap().to_owned();
+    let code = location
+        .split("code=")
+        .nth(1)
+        .unwrap()
+        .split('&')
+        .next()
+        .unwrap()
+        .to_owned();
     let tokens: serde_json::Value = client
         .post(format!("{url}/v2/o/token/"))
         .basic_auth(CONFIDENTIAL_ID, Some(CONFIDENTIAL_SECRET))
-        .form(&[("grant_type", "authorization_code"), ("code", &code), ("redirect_uri", REDIRECT), ("code_verifier", VERIFIER)])
+        .form(&[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("redirect_uri", REDIRECT),
+            ("code_verifier", VERIFIER),
+        ])
         .send()
         .await
         .unwrap()
@@ -60,18 +83,37 @@ async fn serve_prints_the_ready_line_logs_redacted_and_stops_on_sigterm() {
         .await
         .unwrap();
     let access = tokens["access_token"].as_str().unwrap().to_owned();
-    let patient = client.get(format!("{url}/v2/fhir/Patient/{JANE}")).bearer_auth(&access).send().await.unwrap();
+    let patient = client
+        .get(format!("{url}/v2/fhir/Patient/{JANE}"))
+        .bearer_auth(&access)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(patient.status(), 200);
 
-    let killed = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+    let killed = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
     assert!(killed.success());
     let status = child.wait().unwrap();
     assert!(status.success(), "graceful stop exits 0, got {status}");
     let mut log = String::new();
-    child.stderr.take().unwrap().read_to_string(&mut log).unwrap();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut log)
+        .unwrap();
     assert!(log.contains("GET /v2/fhir/Patient/patient#1 200"), "{log}");
     assert!(log.contains("code_challenge=secret#1"), "{log}");
-    for secret in [code.as_str(), access.as_str(), challenge.as_str(), JANE, CONFIDENTIAL_SECRET] {
+    for secret in [
+        code.as_str(),
+        access.as_str(),
+        challenge.as_str(),
+        JANE,
+        CONFIDENTIAL_SECRET,
+    ] {
         assert!(!log.contains(secret), "the log leaks {secret}: {log}");
     }
 }
@@ -85,27 +127,49 @@ fn current_profile_is_refused_for_now() {
 
 #[test]
 fn unknown_scenario_is_a_usage_error() {
-    let out = run(&["serve", "--scenario", "no-such-scenario", "--addr", "127.0.0.1:0"]);
+    let out = run(&[
+        "serve",
+        "--scenario",
+        "no-such-scenario",
+        "--addr",
+        "127.0.0.1:0",
+    ]);
     assert_eq!(out.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("no-such-scenario") && stderr.contains("oauth-success"), "{stderr}");
+    assert!(
+        stderr.contains("no-such-scenario") && stderr.contains("oauth-success"),
+        "{stderr}"
+    );
 }
 
 #[test]
 fn validate_reports_every_error_with_positions() {
-    let good = scratch_file("good.yaml", "version: 1\nname: good-one\nlogin:\n  approve: false\n");
+    let good = scratch_file(
+        "good.yaml",
+        "version: 1\nname: good-one\nlogin:\n  approve: false\n",
+    );
     let out = run(&["validate", good.to_str().unwrap()]);
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(String::from_utf8_lossy(&out.stdout).contains("ok"));
 
-    let bad = scratch_file("bad.yaml", "version: 2\nname: Bad Name\ncolour: blue\ntokens:\n  code_ttl: \"60\"\n");
+    let bad = scratch_file(
+        "bad.yaml",
+        "version: 2\nname: Bad Name\ncolour: blue\ntokens:\n  code_ttl: \"60\"\n",
+    );
     let out = run(&["validate", bad.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&out.stderr);
     let file = bad.display().to_string();
     for position in [":1:", ":2:", ":3:", ":5:"] {
         assert!(
-            stderr.lines().any(|l| l.starts_with(&file) && l.contains(position)),
+            stderr
+                .lines()
+                .any(|l| l.starts_with(&file) && l.contains(position)),
             "no error at line {position} in:\n{stderr}"
         );
     }
@@ -118,11 +182,21 @@ fn built_in_scenarios_are_listed_and_shown() {
     let out = run(&["scenarios", "list"]);
     assert!(out.status.success());
     let listing = String::from_utf8_lossy(&out.stdout);
-    for name in ["oauth-success", "denied-demographics", "invalid-claim-type", "small-response-no-gzip", "pagination"] {
-        assert!(listing.lines().any(|l| l.starts_with(name)), "{name} missing from:\n{listing}");
+    for name in [
+        "oauth-success",
+        "denied-demographics",
+        "invalid-claim-type",
+        "small-response-no-gzip",
+        "pagination",
+    ] {
+        assert!(
+            listing.lines().any(|l| l.starts_with(name)),
+            "{name} missing from:\n{listing}"
+        );
         let shown = run(&["scenarios", "show", name]);
         assert!(shown.status.success());
-        let on_disk = std::fs::read_to_string(project_path(&format!("scenarios/{name}.yaml"))).unwrap();
+        let on_disk =
+            std::fs::read_to_string(project_path(&format!("scenarios/{name}.yaml"))).unwrap();
         assert_eq!(String::from_utf8_lossy(&shown.stdout), on_disk);
     }
     assert_eq!(run(&["scenarios", "show", "nope"]).status.code(), Some(2));

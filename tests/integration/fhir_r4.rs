@@ -189,7 +189,6 @@ mod fixtures {
             mbi: format!("{}S00E00AA{:02}", 1 + n % 9, n % 100),
             state_code: format!("{:02}", 1 + n % 53),
             postal_code: format!("{:05}", 10_000 + n * 7_919 % 89_999),
-            county_code: "999".into(),
             race_code: ["0", "1", "2", "3", "4", "5", "6", "9"]
                 .get(n as usize % 8)
                 .map_or("1", |race| race)

@@ -23,9 +23,14 @@ async fn web_application_flow_with_pkce() {
     );
     let access = tokens["access_token"].as_str().unwrap();
 
-    let patient = h.get_with_token(&format!("/v2/fhir/Patient/{JANE}"), access).await;
+    let patient = h
+        .get_with_token(&format!("/v2/fhir/Patient/{JANE}"), access)
+        .await;
     assert_eq!(patient.status, StatusCode::OK);
-    assert_eq!(patient.header("content-type"), Some("application/fhir+json"));
+    assert_eq!(
+        patient.header("content-type"),
+        Some("application/fhir+json")
+    );
     let patient = patient.json();
     assert_eq!(patient["resourceType"], "Patient");
     assert_eq!(patient["id"], JANE);
@@ -36,11 +41,22 @@ async fn web_application_flow_with_pkce() {
     assert_eq!(coverage.status, StatusCode::OK);
     let coverage = coverage.json();
     assert_eq!(coverage["total"], 4);
-    let ids: Vec<&str> = coverage["entry"].as_array().unwrap().iter().map(|e| e["resource"]["id"].as_str().unwrap()).collect();
-    let expected: Vec<String> = ["a", "b", "c", "d"].iter().map(|p| format!("part-{p}-{JANE}")).collect();
+    let ids: Vec<&str> = coverage["entry"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["resource"]["id"].as_str().unwrap())
+        .collect();
+    let expected: Vec<String> = ["a", "b", "c", "d"]
+        .iter()
+        .map(|p| format!("part-{p}-{JANE}"))
+        .collect();
     assert_eq!(ids, expected);
     for entry in coverage["entry"].as_array().unwrap() {
-        assert_eq!(entry["resource"]["beneficiary"]["reference"], format!("Patient/{JANE}"));
+        assert_eq!(
+            entry["resource"]["beneficiary"]["reference"],
+            format!("Patient/{JANE}")
+        );
     }
 
     let userinfo = h.get_with_token("/v2/connect/userinfo", access).await;
@@ -54,7 +70,10 @@ async fn web_application_flow_with_pkce() {
     // Refresh rotates both tokens; the new access token works, the old one does not.
     let refreshed = h
         .token_form(
-            &[("grant_type", "refresh_token"), ("refresh_token", tokens["refresh_token"].as_str().unwrap())],
+            &[
+                ("grant_type", "refresh_token"),
+                ("refresh_token", tokens["refresh_token"].as_str().unwrap()),
+            ],
             Some((CONFIDENTIAL_ID, CONFIDENTIAL_SECRET)),
         )
         .await;
@@ -66,8 +85,18 @@ async fn web_application_flow_with_pkce() {
     assert_eq!(refreshed["patient"], JANE);
     assert_eq!(refreshed["scope"], tokens["scope"]);
     let new_access = refreshed["access_token"].as_str().unwrap();
-    assert_eq!(h.get_with_token(&format!("/v2/fhir/Patient/{JANE}"), new_access).await.status, StatusCode::OK);
-    assert_eq!(h.get_with_token(&format!("/v2/fhir/Patient/{JANE}"), access).await.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        h.get_with_token(&format!("/v2/fhir/Patient/{JANE}"), new_access)
+            .await
+            .status,
+        StatusCode::OK
+    );
+    assert_eq!(
+        h.get_with_token(&format!("/v2/fhir/Patient/{JANE}"), access)
+            .await
+            .status,
+        StatusCode::UNAUTHORIZED
+    );
 }
 
 #[tokio::test]
@@ -81,7 +110,11 @@ async fn public_native_app_uses_pkce_without_a_secret() {
         ))
         .await;
     assert_eq!(reply.status, StatusCode::FOUND);
-    assert!(reply.location().starts_with(&format!("{redirect}?code=")), "{}", reply.location());
+    assert!(
+        reply.location().starts_with(&format!("{redirect}?code=")),
+        "{}",
+        reply.location()
+    );
     let code = reply.location_params()["code"].clone();
     let tokens = h
         .token_form(
@@ -111,20 +144,35 @@ async fn token_endpoint_takes_multipart_basic_and_both() {
         .text("code_verifier", VERIFIER)
         .text("client_id", CONFIDENTIAL_ID)
         .text("client_secret", CONFIDENTIAL_SECRET);
-    let reply = h.send(h.client.post(h.url("/v2/o/token/")).multipart(form)).await;
+    let reply = h
+        .send(h.client.post(h.url("/v2/o/token/")).multipart(form))
+        .await;
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.text());
 
     // Basic only.
     let code = h.code("").await;
-    let form = [("grant_type", "authorization_code"), ("code", code.as_str()), ("redirect_uri", REDIRECT), ("code_verifier", VERIFIER)];
-    let reply = h.token_form(&form, Some((CONFIDENTIAL_ID, CONFIDENTIAL_SECRET))).await;
+    let form = [
+        ("grant_type", "authorization_code"),
+        ("code", code.as_str()),
+        ("redirect_uri", REDIRECT),
+        ("code_verifier", VERIFIER),
+    ];
+    let reply = h
+        .token_form(&form, Some((CONFIDENTIAL_ID, CONFIDENTIAL_SECRET)))
+        .await;
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.text());
 
     // Basic plus the same client_id in the body (the Node SDK's refresh), and a stray Bearer
     // header on another request is ignored.
     let refresh = reply.json()["refresh_token"].as_str().unwrap().to_owned();
-    let form = [("grant_type", "refresh_token"), ("refresh_token", refresh.as_str()), ("client_id", CONFIDENTIAL_ID)];
-    let reply = h.token_form(&form, Some((CONFIDENTIAL_ID, CONFIDENTIAL_SECRET))).await;
+    let form = [
+        ("grant_type", "refresh_token"),
+        ("refresh_token", refresh.as_str()),
+        ("client_id", CONFIDENTIAL_ID),
+    ];
+    let reply = h
+        .token_form(&form, Some((CONFIDENTIAL_ID, CONFIDENTIAL_SECRET)))
+        .await;
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.text());
 
     let code = h.code("").await;
@@ -153,7 +201,13 @@ pub async fn all_pages(h: &Harness, token: &str, first: &str) -> (Vec<Value>, us
         assert_eq!(reply.status, StatusCode::OK, "{path}: {}", reply.text());
         let bundle = reply.json();
         pages += 1;
-        resources.extend(bundle["entry"].as_array().into_iter().flatten().map(|e| e["resource"].clone()));
+        resources.extend(
+            bundle["entry"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|e| e["resource"].clone()),
+        );
         next = link(&bundle, "next").map(|url| path_of(&url, h));
     }
     (resources, pages)
@@ -172,18 +226,32 @@ async fn every_page_of_bbuser20023() {
     let ids: HashSet<&str> = claims.iter().map(|c| c["id"].as_str().unwrap()).collect();
     assert_eq!(ids.len(), 148);
     for (code, expected) in [("carrier", 44), ("inpatient", 1), ("pde", 103)] {
-        let of_type = claims.iter().filter(|c| c["id"].as_str().unwrap().starts_with(&format!("{code}-"))).count();
+        let of_type = claims
+            .iter()
+            .filter(|c| c["id"].as_str().unwrap().starts_with(&format!("{code}-")))
+            .count();
         assert_eq!(of_type, expected, "{code}");
-        let (filtered, _) = all_pages(&h, token, &format!("/v2/fhir/ExplanationOfBenefit/?type={code}&_count=50")).await;
+        let (filtered, _) = all_pages(
+            &h,
+            token,
+            &format!("/v2/fhir/ExplanationOfBenefit/?type={code}&_count=50"),
+        )
+        .await;
         assert_eq!(filtered.len(), expected, "type={code}");
     }
     // BFD order: the unprefixed claim id as a string.
-    let unprefixed: Vec<&str> = claims.iter().map(|c| c["id"].as_str().unwrap().split_once('-').unwrap().1).collect();
+    let unprefixed: Vec<&str> = claims
+        .iter()
+        .map(|c| c["id"].as_str().unwrap().split_once('-').unwrap().1)
+        .collect();
     let mut sorted = unprefixed.clone();
     sorted.sort();
     assert_eq!(unprefixed, sorted);
     for claim in &claims {
-        assert_eq!(claim["patient"]["reference"], format!("Patient/{BBUSER20023}"));
+        assert_eq!(
+            claim["patient"]["reference"],
+            format!("Patient/{BBUSER20023}")
+        );
     }
 }
 
@@ -191,17 +259,34 @@ async fn every_page_of_bbuser20023() {
 async fn search_pages_are_gzipped_when_asked() {
     let h = Harness::builtin("oauth-success").await;
     let token = h.access_token_for("BBUser20023").await;
-    let plain = h.get_with_token("/v2/fhir/ExplanationOfBenefit/", &token).await;
+    let plain = h
+        .get_with_token("/v2/fhir/ExplanationOfBenefit/", &token)
+        .await;
     assert!(plain.body.len() > 1000);
     assert_eq!(plain.header("content-encoding"), None);
 
-    let request = h.client.get(h.url("/v2/fhir/ExplanationOfBenefit/")).bearer_auth(&token).header("accept-encoding", "gzip");
+    let request = h
+        .client
+        .get(h.url("/v2/fhir/ExplanationOfBenefit/"))
+        .bearer_auth(&token)
+        .header("accept-encoding", "gzip");
     let gzipped = h.send(request).await;
     assert_eq!(gzipped.status, StatusCode::OK);
     assert_eq!(gzipped.header("content-encoding"), Some("gzip"));
-    assert!(gzipped.headers.get_all("vary").iter().any(|v| v.to_str().unwrap().contains("Accept-Encoding")));
+    assert!(
+        gzipped
+            .headers
+            .get_all("vary")
+            .iter()
+            .any(|v| v.to_str().unwrap().contains("Accept-Encoding"))
+    );
     assert!(gzipped.body.len() < plain.body.len());
     let mut decoded = Vec::new();
-    GzDecoder::new(&gzipped.body[..]).read_to_end(&mut decoded).unwrap();
-    assert_eq!(decoded, plain.body, "the gzip body decodes to the identical bytes");
+    GzDecoder::new(&gzipped.body[..])
+        .read_to_end(&mut decoded)
+        .unwrap();
+    assert_eq!(
+        decoded, plain.body,
+        "the gzip body decodes to the identical bytes"
+    );
 }

@@ -9,5 +9,6 @@ mod fhir_r4;
 mod journey;
 mod named_scenarios;
 mod oauth_errors;
+mod scenario_files;
 mod snapshots;
 mod support;

@@ -31,8 +31,17 @@ async fn oauth_bodies() {
     let h = Harness::builtin("oauth-success").await;
     snapshot("token_response", &h.tokens("").await);
     let code = h.code("").await;
-    let form = [("grant_type", "authorization_code"), ("code", code.as_str()), ("redirect_uri", REDIRECT)];
-    snapshot("oauth_error_oauthlib", &h.token_form(&form, Some((CONFIDENTIAL_ID, CONFIDENTIAL_SECRET))).await.json());
+    let form = [
+        ("grant_type", "authorization_code"),
+        ("code", code.as_str()),
+        ("redirect_uri", REDIRECT),
+    ];
+    snapshot(
+        "oauth_error_oauthlib",
+        &h.token_form(&form, Some((CONFIDENTIAL_ID, CONFIDENTIAL_SECRET)))
+            .await
+            .json(),
+    );
     snapshot("oauth_error_bb2", &h.token_form(&form, None).await.json());
 }
 
@@ -40,16 +49,51 @@ async fn oauth_bodies() {
 async fn fhir_bodies() {
     let h = Harness::builtin("oauth-success").await;
     let token = h.access_token_for("BBUser20023").await;
-    snapshot("userinfo", &h.get_with_token("/v2/connect/userinfo", &token).await.json());
-    snapshot("fhir_error", &h.get_with_token("/v2/fhir/ExplanationOfBenefit/?_count=51", &token).await.json());
-    snapshot("patient", &h.get_with_token(&format!("/v2/fhir/Patient/{BBUSER20023}"), &token).await.json());
-    snapshot("coverage_part_a", &h.get_with_token(&format!("/v2/fhir/Coverage/part-a-{BBUSER20023}"), &token).await.json());
-    let page = h.get_with_token("/v2/fhir/ExplanationOfBenefit/?_count=2&startIndex=2", &token).await.json();
+    snapshot(
+        "userinfo",
+        &h.get_with_token("/v2/connect/userinfo", &token)
+            .await
+            .json(),
+    );
+    snapshot(
+        "fhir_error",
+        &h.get_with_token("/v2/fhir/ExplanationOfBenefit/?_count=51", &token)
+            .await
+            .json(),
+    );
+    snapshot(
+        "patient",
+        &h.get_with_token(&format!("/v2/fhir/Patient/{BBUSER20023}"), &token)
+            .await
+            .json(),
+    );
+    snapshot(
+        "coverage_part_a",
+        &h.get_with_token(&format!("/v2/fhir/Coverage/part-a-{BBUSER20023}"), &token)
+            .await
+            .json(),
+    );
+    let page = h
+        .get_with_token(
+            "/v2/fhir/ExplanationOfBenefit/?_count=2&startIndex=2",
+            &token,
+        )
+        .await
+        .json();
     let mut envelope = page.clone();
-    envelope["entry"] = Value::from(format!("[{} entries]", page["entry"].as_array().map_or(0, Vec::len)));
+    envelope["entry"] = Value::from(format!(
+        "[{} entries]",
+        page["entry"].as_array().map_or(0, Vec::len)
+    ));
     snapshot("eob_bundle_envelope", &envelope);
     for code in ["carrier", "inpatient", "pde"] {
-        let one = h.get_with_token(&format!("/v2/fhir/ExplanationOfBenefit/?type={code}&_count=1"), &token).await.json();
+        let one = h
+            .get_with_token(
+                &format!("/v2/fhir/ExplanationOfBenefit/?type={code}&_count=1"),
+                &token,
+            )
+            .await
+            .json();
         snapshot(&format!("eob_{code}"), &one["entry"][0]["resource"]);
     }
 }

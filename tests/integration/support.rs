@@ -29,14 +29,16 @@ pub fn project_path(relative: &str) -> PathBuf {
 
 /// A compiled schema of `schemas/<name>.schema.json`.
 pub fn schema(name: &str) -> Arc<jsonschema::Validator> {
-    static SCHEMAS: OnceLock<std::sync::Mutex<HashMap<String, Arc<jsonschema::Validator>>>> = OnceLock::new();
+    static SCHEMAS: OnceLock<std::sync::Mutex<HashMap<String, Arc<jsonschema::Validator>>>> =
+        OnceLock::new();
     let schemas = SCHEMAS.get_or_init(Default::default);
     let mut schemas = schemas.lock().unwrap();
     schemas
         .entry(name.to_owned())
         .or_insert_with(|| {
             let path = project_path(&format!("schemas/{name}.schema.json"));
-            let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+            let text = std::fs::read_to_string(&path)
+                .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
             let json: Value = serde_json::from_str(&text).unwrap();
             Arc::new(jsonschema::validator_for(&json).unwrap_or_else(|e| panic!("{name}: {e}")))
         })
@@ -46,8 +48,14 @@ pub fn schema(name: &str) -> Arc<jsonschema::Validator> {
 /// Fails the test unless `body` is valid against `schemas/<name>.schema.json`.
 pub fn assert_valid(name: &str, body: &Value) {
     let validator = schema(name);
-    let errors: Vec<String> = validator.iter_errors(body).map(|e| format!("{} at {}", e, e.instance_path())).collect();
-    assert!(errors.is_empty(), "body does not match {name}: {errors:#?}\n{body:#}");
+    let errors: Vec<String> = validator
+        .iter_errors(body)
+        .map(|e| format!("{} at {}", e, e.instance_path()))
+        .collect();
+    assert!(
+        errors.is_empty(),
+        "body does not match {name}: {errors:#?}\n{body:#}"
+    );
 }
 
 /// Which schema the JSON body of an answer to `path` with `status` must match.
@@ -91,14 +99,18 @@ impl Reply {
     }
 
     pub fn location(&self) -> String {
-        self.header(LOCATION.as_str()).expect("a Location header").to_owned()
+        self.header(LOCATION.as_str())
+            .expect("a Location header")
+            .to_owned()
     }
 
     /// The query parameters of the `Location` redirect.
     pub fn location_params(&self) -> HashMap<String, String> {
         let location = self.location();
         let query = location.split_once('?').map(|(_, q)| q).unwrap_or_default();
-        form_urlencoded::parse(query.as_bytes()).into_owned().collect()
+        form_urlencoded::parse(query.as_bytes())
+            .into_owned()
+            .collect()
     }
 }
 
@@ -116,15 +128,28 @@ impl Harness {
 
     /// Starts a scenario given as YAML text.
     pub async fn yaml(text: &str) -> Harness {
-        let scenario = scenario::parse(text, scenario::Source::Builtin("test")).unwrap_or_else(|errors| {
-            panic!("bad test scenario: {}", errors.iter().map(|e| e.to_string()).collect::<Vec<_>>().join("\n"))
-        });
+        let scenario =
+            scenario::parse(text, scenario::Source::Builtin("test")).unwrap_or_else(|errors| {
+                panic!(
+                    "bad test scenario: {}",
+                    errors
+                        .iter()
+                        .map(|e| e.to_string())
+                        .collect::<Vec<_>>()
+                        .join("\n")
+                )
+            });
         Harness::start(scenario).await
     }
 
     pub async fn start(scenario: Scenario) -> Harness {
-        let options = ServerOptions { observers: Vec::new(), clock: Some(Arc::new(Clock::from_wall_clock())) };
-        let server = server::start(scenario, "127.0.0.1:0".parse().unwrap(), options).await.unwrap();
+        let options = ServerOptions {
+            observers: Vec::new(),
+            clock: Some(Arc::new(Clock::from_wall_clock())),
+        };
+        let server = server::start(scenario, "127.0.0.1:0".parse().unwrap(), options)
+            .await
+            .unwrap();
         let client = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .no_proxy()
@@ -147,7 +172,9 @@ impl Harness {
             headers: response.headers().clone(),
             body: response.bytes().await.unwrap(),
         };
-        let is_json = reply.header(CONTENT_TYPE.as_str()).is_some_and(|t| t.contains("json"));
+        let is_json = reply
+            .header(CONTENT_TYPE.as_str())
+            .is_some_and(|t| t.contains("json"));
         let is_gzip = reply.header("content-encoding") == Some("gzip");
         if is_json && !is_gzip && !reply.body.is_empty() {
             let json = reply.json();
@@ -163,7 +190,8 @@ impl Harness {
     }
 
     pub async fn get_with_token(&self, path_and_query: &str, token: &str) -> Reply {
-        self.send(self.client.get(self.url(path_and_query)).bearer_auth(token)).await
+        self.send(self.client.get(self.url(path_and_query)).bearer_auth(token))
+            .await
     }
 
     /// Follows the automated login: the authorize redirect's query parameters.
@@ -183,7 +211,10 @@ impl Harness {
         assert_eq!(reply.status, StatusCode::FOUND, "{}", reply.text());
         let params = reply.location_params();
         assert_eq!(params.get("state").map(String::as_str), Some(STATE));
-        params.get("code").cloned().unwrap_or_else(|| panic!("no code in {}", reply.location()))
+        params
+            .get("code")
+            .cloned()
+            .unwrap_or_else(|| panic!("no code in {}", reply.location()))
     }
 
     /// POSTs a form to the token endpoint.
@@ -221,12 +252,18 @@ impl Harness {
 
     /// An access token of the default login.
     pub async fn access_token(&self) -> String {
-        self.tokens("").await["access_token"].as_str().unwrap().to_owned()
+        self.tokens("").await["access_token"]
+            .as_str()
+            .unwrap()
+            .to_owned()
     }
 
     /// An access token of a sandbox login.
     pub async fn access_token_for(&self, login: &str) -> String {
-        self.tokens(&format!("&login_hint={login}")).await["access_token"].as_str().unwrap().to_owned()
+        self.tokens(&format!("&login_hint={login}")).await["access_token"]
+            .as_str()
+            .unwrap()
+            .to_owned()
     }
 }
 
@@ -242,5 +279,7 @@ pub fn link(bundle: &Value, relation: &str) -> Option<String> {
 
 /// The path and query of an absolute URL on our server.
 pub fn path_of(url: &str, harness: &Harness) -> String {
-    url.strip_prefix(&harness.server.url()).unwrap_or_else(|| panic!("{url} is not on {}", harness.server.url())).to_owned()
+    url.strip_prefix(&harness.server.url())
+        .unwrap_or_else(|| panic!("{url} is not on {}", harness.server.url()))
+        .to_owned()
 }

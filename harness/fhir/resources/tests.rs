@@ -31,7 +31,6 @@ mod fixtures {
             mbi: "1S00E00AA00".into(),
             state_code: "15".into(),
             postal_code: "99999".into(),
-            county_code: "999".into(),
             race_code: "1".into(),
             email: "bbuser29999@example.com".into(),
             account_created: Timestamp::UNIX_EPOCH,
