@@ -96,11 +96,6 @@ impl Params {
             .copied()
             .find(|name| self.pairs.iter().filter(|(k, _)| k == name).count() > 1)
     }
-
-    /// Whether there are no parameters.
-    pub fn is_empty(&self) -> bool {
-        self.pairs.is_empty()
-    }
 }
 
 #[cfg(test)]
@@ -149,7 +144,7 @@ mod tests {
             &Bytes::from("{\"code\":\"x\"}"),
         )
         .await?;
-        assert!(params.is_empty());
+        assert_eq!(params, Params::default());
         Ok(())
     }
 

@@ -32,26 +32,6 @@ pub fn password_for_login(username: &str) -> Option<String> {
     login_digits(username).map(|digits| format!("PW{digits}!"))
 }
 
-/// The sandbox login whose generated patient id is `patient_id`, if any (the inverse of
-/// [`patient_id_for_login`]).
-pub fn login_for_patient_id(patient_id: &str) -> Option<String> {
-    let rest = patient_id.strip_prefix('-')?;
-    if rest.len() != 14 || !rest.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    let first_digit = match &rest[..4] {
-        "1999" => 0,
-        "2000" => 1,
-        "2014" => 2,
-        _ => return None,
-    };
-    let number: u32 = rest[4..].parse().ok()?;
-    if !(1..=10_000).contains(&number) {
-        return None;
-    }
-    Some(format!("{LOGIN_PREFIX}{first_digit}{:04}", number - 1))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -99,20 +79,11 @@ mod tests {
     }
 
     #[test]
-    fn passwords_and_inverse() {
+    fn passwords() {
         assert_eq!(
             password_for_login("BBUser29999").as_deref(),
             Some("PW29999!")
         );
-        assert_eq!(
-            login_for_patient_id("-20140000008325").as_deref(),
-            Some("BBUser28324")
-        );
-        assert_eq!(
-            login_for_patient_id("-19990000000001").as_deref(),
-            Some("BBUser00000")
-        );
-        assert_eq!(login_for_patient_id("-20140000010001"), None);
-        assert_eq!(login_for_patient_id("-10000010254647"), None);
+        assert_eq!(password_for_login("Jane"), None);
     }
 }

@@ -62,17 +62,16 @@ pub fn parse(text: &str, source: Source) -> Result<Scenario, Vec<ScenarioError>>
         }
         u32::try_from(version).ok()
     });
-    let name = r.required(top, "", "name").and_then(|node| {
-        let name = r.string(node, "name")?;
-        if !is_kebab_case(&name) {
-            r.error(
-                node.span(),
-                "name",
-                "expected a kebab-case name such as `my-scenario`",
-            );
-        }
-        Some(name)
-    });
+    let name = r
+        .required_valid(
+            top,
+            "",
+            "name",
+            Reader::string,
+            is_kebab_case,
+            "expected a kebab-case name such as `my-scenario`",
+        )
+        .map(|(name, _)| name);
     let description = top
         .get("description")
         .map_or(Some(String::new()), |node| r.string(node, "description"));
@@ -191,18 +190,14 @@ fn app(r: &mut Reader, node: &Node, key: &str) -> Option<(App, Span)> {
     let name = r
         .required(map, key, "name")
         .and_then(|n| r.string(n, &join(key, "name")));
-    let client_id = r.required(map, key, "client_id").and_then(|n| {
-        let id = r.string(n, &join(key, "client_id"))?;
-        if id.len() != 40 || !id.bytes().all(|b| b.is_ascii_alphanumeric()) {
-            r.error(
-                n.span(),
-                &join(key, "client_id"),
-                "expected exactly 40 letters and digits (BB2's client_id format)",
-            );
-            return None;
-        }
-        Some((id, *n.span()))
-    });
+    let client_id = r.required_valid(
+        map,
+        key,
+        "client_id",
+        Reader::string,
+        |id| id.len() == 40 && id.bytes().all(|b| b.is_ascii_alphanumeric()),
+        "expected exactly 40 letters and digits (BB2's client_id format)",
+    );
     let client_type = r.required(map, key, "client_type").and_then(|n| {
         match r.string(n, &join(key, "client_type"))?.as_str() {
             "confidential" => Some(ClientType::Confidential),
@@ -421,31 +416,25 @@ fn beneficiaries(r: &mut Reader, node: &Node) -> Option<Beneficiaries> {
 
 fn beneficiary(r: &mut Reader, node: &Node, key: &str) -> Option<(BeneficiarySpec, Span, Span)> {
     let map = r.mapping(node, key, BENEFICIARY_KEYS)?;
-    let username = r.required(map, key, "username").and_then(|n| {
-        let username = r.string(n, &join(key, "username"))?;
-        if username.is_empty() || username.chars().any(char::is_whitespace) {
-            r.error(
-                n.span(),
-                &join(key, "username"),
-                "expected a login name without spaces",
-            );
-            return None;
-        }
-        Some((username, *n.span()))
-    });
-    let patient_id = r.required(map, key, "patient_id").and_then(|n| {
-        let id = r.id_text(n, &join(key, "patient_id"))?;
-        let digits = id.strip_prefix('-').unwrap_or(&id);
-        if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
-            r.error(
-                n.span(),
-                &join(key, "patient_id"),
-                "expected a BFD patient id: digits with an optional leading `-`",
-            );
-            return None;
-        }
-        Some((id, *n.span()))
-    });
+    let username = r.required_valid(
+        map,
+        key,
+        "username",
+        Reader::string,
+        |name| !name.is_empty() && !name.chars().any(char::is_whitespace),
+        "expected a login name without spaces",
+    );
+    let patient_id = r.required_valid(
+        map,
+        key,
+        "patient_id",
+        Reader::id_text,
+        |id| {
+            let digits = id.strip_prefix('-').unwrap_or(id);
+            !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit())
+        },
+        "expected a BFD patient id: digits with an optional leading `-`",
+    );
     let password = match (map.get("password"), &username) {
         (Some(n), _) => r.string(n, &join(key, "password")),
         (None, Some((username, _))) => {

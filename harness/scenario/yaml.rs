@@ -273,6 +273,27 @@ impl Reader {
         value
     }
 
+    /// A required key read by `read` and kept only if `valid` accepts it (else `expected` is
+    /// the error), with the position of its value.
+    pub fn required_valid(
+        &mut self,
+        map: &MarkedMappingNode,
+        parent: &str,
+        name: &str,
+        read: impl FnOnce(&mut Reader, &Node, &str) -> Option<String>,
+        valid: impl FnOnce(&str) -> bool,
+        expected: &str,
+    ) -> Option<(String, Span)> {
+        let key = join(parent, name);
+        let node = self.required(map, parent, name)?;
+        let value = read(self, node, &key)?;
+        if !valid(&value) {
+            self.error(node.span(), &key, expected);
+            return None;
+        }
+        Some((value, *node.span()))
+    }
+
     /// A string (quote values that YAML would read as numbers or booleans).
     pub fn string(&mut self, node: &Node, key: &str) -> Option<String> {
         match node.as_scalar() {

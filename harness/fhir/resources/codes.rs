@@ -832,9 +832,6 @@ pub const RECORD_HOME_HEALTH: Code = Code::new(
 pub const PRESENT_ON_ADMISSION: Code =
     Code::new("Y", "Diagnosis was present at the time of admission (POA)");
 
-/// `nch_ptnt_stus_ind_cd`: discharged.
-pub const PATIENT_DISCHARGED: Code = Code::new("A", "Discharged");
-
 /// The Part B deductible of a year, in cents (the last known one after 2026).
 pub fn part_b_deductible(year: i16) -> i64 {
     match year {

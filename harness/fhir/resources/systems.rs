@@ -76,8 +76,6 @@ pub const US_MBI: &str = "http://hl7.org/fhir/sid/us-mbi";
 pub const US_NPI: &str = "http://hl7.org/fhir/sid/us-npi";
 /// ICD-10-CM diagnoses (the system BFD pairs with the plain `icd-10` one).
 pub const ICD_10_CM: &str = "http://hl7.org/fhir/sid/icd-10-cm";
-/// ICD-10 diagnoses.
-pub const ICD_10: &str = "http://hl7.org/fhir/sid/icd-10";
 /// ICD-10-PCS procedures, as BFD names the system.
 pub const ICD_10_PCS: &str = "http://www.cms.gov/Medicare/Coding/ICD10";
 /// National Drug Codes.
