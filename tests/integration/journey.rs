@@ -290,3 +290,60 @@ async fn search_pages_are_gzipped_when_asked() {
         "the gzip body decodes to the identical bytes"
     );
 }
+
+#[tokio::test]
+async fn the_journal_records_every_exchange_with_its_session() {
+    let h = Harness::builtin("oauth-success").await;
+    let first = h.tokens("").await;
+    let access = first["access_token"].as_str().unwrap();
+    h.get_with_token("/v2/fhir/Coverage/", access).await;
+    let refreshed = h
+        .token_form(
+            &[
+                ("grant_type", "refresh_token"),
+                ("refresh_token", first["refresh_token"].as_str().unwrap()),
+            ],
+            Some((CONFIDENTIAL_ID, CONFIDENTIAL_SECRET)),
+        )
+        .await
+        .json();
+    h.get_with_token(
+        "/v2/fhir/Coverage/",
+        refreshed["access_token"].as_str().unwrap(),
+    )
+    .await;
+    h.tokens("").await;
+    h.get("/v2/fhir/Coverage/").await;
+
+    let journal = h.server.journal().exchanges();
+    let seen: Vec<(String, u16, Option<u64>)> = journal
+        .iter()
+        .map(|e| {
+            (
+                e.request.path.clone(),
+                e.response.status.as_u16(),
+                e.response.session.map(|s| s.0),
+            )
+        })
+        .collect();
+    let expected = [
+        ("/v2/o/authorize/", 302, Some(1)),
+        ("/v2/o/token/", 200, Some(1)),
+        ("/v2/fhir/Coverage/", 200, Some(1)),
+        ("/v2/o/token/", 200, Some(1)),
+        ("/v2/fhir/Coverage/", 200, Some(1)),
+        ("/v2/o/authorize/", 302, Some(2)),
+        ("/v2/o/token/", 200, Some(2)),
+        ("/v2/fhir/Coverage/", 401, None),
+    ];
+    let expected: Vec<(String, u16, Option<u64>)> = expected
+        .iter()
+        .map(|(p, s, id)| (p.to_string(), *s, *id))
+        .collect();
+    assert_eq!(
+        seen, expected,
+        "one grant per authorization, kept across refresh rotation"
+    );
+    let ids: Vec<u64> = journal.iter().map(|e| e.id).collect();
+    assert_eq!(ids, (1..=8).collect::<Vec<_>>());
+}
