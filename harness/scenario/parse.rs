@@ -108,42 +108,22 @@ pub fn parse(text: &str, source: Source) -> Result<Scenario, Vec<ScenarioError>>
     if let (Some(beneficiaries), Some((login, login_span))) = (&beneficiaries, &login) {
         check_login(&mut r, login, login_span.as_ref(), beneficiaries);
     }
-    match (
-        version,
-        name,
-        description,
-        profile,
-        seed,
-        apps,
-        beneficiaries,
-        login,
-        tokens,
-    ) {
-        (
-            Some(version),
-            Some(name),
-            Some(description),
-            Some(profile),
-            Some(seed),
-            Some(apps),
-            Some(beneficiaries),
-            Some((login, _)),
-            Some(tokens),
-        ) if r.errors.is_empty() => {
-            let beneficiaries = beneficiaries.into_iter().map(|(b, _)| b).collect();
-            Ok(Scenario {
-                version,
-                name,
-                description,
-                profile,
-                seed,
-                apps,
-                beneficiaries,
-                login,
-                tokens,
-                source,
-            })
-        }
+    let scenario = (|| {
+        Some(Scenario {
+            version: version?,
+            name: name?,
+            description: description?,
+            profile: profile?,
+            seed: seed?,
+            apps: apps?,
+            beneficiaries: beneficiaries?.into_iter().map(|(b, _)| b).collect(),
+            login: login?.0,
+            tokens: tokens?,
+            source,
+        })
+    })();
+    match scenario {
+        Some(scenario) if r.errors.is_empty() => Ok(scenario),
         _ => Err(r.errors),
     }
 }
