@@ -30,11 +30,12 @@ pub const CONFIDENTIAL_CLIENT_SECRET: &str = "bbh-sandbox-secret";
 /// The public native app's client id.
 pub const PUBLIC_CLIENT_ID: &str = "bbhPublicNativeClient0000000000000000000";
 /// The guide's test client callback, registered by both default apps.
-pub const GUIDE_REDIRECT_URI: &str = "http://localhost:8080/testclient/callback";
+const GUIDE_REDIRECT_URI: &str = "http://localhost:8080/testclient/callback";
 /// The RFC 8252 loopback callback (any port), registered by both default apps.
-pub const LOOPBACK_REDIRECT_URI: &str = "http://127.0.0.1/callback";
+const LOOPBACK_REDIRECT_URI: &str = "http://127.0.0.1/callback";
 
-fn all_scopes() -> Vec<String> {
+/// Every supported scope, the default of an app's `scopes`.
+pub(super) fn supported_scopes() -> Vec<String> {
     SUPPORTED_SCOPES.iter().map(|s| (*s).to_owned()).collect()
 }
 
@@ -48,7 +49,7 @@ pub fn apps() -> Vec<App> {
             client_type: ClientType::Confidential,
             grant_types: vec![GrantType::AuthorizationCode],
             redirect_uris: vec![GUIDE_REDIRECT_URI.into(), LOOPBACK_REDIRECT_URI.into()],
-            scopes: all_scopes(),
+            scopes: supported_scopes(),
             require_demographic_scopes: true,
         },
         App {
@@ -62,7 +63,7 @@ pub fn apps() -> Vec<App> {
                 "gov.cms.bluebutton.oauthtester:/callback".into(),
                 LOOPBACK_REDIRECT_URI.into(),
             ],
-            scopes: all_scopes(),
+            scopes: supported_scopes(),
             require_demographic_scopes: true,
         },
     ]

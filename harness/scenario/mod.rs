@@ -1,12 +1,15 @@
 //! Scenario files: parsing with positions, validation of every key, built-in defaults and the
 //! scenarios embedded in the binary.
 
+mod apps;
+mod beneficiaries;
 mod builtin;
 pub mod defaults;
 mod error;
 pub mod model;
 mod parse;
-pub mod yaml;
+mod reader;
+mod yaml;
 
 pub use error::{LoadError, ScenarioError};
 pub use model::*;

@@ -1,55 +1,242 @@
-//! Scenario parsing: defaults, merging, and every validation rule with its position.
+//! Scenario files: defaults, merging, and every validation rule with its position.
 
 use super::*;
-use crate::claim_type::ClaimType;
+use crate::claim_type::{ClaimCounts, ClaimType};
 
 fn parse_text(text: &str) -> Result<Scenario, Vec<ScenarioError>> {
     parse(text, Source::Builtin("test"))
 }
 
-/// The `(line, column, key)` of each error of `text`, failing if it parses.
-fn errors(text: &str) -> Vec<(usize, usize, String, String)> {
+/// The errors of `text` as `line:column: key: message`, failing if it parses.
+fn errors(text: &str) -> Vec<String> {
+    let prefix = format!("{}:", Source::Builtin("test"));
     match parse_text(text) {
-        Ok(scenario) => panic!("expected errors, parsed {scenario:?}"),
+        Ok(scenario) => panic!("expected errors, parsed {scenario:#?}"),
         Err(errors) => errors
-            .into_iter()
-            .map(|e| (e.line, e.column, e.key, e.message))
+            .iter()
+            .map(|e| e.to_string().replacen(&prefix, "", 1))
             .collect(),
     }
 }
 
-fn has_error(
-    errors: &[(usize, usize, String, String)],
-    line: usize,
-    key: &str,
-    message_part: &str,
-) -> bool {
-    errors
-        .iter()
-        .any(|(l, _, k, m)| *l == line && k == key && m.contains(message_part))
+/// Fails unless `text` has exactly one error and it starts with `expected`.
+fn assert_one_error(text: &str, expected: &str) {
+    let found = errors(text);
+    assert!(
+        found.len() == 1 && found[0].starts_with(expected),
+        "{text}\nexpected one error starting with {expected:?}, found {found:#?}"
+    );
+}
+
+/// A file with `extra` after the required keys.
+fn with(extra: &str) -> String {
+    format!("version: 1\nname: t\n{extra}")
 }
 
 #[test]
-fn minimal_file_takes_every_default() {
-    let scenario = parse_text("version: 1\nname: minimal\n").unwrap();
-    assert_eq!(scenario.apps, defaults::apps());
-    assert_eq!(scenario.beneficiaries, defaults::beneficiaries());
-    assert_eq!(scenario.login, defaults::login());
-    assert_eq!(scenario.tokens, defaults::tokens());
-    assert_eq!(scenario.profile, Profile::Documented);
-    assert_eq!(scenario.seed, 0);
-    assert_eq!(scenario.apps[0].client_id, defaults::CONFIDENTIAL_CLIENT_ID);
+fn defaults_are_the_designed_ones() {
+    let apps = defaults::apps();
+    let scopes: Vec<String> = defaults::SUPPORTED_SCOPES
+        .iter()
+        .map(|s| (*s).to_owned())
+        .collect();
     assert_eq!(
-        scenario.beneficiaries[1].claims.map(|c| c.total()),
-        Some(148)
+        apps,
+        vec![
+            App {
+                name: "bbh confidential web app".into(),
+                client_id: "swBu7LWsCnIRfu530qnfPw1y5vMmER3lAM2L6rq2".into(),
+                client_secret: Some("bbh-sandbox-secret".into()),
+                client_type: ClientType::Confidential,
+                grant_types: vec![GrantType::AuthorizationCode],
+                redirect_uris: vec![
+                    "http://localhost:8080/testclient/callback".into(),
+                    "http://127.0.0.1/callback".into(),
+                ],
+                scopes: scopes.clone(),
+                require_demographic_scopes: true,
+            },
+            App {
+                name: "bbh public native app".into(),
+                client_id: "bbhPublicNativeClient0000000000000000000".into(),
+                client_secret: None,
+                client_type: ClientType::Public,
+                grant_types: vec![GrantType::AuthorizationCode, GrantType::Implicit],
+                redirect_uris: vec![
+                    "http://localhost:8080/testclient/callback".into(),
+                    "gov.cms.bluebutton.oauthtester:/callback".into(),
+                    "http://127.0.0.1/callback".into(),
+                ],
+                scopes,
+                require_demographic_scopes: true,
+            },
+        ]
+    );
+    assert_eq!(apps[0].client_id, defaults::CONFIDENTIAL_CLIENT_ID);
+    assert_eq!(
+        apps[0].client_secret.as_deref(),
+        Some(defaults::CONFIDENTIAL_CLIENT_SECRET)
+    );
+    assert_eq!(apps[1].client_id, defaults::PUBLIC_CLIENT_ID);
+    let mut expected_scopes = vec!["openid", "profile", "launch/patient"];
+    let resources = ["Patient", "Coverage", "ExplanationOfBenefit"];
+    let scope_names: Vec<String> = resources
+        .iter()
+        .flat_map(|r| ["read", "r", "s", "rs"].map(|access| format!("patient/{r}.{access}")))
+        .collect();
+    expected_scopes.extend(scope_names.iter().map(String::as_str));
+    assert_eq!(defaults::SUPPORTED_SCOPES, expected_scopes.as_slice());
+
+    assert_eq!(
+        defaults::beneficiaries(),
+        vec![
+            BeneficiarySpec {
+                username: "BBUser29999".into(),
+                password: "PW29999!".into(),
+                patient_id: "-20140000008325".into(),
+                name: Some("Jane X Doe".into()),
+                claims: None,
+            },
+            BeneficiarySpec {
+                username: "BBUser20023".into(),
+                password: "PW20023!".into(),
+                patient_id: "-20140000000024".into(),
+                name: None,
+                claims: Some(ClaimCounts::from_pairs([
+                    (ClaimType::Carrier, 44),
+                    (ClaimType::Inpatient, 1),
+                    (ClaimType::Pde, 103),
+                ])),
+            },
+        ]
+    );
+    assert_eq!(
+        defaults::login(),
+        Login {
+            username: "BBUser29999".into(),
+            share_demographics: true,
+            approve: true,
+        }
+    );
+    assert_eq!(
+        defaults::tokens(),
+        Tokens {
+            access_ttl: None,
+            code_ttl: 60,
+        }
     );
 }
 
 #[test]
-fn lists_replace_and_maps_merge() {
+fn a_minimal_file_takes_every_default() {
+    let scenario = parse_text("version: 1\nname: minimal\n").unwrap();
+    assert_eq!(
+        scenario,
+        Scenario {
+            version: 1,
+            name: "minimal".into(),
+            description: String::new(),
+            profile: Profile::Documented,
+            seed: 0,
+            apps: defaults::apps(),
+            beneficiaries: defaults::beneficiaries(),
+            login: defaults::login(),
+            tokens: defaults::tokens(),
+            source: Source::Builtin("test"),
+        }
+    );
+}
+
+#[test]
+fn every_key_is_read() {
     let text = "\
 version: 1
-name: merged
+name: full-file-2
+description: Everything given
+profile: current
+seed: 18446744073709551615
+apps:
+  - name: Web
+    client_id: 0123456789abcdefghijABCDEFGHIJ0123456789
+    client_secret: s3cret
+    client_type: confidential
+    grant_types: [authorization-code]
+    redirect_uris: ['http://127.0.0.1/callback']
+    scopes: [openid, patient/Coverage.rs]
+    require_demographic_scopes: false
+beneficiaries:
+  - username: alice
+    password: pw
+    patient_id: '123'
+    name: Alice B Cooper
+    claims: {carrier: 2}
+login:
+  username: alice
+  share_demographics: false
+  approve: false
+tokens:
+  access_ttl: 31536000
+  code_ttl: 1
+";
+    let scenario = parse_text(text).unwrap();
+    assert_eq!(
+        (
+            scenario.name.as_str(),
+            scenario.description.as_str(),
+            scenario.profile,
+            scenario.seed
+        ),
+        (
+            "full-file-2",
+            "Everything given",
+            Profile::Current,
+            u64::MAX
+        )
+    );
+    assert_eq!(
+        scenario.apps,
+        vec![App {
+            name: "Web".into(),
+            client_id: "0123456789abcdefghijABCDEFGHIJ0123456789".into(),
+            client_secret: Some("s3cret".into()),
+            client_type: ClientType::Confidential,
+            grant_types: vec![GrantType::AuthorizationCode],
+            redirect_uris: vec!["http://127.0.0.1/callback".into()],
+            scopes: vec!["openid".into(), "patient/Coverage.rs".into()],
+            require_demographic_scopes: false,
+        }]
+    );
+    assert_eq!(
+        scenario.beneficiaries,
+        vec![BeneficiarySpec {
+            username: "alice".into(),
+            password: "pw".into(),
+            patient_id: "123".into(),
+            name: Some("Alice B Cooper".into()),
+            claims: Some(ClaimCounts::from_pairs([(ClaimType::Carrier, 2)])),
+        }]
+    );
+    assert_eq!(
+        scenario.login,
+        Login {
+            username: "alice".into(),
+            share_demographics: false,
+            approve: false
+        }
+    );
+    assert_eq!(
+        scenario.tokens,
+        Tokens {
+            access_ttl: Some(31_536_000),
+            code_ttl: 1
+        }
+    );
+}
+
+#[test]
+fn lists_replace_and_maps_merge_key_by_key() {
+    let text = with(
+        "\
 apps:
   - name: only app
     client_id: AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA
@@ -62,40 +249,54 @@ login:
   approve: false
 tokens:
   code_ttl: 5
-";
-    let scenario = parse_text(text).unwrap();
-    assert_eq!(scenario.apps.len(), 1);
+",
+    );
+    let scenario = parse_text(&text).unwrap();
     assert_eq!(
-        scenario.apps[0].grant_types,
-        vec![GrantType::AuthorizationCode]
+        scenario.apps,
+        vec![App {
+            name: "only app".into(),
+            client_id: "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA".into(),
+            client_secret: None,
+            client_type: ClientType::Public,
+            grant_types: vec![GrantType::AuthorizationCode],
+            redirect_uris: vec!["http://127.0.0.1/callback".into()],
+            scopes: defaults::apps().remove(0).scopes,
+            require_demographic_scopes: true,
+        }]
     );
     assert_eq!(
-        scenario.apps[0].scopes.len(),
-        defaults::SUPPORTED_SCOPES.len()
+        scenario.beneficiaries,
+        vec![BeneficiarySpec {
+            username: "BBUser00007".into(),
+            password: "PW00007!".into(),
+            patient_id: "-19990000000008".into(),
+            name: None,
+            claims: None,
+        }]
     );
-    assert_eq!(scenario.beneficiaries.len(), 1);
-    assert_eq!(scenario.beneficiaries[0].password, "PW00007!");
-    assert_eq!(scenario.beneficiaries[0].patient_id, "-19990000000008");
-    // login merges: only `approve` changed; the default username still resolves as a
-    // generated sandbox login (BBUser29999) because no scenario beneficiary took its id.
+    // Only `approve` changes; the default username stays, and resolves as a generated
+    // sandbox login since no beneficiary of this file has its patient id.
+    let login = Login {
+        approve: false,
+        ..defaults::login()
+    };
+    assert_eq!(scenario.login, login);
+    let tokens = Tokens {
+        code_ttl: 5,
+        ..defaults::tokens()
+    };
+    assert_eq!(scenario.tokens, tokens);
+    let scenario = parse_text(&with("tokens: {access_ttl: 10}\nlogin: {}\n")).unwrap();
     assert_eq!(
-        scenario.login,
-        Login {
-            approve: false,
-            ..defaults::login()
-        }
+        (scenario.tokens.access_ttl, scenario.tokens.code_ttl),
+        (Some(10), 60)
     );
-    assert_eq!(
-        scenario.tokens,
-        Tokens {
-            code_ttl: 5,
-            access_ttl: None
-        }
-    );
+    assert_eq!(scenario.login, defaults::login());
 }
 
 #[test]
-fn every_error_of_a_file_is_reported() {
+fn every_error_of_a_file_is_reported_with_its_position() {
     let text = "\
 version: 2
 name: Not Kebab
@@ -107,282 +308,535 @@ tokens:
   refresh_ttl: 10
 login:
   approve: maybe
+apps:
+  - name: a
+    client_type: secret
+    redirect_uris: []
 ";
-    let found = errors(text);
-    assert!(
-        has_error(&found, 1, "version", "unsupported version 2"),
-        "{found:#?}"
+    assert_eq!(
+        errors(text),
+        [
+            "1:10: version: expected 1, found 2",
+            "2:7: name: expected a kebab-case name such as `my-scenario`, found `Not Kebab`",
+            "3:1: colour: unknown key `colour`; expected one of: version, name, description, \
+             profile, seed, apps, beneficiaries, login, tokens",
+            "4:10: profile: unknown profile `newest`; expected `documented` or `current`",
+            "5:7: seed: expected an integer from 0 to 18446744073709551615, found -1",
+            "7:13: tokens.code_ttl: expected an integer from 1 to 86400, found a string",
+            "8:3: tokens.refresh_ttl: unknown key `refresh_ttl`; expected one of: access_ttl, \
+             code_ttl",
+            "10:12: login.approve: expected true or false, found a string",
+            "12:5: apps[0]: missing required key `client_id`",
+            "13:18: apps[0].client_type: unknown client type `secret`; expected `confidential` \
+             or `public`",
+            "14:20: apps[0].redirect_uris: expected at least one redirect URI",
+        ]
     );
-    assert!(has_error(&found, 2, "name", "kebab-case"), "{found:#?}");
-    assert!(
-        has_error(&found, 3, "colour", "unknown key `colour`"),
-        "{found:#?}"
-    );
-    assert!(
-        has_error(&found, 4, "profile", "unknown profile `newest`"),
-        "{found:#?}"
-    );
-    assert!(
-        has_error(&found, 5, "seed", "expected an integer"),
-        "{found:#?}"
-    );
-    assert!(
-        has_error(&found, 7, "tokens.code_ttl", "found a string"),
-        "{found:#?}"
-    );
-    assert!(
-        has_error(&found, 8, "tokens.refresh_ttl", "unknown key"),
-        "{found:#?}"
-    );
-    assert!(
-        has_error(&found, 10, "login.approve", "expected true or false"),
-        "{found:#?}"
-    );
-    assert_eq!(found.len(), 8, "{found:#?}");
-    let colour = found.iter().find(|(_, _, k, _)| k == "colour").unwrap();
-    assert_eq!(colour.1, 1, "column of the key");
 }
 
 #[test]
-fn missing_required_keys() {
-    let found = errors("description: nothing else\n");
-    assert!(has_error(&found, 1, "", "missing required key `version`"));
-    assert!(has_error(&found, 1, "", "missing required key `name`"));
+fn missing_required_keys_are_reported_at_their_mapping() {
+    assert_eq!(
+        errors("# a comment\ndescription: nothing else\n"),
+        [
+            "2:1: missing required key `version`",
+            "2:1: missing required key `name`",
+        ]
+    );
+    assert_eq!(
+        errors(&with("beneficiaries:\n  - {name: Jane Doe}\n")),
+        [
+            "4:5: beneficiaries[0]: missing required key `username`",
+            "4:5: beneficiaries[0]: missing required key `patient_id`",
+        ]
+    );
+}
+
+#[test]
+fn unknown_keys_are_errors_at_every_level() {
+    let text = with(
+        "\
+apps:
+  - name: a
+    client_id: AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA
+    client_type: public
+    redirect_uris: [http://127.0.0.1/callback]
+    active: true
+beneficiaries:
+  - username: BBUser00001
+    patient_id: '-1'
+    email: a@b
+    claims: {carrier: 1, xray: 2}
+login:
+  username: BBUser00001
+  probe: tampered-state
+tokens:
+  expire_after_calls: 3
+",
+    );
+    assert_eq!(
+        errors(&text),
+        [
+            "8:5: apps[0].active: unknown key `active`; expected one of: name, client_id, \
+             client_secret, client_type, grant_types, redirect_uris, scopes, \
+             require_demographic_scopes",
+            "12:5: beneficiaries[0].email: unknown key `email`; expected one of: username, \
+             password, patient_id, name, claims",
+            "13:26: beneficiaries[0].claims.xray: unknown claim type `xray`; expected one of: \
+             carrier, dme, hha, hospice, inpatient, outpatient, pde, snf",
+            "16:3: login.probe: unknown key `probe`; expected one of: username, \
+             share_demographics, approve",
+            "18:3: tokens.expire_after_calls: unknown key `expire_after_calls`; expected one \
+             of: access_ttl, code_ttl",
+        ]
+    );
+}
+
+#[test]
+fn values_of_the_wrong_type() {
+    for (extra, expected) in [
+        (
+            "tokens:\n  code_ttl: '60'\n",
+            "4:13: tokens.code_ttl: expected an integer from 1 to 86400, found a string",
+        ),
+        (
+            "tokens:\n  code_ttl: 1.5\n",
+            "4:13: tokens.code_ttl: expected an integer from 1 to 86400, found a number",
+        ),
+        (
+            "tokens:\n  access_ttl: 31536001\n",
+            "4:15: tokens.access_ttl: expected an integer from 1 to 31536000, found 31536001",
+        ),
+        (
+            "tokens:\n  code_ttl: 0\n",
+            "4:13: tokens.code_ttl: expected an integer from 1 to 86400, found 0",
+        ),
+        (
+            "seed: 18446744073709551616\n",
+            "3:7: seed: expected an integer from 0 to 18446744073709551615, found \
+             18446744073709551616",
+        ),
+        (
+            "login:\n  approve: \"true\"\n",
+            "4:12: login.approve: expected true or false, found a string",
+        ),
+        (
+            "login:\n  approve: yes\n",
+            "4:12: login.approve: expected true or false, found a string",
+        ),
+        (
+            "login:\n  approve: True\n",
+            "4:12: login.approve: expected true or false, found a string",
+        ),
+        (
+            "login:\n  approve: 1\n",
+            "4:12: login.approve: expected true or false, found an integer",
+        ),
+        (
+            "description: 12\n",
+            "3:14: description: expected a string, found an integer (quote it to make it a \
+             string)",
+        ),
+        (
+            "description: true\n",
+            "3:14: description: expected a string, found a boolean (quote it to make it a \
+             string)",
+        ),
+        ("login:\n", "3:1: login: expected a mapping, found nothing"),
+        (
+            "login: [a]\n",
+            "3:8: login: expected a mapping, found a list",
+        ),
+        (
+            "apps: {name: a}\n",
+            "3:7: apps: expected a list, found a mapping",
+        ),
+        ("apps: []\n", "3:7: apps: expected at least one app"),
+        (
+            "beneficiaries:\n  - just a name\n",
+            "4:5: beneficiaries[0]: expected a mapping, found a string",
+        ),
+    ] {
+        assert_one_error(&with(extra), expected);
+    }
+    assert_one_error(
+        "version: '1'\nname: t\n",
+        "1:10: version: expected 1, found a string",
+    );
+    assert_one_error(
+        "version: 1\nname: ~\n",
+        "2:7: name: expected a string, found nothing",
+    );
 }
 
 #[test]
 fn app_rules() {
-    let text = "\
-version: 1
-name: apps
+    let text = with(
+        "\
 apps:
   - name: a
     client_id: short
     client_type: confidential
-    redirect_uris: [\"http://x/cb#frag\", \"no-scheme\", \"http:///nohost\"]
-    scopes: [profile, patient/AuditEvent.rs]
+    redirect_uris: ['http://x/cb#frag', no-scheme, 'http:///nohost', 'http://a b', 7]
+    scopes: [profile, patient/AuditEvent.rs, profile]
   - name: b
     client_id: AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA
     client_type: confidential
-    client_secret: s
-    grant_types: [implicit, password]
-    redirect_uris: []
+    client_secret: ''
+    grant_types: [implicit, password, implicit]
   - name: c
     client_id: AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA
     client_type: public
     client_secret: s
+    grant_types: []
     redirect_uris: [gov.cms.app:/cb]
-";
-    let found = errors(text);
-    assert!(
-        has_error(&found, 5, "apps[0].client_id", "40 letters"),
-        "{found:#?}"
+    require_demographic_scopes: no
+",
     );
-    assert!(
-        has_error(&found, 4, "apps[0]", "missing required key `client_secret`"),
-        "{found:#?}"
-    );
-    assert!(
-        has_error(&found, 7, "apps[0].redirect_uris[0]", "fragment"),
-        "{found:#?}"
-    );
-    assert!(
-        has_error(&found, 7, "apps[0].redirect_uris[1]", "not absolute"),
-        "{found:#?}"
-    );
-    assert!(
-        has_error(&found, 7, "apps[0].redirect_uris[2]", "no host"),
-        "{found:#?}"
-    );
-    assert!(
-        has_error(&found, 8, "apps[0].scopes[1]", "unsupported scope"),
-        "{found:#?}"
-    );
-    assert!(
-        has_error(&found, 13, "apps[1].grant_types[0]", "public apps only"),
-        "{found:#?}"
-    );
-    assert!(
-        has_error(
-            &found,
-            13,
-            "apps[1].grant_types[1]",
-            "unknown grant type `password`"
-        ),
-        "{found:#?}"
-    );
-    assert!(
-        has_error(&found, 14, "apps[1].redirect_uris", "at least one"),
-        "{found:#?}"
-    );
-    assert!(
-        has_error(
-            &found,
-            18,
-            "apps[2].client_secret",
-            "public app has no client_secret"
-        ),
-        "{found:#?}"
-    );
-}
-
-#[test]
-fn duplicate_client_ids_usernames_and_patient_ids() {
-    let text = "\
-version: 1
-name: dups
-apps:
-  - {name: a, client_id: AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA, client_type: public, redirect_uris: [http://127.0.0.1/cb]}
-  - {name: b, client_id: AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA, client_type: public, redirect_uris: [http://127.0.0.1/cb]}
-beneficiaries:
-  - {username: BBUser00001, patient_id: '-1'}
-  - {username: BBUser00001, patient_id: '-1'}
-login: {username: BBUser00001}
-";
-    let found = errors(text);
-    assert!(
-        has_error(&found, 5, "apps[1].client_id", "duplicate client_id"),
-        "{found:#?}"
-    );
-    assert!(
-        has_error(&found, 8, "beneficiaries[1].username", "duplicate username"),
-        "{found:#?}"
-    );
-    assert!(
-        has_error(
-            &found,
-            8,
-            "beneficiaries[1].patient_id",
-            "duplicate patient_id"
-        ),
-        "{found:#?}"
+    assert_eq!(
+        errors(&text),
+        [
+            "4:5: apps[0]: missing required key `client_secret` (a confidential app has a \
+             secret)",
+            "5:16: apps[0].client_id: expected exactly 40 letters and digits (BB2's client_id \
+             format), found `short`",
+            "7:21: apps[0].redirect_uris[0]: redirect URI `http://x/cb#frag` has a fragment \
+             (`#`), which OAuth forbids",
+            "7:41: apps[0].redirect_uris[1]: redirect URI `no-scheme` is not absolute: \
+             expected e.g. http://127.0.0.1/callback",
+            "7:52: apps[0].redirect_uris[2]: redirect URI `http:///nohost` has no host: \
+             expected e.g. http://127.0.0.1/callback",
+            "7:70: apps[0].redirect_uris[3]: redirect URI `http://a b` contains whitespace",
+            "7:84: apps[0].redirect_uris[4]: expected a string, found an integer (quote it to \
+             make it a string)",
+            "8:23: apps[0].scopes[1]: unsupported scope `patient/AuditEvent.rs`; expected one \
+             of: openid, profile, launch/patient, patient/Patient.read, patient/Patient.r, \
+             patient/Patient.s, patient/Patient.rs, patient/Coverage.read, \
+             patient/Coverage.r, patient/Coverage.s, patient/Coverage.rs, \
+             patient/ExplanationOfBenefit.read, patient/ExplanationOfBenefit.r, \
+             patient/ExplanationOfBenefit.s, patient/ExplanationOfBenefit.rs",
+            "8:46: apps[0].scopes[2]: duplicate scope (first given on line 8)",
+            "9:5: apps[1]: missing required key `redirect_uris`",
+            "12:20: apps[1].client_secret: expected a non-empty secret",
+            "13:19: apps[1].grant_types[0]: the implicit grant is for public apps only",
+            "13:29: apps[1].grant_types[1]: unknown grant type `password`; expected \
+             `authorization-code` or `implicit`",
+            "13:39: apps[1].grant_types[2]: duplicate grant type (first given on line 13)",
+            "13:39: apps[1].grant_types[2]: the implicit grant is for public apps only",
+            "15:16: apps[2].client_id: duplicate client_id (first given on line 10)",
+            "17:20: apps[2].client_secret: a public app has no client_secret",
+            "18:18: apps[2].grant_types: expected at least one grant type",
+            "20:33: apps[2].require_demographic_scopes: expected true or false, found a string",
+        ]
     );
 }
 
 #[test]
 fn beneficiary_rules() {
-    let text = "\
-version: 1
-name: benes
+    let text = with(
+        "\
 beneficiaries:
-  - username: jane
+  - username: jane doe
     patient_id: abc
     name: Jane
-    claims: {carrier: 3, dme: 1, xray: 2, pde: -1}
+    claims: {carrier: 3, dme: 1, pde: -1, inpatient: 1000001}
+  - username: jane
+    patient_id: -5
+  - username: BBUser00001
+    patient_id: '-5'
+    claims: [1]
+  - username: BBUser00001
+    patient_id: 0x1F
 login: {username: BBUser00001}
-";
-    let found = errors(text);
-    assert!(
-        has_error(
-            &found,
-            4,
-            "beneficiaries[0]",
-            "missing required key `password`"
-        ),
-        "{found:#?}"
+",
     );
-    assert!(
-        has_error(&found, 5, "beneficiaries[0].patient_id", "BFD patient id"),
-        "{found:#?}"
+    assert_eq!(
+        errors(&text),
+        [
+            "4:15: beneficiaries[0].username: expected a login name without spaces",
+            "5:17: beneficiaries[0].patient_id: expected a BFD patient id (digits with an \
+             optional leading `-`), found `abc`",
+            "6:11: beneficiaries[0].name: expected given and family names, e.g. `Jane X \
+             Doe`, found `Jane`",
+            "7:26: beneficiaries[0].claims.dme: claims of type `dme` are not generated yet \
+             (supported here: carrier, inpatient, pde)",
+            "7:39: beneficiaries[0].claims.pde: expected an integer from 0 to 1000000, found -1",
+            "7:54: beneficiaries[0].claims.inpatient: expected an integer from 0 to 1000000, \
+             found 1000001",
+            "8:5: beneficiaries[1]: missing required key `password` (only sandbox logins \
+             BBUserNNNNN have a default)",
+            "11:17: beneficiaries[2].patient_id: duplicate patient_id (first given on line 9)",
+            "12:13: beneficiaries[2].claims: expected a mapping, found a list",
+            "13:15: beneficiaries[3].username: duplicate username (first given on line 10)",
+            "14:17: beneficiaries[3].patient_id: expected a BFD patient id (digits with an \
+             optional leading `-`), found `0x1F`",
+        ]
     );
-    assert!(
-        has_error(&found, 6, "beneficiaries[0].name", "given and family"),
-        "{found:#?}"
-    );
-    assert!(
-        has_error(
-            &found,
-            7,
-            "beneficiaries[0].claims.dme",
-            "not generated yet"
-        ),
-        "{found:#?}"
-    );
-    assert!(
-        has_error(
-            &found,
-            7,
-            "beneficiaries[0].claims.xray",
-            "unknown claim type"
-        ),
-        "{found:#?}"
-    );
-    assert!(
-        has_error(
-            &found,
-            7,
-            "beneficiaries[0].claims.pde",
-            "expected an integer"
-        ),
-        "{found:#?}"
+    let found = errors(&with(
+        "beneficiaries:\n  - {username: a, password: x, patient_id: '-5'}\n  - {username: b, password: x, patient_id: -5}\nlogin: {username: a}\n",
+    ));
+    assert_eq!(
+        found,
+        ["5:44: beneficiaries[1].patient_id: duplicate patient_id (first given on line 4)"]
     );
 }
 
 #[test]
 fn claims_are_exact_and_unlisted_types_are_zero() {
-    let text = "version: 1\nname: c\nbeneficiaries:\n  - {username: BBUser00001, patient_id: -19990000000002, claims: {pde: 7}}\nlogin: {username: BBUser00001}\n";
-    let scenario = parse_text(text).unwrap();
-    let claims = scenario.beneficiaries[0].claims.unwrap();
-    assert_eq!((claims.get(ClaimType::Pde), claims.total()), (7, 7));
-}
-
-#[test]
-fn dangling_login() {
-    let found = errors("version: 1\nname: d\nlogin:\n  username: BBUser99999\n");
-    assert!(
-        has_error(&found, 4, "login.username", "neither a beneficiary"),
-        "{found:#?}"
+    let text = with(
+        "beneficiaries:\n  - {username: BBUser00001, patient_id: '-19990000000002', claims: {pde: 7}}\nlogin: {username: BBUser00001}\n",
     );
-    // BBUser28324 maps to Jane Doe's id, so that generated login does not exist here.
-    let found = errors("version: 1\nname: d\nlogin:\n  username: BBUser28324\n");
-    assert!(
-        has_error(&found, 4, "login.username", "neither a beneficiary"),
-        "{found:#?}"
+    let scenario = parse_text(&text).unwrap();
+    assert_eq!(
+        scenario.beneficiaries[0].claims,
+        Some(ClaimCounts::from_pairs([(ClaimType::Pde, 7)]))
     );
-    // The default login dangles when the file's beneficiaries take Jane's generated id.
-    let text = "version: 1\nname: d\nbeneficiaries:\n  - {username: someone, password: x, patient_id: '-20140000010000'}\n";
-    let found = errors(text);
-    assert!(
-        has_error(&found, 1, "login.username", "BBUser29999"),
-        "{found:#?}"
+    assert_eq!(scenario.beneficiaries[0].password, "PW00001!");
+    let scenario = parse_text(&text.replace("{pde: 7}", "{}")).unwrap();
+    assert_eq!(
+        scenario.beneficiaries[0].claims,
+        Some(ClaimCounts::default())
     );
 }
 
 #[test]
-fn bad_yaml_and_duplicate_keys_are_one_positioned_error() {
-    let found = errors("version: 1\nname: [unclosed\n");
-    assert_eq!(found.len(), 1, "{found:#?}");
-    assert!(found[0].3.contains("invalid YAML"));
-    let found = errors("version: 1\nname: a\nname: b\n");
-    assert_eq!(found.len(), 1);
-    assert_eq!((found[0].0, found[0].2.as_str()), (3, "name"));
-    assert!(
-        found[0]
-            .3
-            .contains("duplicate key `name` (first given on line 2)")
+fn dangling_logins() {
+    assert_eq!(
+        errors(&with("login:\n  username: nobody\n")),
+        [
+            "4:13: login.username: `nobody` is neither a beneficiary of this scenario nor a \
+             sandbox login (BBUserNNNNN); expected e.g. one of: BBUser29999, BBUser20023"
+        ]
     );
-    let found = errors("");
-    assert!(
-        has_error(&found, 1, "", "missing required key `version`"),
-        "{found:#?}"
+    // BBUser28324 maps to Jane Doe's patient id: that generated login does not exist here.
+    assert_eq!(
+        errors(&with("login:\n  username: BBUser28324\n")),
+        [
+            "4:13: login.username: `BBUser28324` does not exist in this scenario: its sandbox \
+             patient id -20140000008325 is beneficiary `BBUser29999`'s; expected e.g. one of: \
+             BBUser29999, BBUser20023"
+        ]
     );
-    for text in ["- a list\n", "just text\n"] {
-        let found = errors(text);
-        assert_eq!(found.len(), 1, "{text:?}: {found:#?}");
+    // The default login dangles when the file's beneficiaries take its generated id.
+    let text = with(
+        "beneficiaries:\n  - {username: someone, password: x, patient_id: '-20140000010000'}\n",
+    );
+    assert_eq!(
+        errors(&text),
+        [
+            "1:1: login.username: the default login `BBUser29999` does not exist in this \
+             scenario: its sandbox patient id -20140000010000 is beneficiary `someone`'s; \
+             expected e.g. one of: someone"
+        ]
+    );
+    let text = with("beneficiaries: []\nlogin: {username: Jane}\n");
+    assert_eq!(
+        errors(&text),
+        [
+            "4:19: login.username: `Jane` is neither a beneficiary of this scenario nor a \
+             sandbox login (BBUserNNNNN)"
+        ]
+    );
+    // A dangling login is reported along with the other errors of `login`.
+    assert_eq!(
+        errors(&with(
+            "beneficiaries: []\nlogin: {username: Jane, approve: yes}\n"
+        )),
+        [
+            "4:19: login.username: `Jane` is neither a beneficiary of this scenario nor a \
+             sandbox login (BBUserNNNNN)",
+            "4:34: login.approve: expected true or false, found a string",
+        ]
+    );
+    // Any sandbox login nobody took exists, even with no scenario beneficiaries at all.
+    assert!(parse_text(&with("beneficiaries: []\nlogin: {username: BBUser10000}\n")).is_ok());
+    assert!(parse_text(&with("login: {username: BBUser20023}\n")).is_ok());
+}
+
+#[test]
+fn bad_yaml_is_one_positioned_error() {
+    assert_eq!(
+        errors("version: 1\nname: [unclosed\n"),
+        ["3:1: invalid YAML: while parsing a flow sequence, expected ',' or ']'"]
+    );
+    assert_eq!(
+        errors("version: 1\n name: x\n"),
+        ["2:6: invalid YAML: mapping values are not allowed in this context"]
+    );
+    assert_eq!(
+        errors("version: 1\nname: &a x\nseed: *a\n"),
+        ["2:10: YAML anchors and aliases are not supported"]
+    );
+    assert_eq!(
+        errors("version: !!int 1\n"),
+        ["1:16: YAML tags are not supported"]
+    );
+}
+
+#[test]
+fn a_duplicate_key_is_one_positioned_error() {
+    assert_eq!(
+        errors("version: 1\nname: a\nlogin:\n  approve: true\n  approve: false\nname: b\n"),
+        ["5:3: duplicate key `approve` (first given on line 4)"]
+    );
+}
+
+#[test]
+fn a_file_without_a_mapping_is_one_error_at_the_top() {
+    for text in ["", "# only a comment\n", "{}\n"] {
+        assert_eq!(
+            errors(text),
+            ["1:1: empty scenario: expected at least `version: 1` and a `name`"],
+            "{text:?}"
+        );
     }
-    let found = errors("base: &a {x: 1}\nname: *a\n");
-    assert_eq!(found.len(), 1);
+    for text in ["- a list\n", "just text\n", "# comment\n42\n"] {
+        assert_eq!(
+            errors(text),
+            ["1:1: expected a mapping of scenario keys at the top level"],
+            "{text:?}"
+        );
+    }
+}
+
+#[test]
+fn errors_display_with_origin_position_and_key() {
+    let error = ScenarioError {
+        origin: "s.yaml".into(),
+        line: 3,
+        column: 5,
+        key: "apps[0].client_id".into(),
+        message: "bad".into(),
+    };
+    assert_eq!(error.to_string(), "s.yaml:3:5: apps[0].client_id: bad");
+    let top = ScenarioError {
+        key: String::new(),
+        ..error.clone()
+    };
+    assert_eq!(top.to_string(), "s.yaml:3:5: bad");
+    assert_eq!(
+        LoadError::Invalid(vec![error, top]).to_string(),
+        "s.yaml:3:5: apps[0].client_id: bad\ns.yaml:3:5: bad"
+    );
+    let Err(errors) = parse("name: x\n", Source::File("dir/x.yaml".into())) else {
+        panic!("a file without version parsed");
+    };
+    assert_eq!(
+        errors[0].to_string(),
+        "dir/x.yaml:1:1: missing required key `version`"
+    );
 }
 
 #[test]
 fn builtins_parse_and_are_named_after_their_files() {
+    assert_eq!(
+        builtin_names(),
+        [
+            "oauth-success",
+            "denied-demographics",
+            "invalid-claim-type",
+            "small-response-no-gzip",
+            "pagination"
+        ]
+    );
+    assert_eq!(builtin_names()[0], DEFAULT_SCENARIO);
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios");
     for name in builtin_names() {
+        let file = std::fs::read_to_string(dir.join(format!("{name}.yaml"))).unwrap();
+        assert_eq!(builtin_text(name), Some(file.as_str()));
         let scenario = builtin(name).unwrap();
         assert_eq!(scenario.name, *name);
+        assert_eq!(scenario.source, Source::Builtin(name));
         assert!(!scenario.description.is_empty());
     }
-    assert_eq!(builtin_names()[0], DEFAULT_SCENARIO);
-    assert!(matches!(builtin("nope"), Err(LoadError::NotFound { .. })));
+}
+
+#[test]
+fn builtins_reproduce_what_they_say() {
+    let scenario = builtin("denied-demographics").unwrap();
+    assert!(!scenario.login.share_demographics && scenario.login.approve);
+    let scenario = builtin("invalid-claim-type").unwrap();
+    assert_eq!(scenario.login.username, "BBUser20023");
+    let counts = |name: &str| {
+        let scenario = builtin(name).unwrap();
+        let bene = scenario
+            .beneficiaries
+            .iter()
+            .find(|b| b.username == scenario.login.username);
+        bene.and_then(|b| b.claims).map(|c| c.total())
+    };
+    assert_eq!(counts("invalid-claim-type"), Some(148));
+    assert_eq!(counts("small-response-no-gzip"), Some(0));
+    assert_eq!(counts("pagination"), Some(260));
+    assert_eq!(
+        builtin("pagination").unwrap().beneficiaries,
+        vec![BeneficiarySpec {
+            username: "BBUser21000".into(),
+            password: "PW21000!".into(),
+            patient_id: "-20140000001001".into(),
+            name: Some("Paige N Turner".into()),
+            claims: Some(ClaimCounts::from_pairs([
+                (ClaimType::Carrier, 120),
+                (ClaimType::Inpatient, 7),
+                (ClaimType::Pde, 133),
+            ])),
+        }]
+    );
+    assert_eq!(
+        builtin("small-response-no-gzip").unwrap().beneficiaries,
+        vec![BeneficiarySpec {
+            username: "BBUser20000".into(),
+            password: "PW20000!".into(),
+            patient_id: "-20140000000001".into(),
+            name: Some("Sam Q Small".into()),
+            claims: Some(ClaimCounts::default()),
+        }]
+    );
+    let success = builtin("oauth-success").unwrap();
+    let minimal = parse_text("version: 1\nname: oauth-success\n").unwrap();
+    assert_eq!(
+        Scenario {
+            description: String::new(),
+            source: minimal.source.clone(),
+            ..success
+        },
+        minimal
+    );
+}
+
+#[test]
+fn resolve_prefers_an_existing_file_then_a_builtin() {
+    let dir = std::env::temp_dir().join(format!("bbh-scenario-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("pagination");
+    std::fs::write(&path, "version: 1\nname: from-a-file\n").unwrap();
+    let from_file = resolve(path.to_str().unwrap()).unwrap();
+    assert_eq!(
+        (from_file.name.as_str(), &from_file.source),
+        ("from-a-file", &Source::File(path.clone()))
+    );
+    assert_eq!(resolve("pagination").unwrap().name, "pagination");
+    let missing = resolve("no-such-scenario").unwrap_err().to_string();
+    assert_eq!(
+        missing,
+        "no file or built-in scenario named `no-such-scenario` (built-in: oauth-success, \
+         denied-demographics, invalid-claim-type, small-response-no-gzip, pagination)"
+    );
+    let unreadable = load_file(&dir.join("absent.yaml")).unwrap_err().to_string();
+    assert!(
+        unreadable.starts_with(&format!(
+            "cannot read {}: ",
+            dir.join("absent.yaml").display()
+        )),
+        "{unreadable}"
+    );
+    std::fs::write(&path, "version: 1\n").unwrap();
+    let invalid = load_file(&path).unwrap_err().to_string();
+    assert_eq!(
+        invalid,
+        format!("{}:1:1: missing required key `name`", path.display())
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
 }
 
 mod never_panics {
@@ -397,7 +851,7 @@ mod never_panics {
         }
 
         #[test]
-        fn on_yaml_shaped_text(lines in prop::collection::vec("( {0,4})(version|name|apps|login|tokens|- |claims|[a-z_]{1,8})(: ?)([-a-zA-Z0-9\\[\\]{},'\" ]{0,12})", 0..12)) {
+        fn on_yaml_shaped_text(lines in prop::collection::vec("( {0,4})(version|name|apps|beneficiaries|login|tokens|claims|- |[a-z_]{1,8})(: ?)([-a-zA-Z0-9\\[\\]{},'\"~ ]{0,12})", 0..12)) {
             let _ = parse_text(&lines.join("\n"));
         }
     }
