@@ -84,6 +84,11 @@ impl Params {
         self.get(name).filter(|v| !v.is_empty())
     }
 
+    /// Every `(name, value)` pair, in the order received.
+    pub fn pairs(&self) -> &[(String, String)] {
+        &self.pairs
+    }
+
     /// Whether `name` is present at all.
     pub fn contains(&self, name: &str) -> bool {
         self.pairs.iter().any(|(k, _)| k == name)

@@ -99,6 +99,7 @@ pub fn login() -> Login {
         username: "BBUser29999".into(),
         share_demographics: true,
         approve: true,
+        probe: None,
     }
 }
 
@@ -107,5 +108,6 @@ pub fn tokens() -> Tokens {
     Tokens {
         access_ttl: None,
         code_ttl: 60,
+        expire_after_calls: None,
     }
 }

@@ -96,6 +96,17 @@ pub struct Login {
     pub share_demographics: bool,
     /// Whether the beneficiary approves (false → `error=access_denied`).
     pub approve: bool,
+    /// A probe of the client at the authorize step.
+    pub probe: Option<Probe>,
+}
+
+/// A probe of the client at the authorize step (DESIGN "Probes").
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Probe {
+    /// The success redirect carries a different `state` than the client sent.
+    TamperedState,
+    /// The success redirect is delivered to the client twice.
+    ReplayCallback,
 }
 
 /// Token and code lifetimes (a map: merged key by key).
@@ -105,6 +116,41 @@ pub struct Tokens {
     pub access_ttl: Option<u64>,
     /// Authorization-code lifetime in seconds (default 60).
     pub code_ttl: u64,
+    /// An access token answers as expired after this many authenticated calls.
+    pub expire_after_calls: Option<u64>,
+}
+
+/// What a conformance run of the scenario expects (`expect:`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Expect {
+    /// Checks that must apply, with their expected outcome.
+    pub checks: Vec<ExpectedCheck>,
+    /// A JSON Schema the client's output must satisfy (resolved path).
+    pub output_schema: Option<std::path::PathBuf>,
+    /// Whether the client's output and the transcript are compared with snapshots.
+    pub snapshot: bool,
+}
+
+/// One entry of `expect.checks`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExpectedCheck {
+    /// The check id.
+    pub id: String,
+    /// Its expected outcome.
+    pub outcome: ExpectedOutcome,
+    /// Where it is written (1-based).
+    pub line: usize,
+    /// Where it is written (1-based).
+    pub column: usize,
+}
+
+/// The expected outcome of a check.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExpectedOutcome {
+    /// It passes.
+    Pass,
+    /// It fails (a known failure).
+    Fail,
 }
 
 /// Where a scenario came from, for messages.
@@ -146,6 +192,8 @@ pub struct Scenario {
     pub login: Login,
     /// Lifetimes.
     pub tokens: Tokens,
+    /// What a conformance run expects.
+    pub expect: Expect,
     /// Where it came from.
     pub source: Source,
 }

@@ -6,7 +6,7 @@ use crate::scenario::apps::apps;
 use crate::scenario::beneficiaries::beneficiaries;
 use crate::scenario::defaults;
 use crate::scenario::error::ScenarioError;
-use crate::scenario::model::{BeneficiarySpec, Login, Profile, Scenario, Source, Tokens};
+use crate::scenario::model::{BeneficiarySpec, Expect, Login, Profile, Scenario, Source, Tokens};
 use crate::scenario::reader::{Field, Reader, integer, then};
 use crate::scenario::yaml;
 use marked_yaml::{Node, Span};
@@ -68,6 +68,7 @@ fn scenario(r: &mut Reader, root: &Node, source: Source) -> Option<Scenario> {
         beneficiaries: beneficiaries?,
         login: login?,
         tokens: tokens.or(defaults::tokens())?,
+        expect: Expect::default(),
         source,
     })
 }
@@ -110,6 +111,7 @@ fn login(
         username: username.or(default.username)?,
         share_demographics: share_demographics.or(default.share_demographics)?,
         approve: approve.or(default.approve)?,
+        probe: default.probe,
     })
 }
 
@@ -122,6 +124,7 @@ fn tokens(r: &mut Reader, node: &Node, key: &str) -> Option<Tokens> {
     Some(Tokens {
         access_ttl: access_ttl.map(Some).or(default.access_ttl)?,
         code_ttl: code_ttl.or(default.code_ttl)?,
+        expire_after_calls: default.expire_after_calls,
     })
 }
 

@@ -116,6 +116,7 @@ fn defaults_are_the_designed_ones() {
             username: "BBUser29999".into(),
             share_demographics: true,
             approve: true,
+            probe: None,
         }
     );
     assert_eq!(
@@ -123,6 +124,7 @@ fn defaults_are_the_designed_ones() {
         Tokens {
             access_ttl: None,
             code_ttl: 60,
+            expire_after_calls: None,
         }
     );
 }
@@ -142,6 +144,7 @@ fn a_minimal_file_takes_every_default() {
             beneficiaries: defaults::beneficiaries(),
             login: defaults::login(),
             tokens: defaults::tokens(),
+            expect: Expect::default(),
             source: Source::Builtin("test"),
         }
     );
@@ -221,14 +224,16 @@ tokens:
         Login {
             username: "alice".into(),
             share_demographics: false,
-            approve: false
+            approve: false,
+            probe: None,
         }
     );
     assert_eq!(
         scenario.tokens,
         Tokens {
             access_ttl: Some(31_536_000),
-            code_ttl: 1
+            code_ttl: 1,
+            expire_after_calls: None,
         }
     );
 }

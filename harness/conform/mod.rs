@@ -1,0 +1,9 @@
+//! The conformance runner: starts the fake server for a scenario, runs the client under test
+//! against it, records every exchange and judges the client with named checks.
+
+pub mod check;
+pub mod checks;
+pub mod evidence;
+pub mod judge;
+pub mod run;
+pub mod traffic;
