@@ -113,6 +113,12 @@ pub trait Check: Sync {
         Level::Required
     }
 
+    /// Its level in this run: [`Check::level`] unless the evidence changes it (the data
+    /// checks are recommended when the client wrote no output).
+    fn level_in(&self, evidence: &Evidence) -> Level {
+        self.level(evidence.scenario.profile, evidence.app.client_type)
+    }
+
     /// Judges the run.
     fn evaluate(&self, evidence: &Evidence) -> Verdict;
 }

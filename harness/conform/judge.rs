@@ -61,8 +61,6 @@ impl CheckResult {
 
 /// Every registered check's result for one run, in registry order.
 pub fn judge(evidence: &Evidence) -> Vec<CheckResult> {
-    let profile = evidence.scenario.profile;
-    let client_type = evidence.app.client_type;
     checks::all()
         .map(|check| {
             let mut verdict = check.evaluate(evidence);
@@ -78,7 +76,7 @@ pub fn judge(evidence: &Evidence) -> Vec<CheckResult> {
             let mut result = CheckResult::new(
                 check.id(),
                 check.title(),
-                check.level(profile, client_type),
+                check.level_in(evidence),
                 check.requirements(),
                 verdict,
             );
