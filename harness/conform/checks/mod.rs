@@ -11,9 +11,45 @@ mod pkce_s256;
 const FLOW: &[&dyn Check] = &[&journey_complete::JourneyComplete, &pkce_s256::PkceS256];
 
 // The reads and the client's output.
+mod accept_header_valid;
+mod bearer_header_only;
+mod bounded_retries;
+mod claim_type_values_valid;
+mod gzip_and_identity_decoded;
+mod gzip_requested;
+mod next_link_followed_verbatim;
+mod output_coverage_ids;
+mod output_eob_ids;
+mod output_patient_id;
+mod own_patient_only;
+mod pagination_complete;
+mod patient_403_handled;
+mod reads;
+#[cfg(test)]
+mod reads_testkit;
+mod retry_after_honoured;
+mod search_params_valid;
+mod userinfo_403_handled;
 
 /// The checks of the reads and the output, in report order.
-const READS: &[&dyn Check] = &[];
+const READS: &[&dyn Check] = &[
+    &bearer_header_only::BearerHeaderOnly,
+    &accept_header_valid::AcceptHeaderValid,
+    &own_patient_only::OwnPatientOnly,
+    &search_params_valid::SearchParamsValid,
+    &claim_type_values_valid::ClaimTypeValuesValid,
+    &gzip_requested::GzipRequested,
+    &gzip_and_identity_decoded::GzipAndIdentityDecoded,
+    &patient_403_handled::Patient403Handled,
+    &userinfo_403_handled::Userinfo403Handled,
+    &pagination_complete::PaginationComplete,
+    &next_link_followed_verbatim::NextLinkFollowedVerbatim,
+    &retry_after_honoured::RetryAfterHonoured,
+    &bounded_retries::BoundedRetries,
+    &output_patient_id::OutputPatientId,
+    &output_coverage_ids::OutputCoverageIds,
+    &output_eob_ids::OutputEobIds,
+];
 
 /// Every check, in report order.
 pub fn all() -> impl Iterator<Item = &'static dyn Check> {
