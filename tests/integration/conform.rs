@@ -1,0 +1,229 @@
+//! `bbh conform` end to end: the reference clients under `examples/` against the built-in suite.
+//! The good client passes every check; each broken one fails exactly the check it breaks.
+
+use crate::support::*;
+use serde_json::Value;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// The reference client example, built by `cargo test` next to the test binaries.
+fn reference_client() -> PathBuf {
+    let bbh = Path::new(env!("CARGO_BIN_EXE_bbh"));
+    let path = bbh.parent().unwrap().join("examples/reference_client");
+    assert!(
+        path.exists(),
+        "{} is missing: `cargo test` builds the examples",
+        path.display()
+    );
+    path
+}
+
+/// A fresh, empty directory under the test target directory.
+fn fresh_dir(name: &str) -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(name);
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+struct Conformance {
+    output: Output,
+    reports: PathBuf,
+}
+
+impl Conformance {
+    fn code(&self) -> i32 {
+        self.output.status.code().unwrap_or(-1)
+    }
+
+    fn stdout(&self) -> String {
+        String::from_utf8_lossy(&self.output.stdout).into_owned()
+    }
+
+    fn stderr(&self) -> String {
+        String::from_utf8_lossy(&self.output.stderr).into_owned()
+    }
+
+    /// `checks.json` of a scenario, validated against its schema.
+    fn checks(&self, scenario: &str) -> Value {
+        let path = self.reports.join(scenario).join("checks.json");
+        let text = std::fs::read_to_string(&path)
+            .unwrap_or_else(|e| panic!("{}: {e}\n{}", path.display(), self.stderr()));
+        let json: Value = serde_json::from_str(&text).unwrap();
+        assert_valid("checks", &json);
+        json
+    }
+
+    /// `transcript.json` of a scenario, validated against its schema.
+    fn transcript(&self, scenario: &str) -> String {
+        let path = self.reports.join(scenario).join("transcript.json");
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert_valid("transcript", &serde_json::from_str(&text).unwrap());
+        text
+    }
+
+    /// `check id → status` of a scenario.
+    fn statuses(&self, scenario: &str) -> BTreeMap<String, String> {
+        self.checks(scenario)["checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| {
+                (
+                    c["id"].as_str().unwrap().to_owned(),
+                    c["status"].as_str().unwrap().to_owned(),
+                )
+            })
+            .collect()
+    }
+
+    /// The ids of the checks that failed in a scenario.
+    fn failures(&self, scenario: &str) -> Vec<String> {
+        self.statuses(scenario)
+            .into_iter()
+            .filter(|(_, status)| status == "fail")
+            .map(|(id, _)| id)
+            .collect()
+    }
+}
+
+/// Runs `bbh conform` with `args`, reports in a fresh directory named `name`.
+fn conform(name: &str, args: &[&str]) -> Conformance {
+    let reports = fresh_dir(name);
+    let output = Command::new(env!("CARGO_BIN_EXE_bbh"))
+        .arg("conform")
+        .args(args)
+        .arg("--report-dir")
+        .arg(&reports)
+        .output()
+        .unwrap();
+    Conformance { output, reports }
+}
+
+fn client_with(flaw: Option<&str>) -> String {
+    let client = reference_client().display().to_string();
+    match flaw {
+        Some(flaw) => format!("{client} --flaw {flaw}"),
+        None => client,
+    }
+}
+
+#[test]
+fn the_good_client_passes_the_whole_suite() {
+    let client = client_with(None);
+    let junit = fresh_dir("conform-good-junit").join("junit.xml");
+    let run = conform(
+        "conform-good",
+        &[
+            "--suite",
+            "all",
+            "--client",
+            &client,
+            "--junit",
+            junit.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(run.code(), 0, "{}\n{}", run.stdout(), run.stderr());
+    for name in bluebutton_harness::scenario::builtin_names() {
+        assert_eq!(
+            run.failures(name),
+            Vec::<String>::new(),
+            "{name}:\n{}",
+            run.stdout()
+        );
+        let checks = run.checks(name);
+        assert_eq!(checks["outcome"], "pass");
+        let transcript = run.transcript(name);
+        assert!(!transcript.contains(CONFIDENTIAL_SECRET), "{name}: secret leaked");
+        assert!(!transcript.contains(JANE), "{name}: patient id leaked");
+    }
+    let junit = std::fs::read_to_string(junit).unwrap();
+    assert!(junit.contains("<testsuite"), "{junit}");
+    assert!(junit.contains("pkce-s256"), "{junit}");
+}
+
+/// Each flaw of the reference client, the scenario that exposes it, and the one check it fails.
+const FLAWS: &[(&str, &str, &str)] = &[
+    ("no-pkce", "oauth-success", "pkce-s256"),
+    ("bad-verifier-chars", "oauth-success", "pkce-verifier-valid"),
+    ("reused-pkce", "refresh-failure", "pkce-verifier-valid"),
+    ("no-state", "oauth-success", "state-sent"),
+    ("short-state", "oauth-success", "state-entropy"),
+    ("ignore-state", "tampered-state", "state-verified"),
+    ("redeem-twice", "replay-callback", "callback-replay-rejected"),
+    ("first-page-only", "pagination", "pagination-complete"),
+    ("build-page-links", "pagination", "next-link-followed-verbatim"),
+    ("crash-on-403", "denied-demographics", "patient-403-handled"),
+    (
+        "crash-on-userinfo-403",
+        "denied-demographics",
+        "userinfo-403-handled",
+    ),
+    ("crash-on-denied", "access-denied", "access-denied-handled"),
+    (
+        "always-gunzip",
+        "small-response-no-gzip",
+        "gzip-and-identity-decoded",
+    ),
+    ("no-gzip", "oauth-success", "gzip-requested"),
+    ("no-retry-wait", "rate-limited", "retry-after-honoured"),
+    ("retry-forever", "upstream-outage", "bounded-retries"),
+    ("reuse-refresh", "token-expiry", "rotated-refresh-token-used"),
+    ("stale-access-token", "token-expiry", "current-access-token-used"),
+    ("no-refresh", "token-expiry", "token-refreshed-on-expiry"),
+    ("refresh-loop", "refresh-failure", "refresh-failure-reauthorizes"),
+    ("token-in-query", "oauth-success", "bearer-header-only"),
+    ("secret-in-url", "oauth-success", "no-secret-in-url"),
+    ("basic-and-body", "oauth-success", "client-auth-valid"),
+    (
+        "public-sends-secret",
+        "public-app",
+        "public-client-sends-no-secret",
+    ),
+    ("wrong-type", "oauth-success", "claim-type-values-valid"),
+    ("other-patient", "oauth-success", "own-patient-only"),
+    ("bad-accept", "oauth-success", "accept-header-valid"),
+    ("redirect-mismatch", "oauth-success", "redirect-uri-consistent"),
+];
+
+#[test]
+fn each_broken_client_fails_exactly_its_check() {
+    let mut wrong = Vec::new();
+    for (flaw, scenario, check) in FLAWS {
+        let client = client_with(Some(flaw));
+        let run = conform(
+            &format!("conform-flaw-{flaw}"),
+            &["--scenario", scenario, "--client", &client],
+        );
+        let failures = run.failures(scenario);
+        if failures != [check.to_string()] {
+            wrong.push(format!(
+                "--flaw {flaw} on {scenario}: expected only {check} to fail, failed: {failures:?}\n{}",
+                run.stdout()
+            ));
+            continue;
+        }
+        let checks = run.checks(scenario);
+        let failed = checks["checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["id"] == *check)
+            .unwrap();
+        assert!(
+            !failed["reason"].as_str().unwrap().is_empty(),
+            "{flaw}: {failed}"
+        );
+        let required = failed["level"] == "required";
+        let expected_code = if required { 1 } else { 0 };
+        if run.code() != expected_code {
+            wrong.push(format!(
+                "--flaw {flaw}: exit code {} (check level {}), expected {expected_code}",
+                run.code(),
+                failed["level"]
+            ));
+        }
+    }
+    assert!(wrong.is_empty(), "{}", wrong.join("\n\n"));
+}
