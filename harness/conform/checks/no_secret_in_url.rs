@@ -4,7 +4,9 @@
 
 use crate::conform::check::{Check, Verdict};
 use crate::conform::evidence::Evidence;
+use crate::exchange::Request;
 use crate::params::Params;
+use percent_encoding::percent_decode_str;
 
 /// See the module doc.
 pub struct NoSecretInUrl;
@@ -38,23 +40,7 @@ impl Check for NoSecretInUrl {
         let mut reason = None;
         let mut ids = Vec::new();
         for exchange in exchanges {
-            let request = &exchange.request;
-            let params = Params::from_query(request.query.as_deref());
-            let found = if let Some(name) = SECRET_PARAMS.iter().find(|n| params.contains(n)) {
-                Some(format!("a request URL carries a {name} parameter"))
-            } else if let Some(secret) = secret
-                && (request.path.contains(secret)
-                    || request.query.as_deref().is_some_and(|q| q.contains(secret))
-                    || params
-                        .pairs()
-                        .iter()
-                        .any(|(k, v)| k.contains(secret) || v.contains(secret)))
-            {
-                Some("a request URL carries the client secret".to_owned())
-            } else {
-                None
-            };
-            if let Some(found) = found {
+            if let Some(found) = leak(&exchange.request, secret) {
                 reason.get_or_insert(found);
                 ids.push(exchange.id);
             }
@@ -64,6 +50,24 @@ impl Check for NoSecretInUrl {
             None => Verdict::pass("no request URL carried a secret"),
         }
     }
+}
+
+/// What credential the URL of `request` carries, if any: a credential parameter first, else
+/// the secret's value anywhere in the path or query (raw or decoded).
+fn leak(request: &Request, secret: Option<&str>) -> Option<String> {
+    let params = Params::from_query(request.query.as_deref());
+    if let Some(name) = SECRET_PARAMS.iter().find(|name| params.contains(name)) {
+        return Some(format!("a request URL carries a {name} parameter"));
+    }
+    let secret = secret?;
+    let path = percent_decode_str(&request.path).decode_utf8_lossy();
+    let in_query = request.query.as_deref().is_some_and(|q| q.contains(secret))
+        || params
+            .pairs()
+            .iter()
+            .any(|(name, value)| name.contains(secret) || value.contains(secret));
+    (path.contains(secret) || in_query)
+        .then(|| "a request URL carries the client secret".to_owned())
 }
 
 #[cfg(test)]
