@@ -20,7 +20,7 @@ impl Check for PkceS256 {
 
     fn requirements(&self) -> &'static [&'static str] {
         &[
-            "guide:PKCE",
+            "guide:Native Mobile App Support",
             "behaviour:§2.2",
             "rfc7636:§4.2",
             "rfc7636:§4.5",
