@@ -40,7 +40,7 @@ pub struct RunOptions {
     pub timeout: Duration,
     /// `BB_API_VERSION`: `v1` or `v2`.
     pub api_version: String,
-    /// The `bbh` binary `BROWSER` runs.
+    /// The `bbh` binary `BROWSER` runs (made absolute against the current directory).
     pub bbh_path: PathBuf,
     /// A web app's address: the runner drives the journey from there and then stops it.
     pub app_url: Option<String>,
@@ -157,7 +157,8 @@ pub async fn run_scenario(
         client_id: app.client_id.clone(),
         client_secret: app.client_secret.clone().unwrap_or_default(),
         output: bb_output.clone(),
-        bbh_path: options.bbh_path.clone(),
+        bbh_path: std::path::absolute(&options.bbh_path)
+            .unwrap_or_else(|_| options.bbh_path.clone()),
     };
     let finished = match RunningClient::spawn(&options.command, &env) {
         Ok(client) => {
