@@ -1,8 +1,10 @@
-//! The `bbh` command line: `serve`, `validate`, `scenarios list|show`, `--version`.
+//! The `bbh` command line: `serve`, `validate`, `scenarios list|show`, `browse`, `--version`.
 //!
-//! Exit codes: 0 success; 1 a runtime failure (e.g. the address is in use); 2 bad usage,
-//! a bad scenario, or something not built yet.
+//! Exit codes: 0 success; 1 a runtime failure (e.g. the address is in use, or a browse
+//! journey that did not reach a non-redirect answer); 2 bad usage, a bad scenario, or
+//! something not built yet.
 
+use crate::conform::browse;
 use crate::scenario::{self, LoadError, Profile, Scenario};
 use crate::server::request_log::RequestLog;
 use crate::server::{self, ServerOptions};
@@ -45,6 +47,18 @@ enum Command {
     Scenarios {
         #[command(subcommand)]
         action: ScenariosAction,
+    },
+    /// Open a URL the way a browser would: follow its redirects (what BROWSER runs).
+    ///
+    /// Returns at once and does the work in a detached process; a literal `%s` argument is
+    /// ignored (for clients that append the URL to BROWSER).
+    Browse {
+        /// The URL (an optional literal `%s` before or after it is ignored).
+        #[arg(required = true, num_args = 1..=2, value_name = "URL")]
+        url: Vec<String>,
+        /// Do the work in this process and wait for it.
+        #[arg(long, hide = true)]
+        foreground: bool,
     },
 }
 
@@ -90,6 +104,7 @@ pub fn main() -> ExitCode {
         Command::Scenarios {
             action: ScenariosAction::Show { name },
         } => show(&name),
+        Command::Browse { url, foreground } => browse(&url, foreground),
     }
 }
 
@@ -232,5 +247,39 @@ fn show(name: &str) -> ExitCode {
             "no built-in scenario named `{name}` (built-in: {})",
             scenario::builtin_names().join(", ")
         )),
+    }
+}
+
+/// `bbh browse URL`: 0 once the detached worker is started (`--foreground`: once the journey
+/// reached a non-redirect answer), 1 otherwise, 2 for bad arguments.
+fn browse(args: &[String], foreground: bool) -> ExitCode {
+    let urls: Vec<&String> = args.iter().filter(|arg| *arg != "%s").collect();
+    let [url] = urls.as_slice() else {
+        return usage_error("browse: expected one URL (besides a literal %s)");
+    };
+    if !foreground {
+        let spawned = std::env::current_exe().and_then(|bbh| browse::spawn_detached(&bbh, url));
+        return match spawned {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(error) => {
+                eprintln!("bbh browse: cannot start the worker: {error}");
+                ExitCode::from(1)
+            }
+        };
+    }
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("bbh: cannot start the runtime: {error}");
+            return ExitCode::from(1);
+        }
+    };
+    if runtime.block_on(browse::foreground(url)) {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
     }
 }
