@@ -153,7 +153,7 @@ async fn run_server(scenario: Scenario, addr: SocketAddr) -> ExitCode {
     let log = Arc::new(RequestLog::new(Box::new(std::io::stderr())));
     let options = ServerOptions {
         observers: vec![log],
-        clock: None,
+        ..ServerOptions::default()
     };
     let name = scenario.name.clone();
     let server = match server::start(scenario, addr, options).await {

@@ -8,10 +8,17 @@ use crate::oauth::scopes::{self, Refusal};
 use crate::oauth::store::{TokenStore, expiry};
 use crate::oauth::{errors, pkce, redirect};
 use crate::params::Params;
-use crate::scenario::{App, ClientType, GrantType};
+use crate::scenario::{App, ClientType, GrantType, Probe};
 use crate::world::World;
-use http::{Method, StatusCode};
+use http::{HeaderName, Method, StatusCode};
 use std::sync::Arc;
+
+/// What the `tampered-state` probe appends to the client's `state` on a success redirect.
+pub const TAMPERED_SUFFIX: &str = "-tampered";
+
+/// The header the `replay-callback` probe puts on a success redirect (`bbh browse` then
+/// delivers the callback twice).
+pub const PROBE_HEADER: HeaderName = HeaderName::from_static("x-bbh-probe");
 
 /// Parameters oauthlib refuses to see twice.
 const SINGLE_PARAMS: [&str; 5] = [
@@ -151,7 +158,10 @@ fn find_app<'w>(world: &'w World, params: &Params) -> Result<&'w App, Response> 
     })
 }
 
-/// The beneficiary logs in, decides, and the browser goes back to the app.
+/// The beneficiary logs in, decides, and the browser goes back to the app. On success the
+/// scenario's probe, if any, alters the redirect: `tampered-state` appends
+/// [`TAMPERED_SUFFIX`] to the `state` the client sent (none sent: nothing to tamper with),
+/// `replay-callback` adds [`PROBE_HEADER`].
 fn log_in(world: &World, store: &TokenStore, params: &Params, checked: Checked<'_>) -> Response {
     let login = &world.scenario().login;
     let username = params.non_empty("login_hint").unwrap_or(&login.username);
@@ -189,13 +199,21 @@ fn log_in(world: &World, store: &TokenStore, params: &Params, checked: Checked<'
         Ok(code) => code,
         Err(_) => return errors::server_error(),
     };
+    let state = params.get("state").map(|state| match login.probe {
+        Some(Probe::TamperedState) => format!("{state}{TAMPERED_SUFFIX}"),
+        _ => state.to_owned(),
+    });
     let mut back = vec![("code", code.as_str())];
-    back.extend(params.get("state").map(|state| ("state", state)));
-    Response::redirect(
+    back.extend(state.as_deref().map(|state| ("state", state)));
+    let response = Response::redirect(
         StatusCode::FOUND,
         &redirect::with_params(&checked.redirect_uri, &back),
     )
-    .in_session(session_id)
+    .in_session(session_id);
+    match login.probe {
+        Some(Probe::ReplayCallback) => response.header(PROBE_HEADER, "replay-callback"),
+        _ => response,
+    }
 }
 
 /// oauthlib's error redirect: `error`, then `error_description`, then `state`.

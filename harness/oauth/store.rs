@@ -99,6 +99,8 @@ struct AccessRecord {
     scope: String,
     expires_at: Timestamp,
     revoked: bool,
+    /// Authenticated calls made with it so far.
+    calls: u64,
 }
 
 /// What a refresh token stands for.
@@ -171,12 +173,23 @@ struct Vaults {
 pub struct TokenStore {
     vaults: Mutex<Vaults>,
     next_session: AtomicU64,
+    /// An access token answers as expired after this many authenticated calls.
+    expire_after_calls: Option<u64>,
 }
 
 impl TokenStore {
     /// An empty store.
     pub fn new() -> TokenStore {
         TokenStore::default()
+    }
+
+    /// An empty store whose access tokens answer as expired after `calls` authenticated
+    /// calls each (the scenario's `tokens.expire_after_calls`); no limit when `None`.
+    pub fn with_expire_after_calls(calls: Option<u64>) -> TokenStore {
+        TokenStore {
+            expire_after_calls: calls,
+            ..TokenStore::default()
+        }
     }
 
     fn vaults(&self) -> MutexGuard<'_, Vaults> {
@@ -317,16 +330,27 @@ impl TokenStore {
         issue_pair(&mut vaults, session, scope, expires_at).map(Ok)
     }
 
-    /// What the bearer token `token` is at `now`.
+    /// What the bearer token `token` is at `now`. Each valid answer counts as one call of the
+    /// token: past `expire_after_calls` calls, it answers `Expired`.
     pub fn check_access(&self, token: &str, now: Timestamp) -> AccessCheck {
         let mut vaults = self.vaults();
         match vaults.access.get_mut(&digest(token)) {
             Some(record) if record.revoked || record.session.is_revoked() => AccessCheck::Invalid,
             Some(record) if now >= record.expires_at => AccessCheck::Expired,
-            Some(record) => AccessCheck::Valid {
-                session: Arc::clone(&record.session),
-                scope: record.scope.clone(),
-            },
+            Some(record)
+                if self
+                    .expire_after_calls
+                    .is_some_and(|limit| record.calls >= limit) =>
+            {
+                AccessCheck::Expired
+            }
+            Some(record) => {
+                record.calls = record.calls.saturating_add(1);
+                AccessCheck::Valid {
+                    session: Arc::clone(&record.session),
+                    scope: record.scope.clone(),
+                }
+            }
             None => AccessCheck::Invalid,
         }
     }
@@ -348,6 +372,7 @@ fn issue_pair(
             scope: scope.clone(),
             expires_at,
             revoked: false,
+            calls: 0,
         },
     );
     vaults.refresh.insert(
@@ -461,6 +486,46 @@ mod tests {
                 AccessCheck::Expired
             ));
         }
+        Ok(())
+    }
+
+    #[test]
+    fn tokens_expire_after_their_calls_and_refreshed_ones_start_over() -> Result<(), RandomnessError>
+    {
+        let store = TokenStore::with_expire_after_calls(Some(2));
+        let first = store.issue_tokens(
+            session(&store, "app"),
+            "profile".into(),
+            expiry(now(), 3600),
+        )?;
+        let check = |token: &str| store.check_access(token, now());
+        assert!(matches!(
+            check(&first.access_token),
+            AccessCheck::Valid { .. }
+        ));
+        assert!(matches!(
+            check(&first.access_token),
+            AccessCheck::Valid { .. }
+        ));
+        assert!(matches!(check(&first.access_token), AccessCheck::Expired));
+        assert!(matches!(check(&first.access_token), AccessCheck::Expired));
+        assert!(matches!(check("unknown"), AccessCheck::Invalid));
+        let second = store.rotate(&first.refresh_token, "profile".into(), expiry(now(), 3600))?;
+        let second = second.map_err(|_| ()).ok();
+        assert!(second.is_some());
+        if let Some(second) = second {
+            assert!(matches!(
+                check(&second.access_token),
+                AccessCheck::Valid { .. }
+            ));
+            assert!(matches!(
+                check(&second.access_token),
+                AccessCheck::Valid { .. }
+            ));
+            assert!(matches!(check(&second.access_token), AccessCheck::Expired));
+        }
+        // The rotated-out token is invalid, not expired.
+        assert!(matches!(check(&first.access_token), AccessCheck::Invalid));
         Ok(())
     }
 

@@ -2,7 +2,7 @@
 //! its client type.
 
 use crate::scenario::defaults;
-use crate::scenario::model::{App, ClientType, GrantType};
+use crate::scenario::model::{App, ClientType, GrantType, Scenario};
 use crate::scenario::reader::{Field, Located, Reader, then, values};
 use marked_yaml::Node;
 
@@ -102,6 +102,28 @@ fn app(r: &mut Reader, node: &Node, key: &str) -> Option<Read> {
         })
     });
     Some(Read { app, client_id })
+}
+
+/// Why the conformance runner cannot use the scenario's first app, if it cannot: the client
+/// under test listens on a loopback port of its choice and sends
+/// `http://127.0.0.1:PORT/callback` (RFC 8252), so the app must register
+/// [`defaults::LOOPBACK_REDIRECT_URI`].
+pub fn runner_app_problem(scenario: &Scenario) -> Option<String> {
+    let Some(app) = scenario.apps.first() else {
+        return Some("the scenario has no app for the conformance runner to use".to_owned());
+    };
+    let loopback = defaults::LOOPBACK_REDIRECT_URI;
+    if app.redirect_uris.iter().any(|uri| uri == loopback) {
+        return None;
+    }
+    Some(format!(
+        "the conformance runner uses the scenario's first app, `{}` ({}), which must register \
+         the redirect URI `{loopback}` (the client listens on a loopback port of its choice); \
+         it registers: {}",
+        app.name,
+        app.client_id,
+        app.redirect_uris.join(", ")
+    ))
 }
 
 fn client_id(id: String) -> Result<String, String> {

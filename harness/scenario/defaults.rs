@@ -31,8 +31,9 @@ pub const CONFIDENTIAL_CLIENT_SECRET: &str = "bbh-sandbox-secret";
 pub const PUBLIC_CLIENT_ID: &str = "bbhPublicNativeClient0000000000000000000";
 /// The guide's test client callback, registered by both default apps.
 const GUIDE_REDIRECT_URI: &str = "http://localhost:8080/testclient/callback";
-/// The RFC 8252 loopback callback (any port), registered by both default apps.
-const LOOPBACK_REDIRECT_URI: &str = "http://127.0.0.1/callback";
+/// The RFC 8252 loopback callback (any port), registered by both default apps; the
+/// conformance runner's app must register it.
+pub const LOOPBACK_REDIRECT_URI: &str = "http://127.0.0.1/callback";
 
 /// Every supported scope, the default of an app's `scopes`.
 pub(super) fn supported_scopes() -> Vec<String> {

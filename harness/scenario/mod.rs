@@ -6,11 +6,14 @@ mod beneficiaries;
 mod builtin;
 pub mod defaults;
 mod error;
+mod expect;
 pub mod model;
 mod parse;
 mod reader;
+mod stubs;
 mod yaml;
 
+pub use apps::runner_app_problem;
 pub use error::{LoadError, ScenarioError};
 pub use model::*;
 pub use parse::parse;

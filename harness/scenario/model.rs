@@ -153,6 +153,40 @@ pub enum ExpectedOutcome {
     Fail,
 }
 
+/// A canned answer given before the built-in API (`stubs:`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Stub {
+    /// Which requests it answers.
+    pub when: StubWhen,
+    /// What it answers.
+    pub then: StubThen,
+}
+
+/// The requests a stub answers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StubWhen {
+    /// The method; any method when `None`.
+    pub method: Option<http::Method>,
+    /// The path as sent (starts with `/`); it also matches with one trailing slash added or
+    /// removed.
+    pub path: String,
+    /// Answer only the nth matching request (from 1); every one when `None`.
+    pub nth: Option<u64>,
+}
+
+/// What a stub answers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StubThen {
+    /// The status (200 when `None`; with `passthrough`, the built-in answer's).
+    pub status: Option<http::StatusCode>,
+    /// Headers set on the answer, in file order (they replace headers of the same name).
+    pub headers: Vec<(http::HeaderName, http::HeaderValue)>,
+    /// The body: a string as written, a mapping or list as compact JSON.
+    pub body: Option<bytes::Bytes>,
+    /// Whether the built-in answer is produced, with `status` and `headers` applied on top.
+    pub passthrough: bool,
+}
+
 /// Where a scenario came from, for messages.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Source {
@@ -194,6 +228,8 @@ pub struct Scenario {
     pub tokens: Tokens,
     /// What a conformance run expects.
     pub expect: Expect,
+    /// Canned answers evaluated in order before the built-in API; the first match answers.
+    pub stubs: Vec<Stub>,
     /// Where it came from.
     pub source: Source,
 }

@@ -6,8 +6,12 @@ use crate::scenario::apps::apps;
 use crate::scenario::beneficiaries::beneficiaries;
 use crate::scenario::defaults;
 use crate::scenario::error::ScenarioError;
-use crate::scenario::model::{BeneficiarySpec, Expect, Login, Profile, Scenario, Source, Tokens};
+use crate::scenario::expect::expect;
+use crate::scenario::model::{
+    BeneficiarySpec, Expect, Login, Probe, Profile, Scenario, Source, Tokens,
+};
 use crate::scenario::reader::{Field, Reader, integer, then};
+use crate::scenario::stubs::stubs;
 use crate::scenario::yaml;
 use marked_yaml::{Node, Span};
 
@@ -21,9 +25,11 @@ const TOP_KEYS: &[&str] = &[
     "beneficiaries",
     "login",
     "tokens",
+    "expect",
+    "stubs",
 ];
-const LOGIN_KEYS: &[&str] = &["username", "share_demographics", "approve"];
-const TOKEN_KEYS: &[&str] = &["access_ttl", "code_ttl"];
+const LOGIN_KEYS: &[&str] = &["username", "share_demographics", "approve", "probe"];
+const TOKEN_KEYS: &[&str] = &["access_ttl", "code_ttl", "expire_after_calls"];
 
 /// Parses and validates a scenario file: the scenario, or every error of the file.
 pub fn parse(text: &str, source: Source) -> Result<Scenario, Vec<ScenarioError>> {
@@ -58,6 +64,10 @@ fn scenario(r: &mut Reader, root: &Node, source: Source) -> Option<Scenario> {
         Some(defaults::login())
     });
     let tokens = r.optional(top, "", "tokens", tokens);
+    let expect = r.optional(top, "", "expect", |r, node, key| {
+        expect(r, node, key, &source)
+    });
+    let stubs = r.optional(top, "", "stubs", stubs);
     Some(Scenario {
         version: version?.value,
         name: name?.value,
@@ -68,19 +78,25 @@ fn scenario(r: &mut Reader, root: &Node, source: Source) -> Option<Scenario> {
         beneficiaries: beneficiaries?,
         login: login?,
         tokens: tokens.or(defaults::tokens())?,
-        expect: Expect::default(),
+        expect: expect.or(Expect::default())?,
+        stubs: stubs.or(Vec::new())?,
         source,
     })
 }
 
-fn kebab_case(name: String) -> Result<String, String> {
+/// Whether `name` is lower-case words of letters and digits joined by single hyphens.
+pub(super) fn is_kebab_case(name: &str) -> bool {
     let is_word = |word: &str| {
         !word.is_empty()
             && word
                 .bytes()
                 .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
     };
-    if name.split('-').all(is_word) {
+    name.split('-').all(is_word)
+}
+
+fn kebab_case(name: String) -> Result<String, String> {
+    if is_kebab_case(&name) {
         Ok(name)
     } else {
         Err(format!(
@@ -106,13 +122,24 @@ fn login(
     let username = r.optional(map, key, "username", Reader::string);
     let share_demographics = r.optional(map, key, "share_demographics", Reader::boolean);
     let approve = r.optional(map, key, "approve", Reader::boolean);
+    let probe = r.optional(map, key, "probe", then(Reader::string, probe));
     check_login(r, &username, beneficiaries);
     Some(Login {
         username: username.or(default.username)?,
         share_demographics: share_demographics.or(default.share_demographics)?,
         approve: approve.or(default.approve)?,
-        probe: default.probe,
+        probe: probe.map(Some).or(default.probe)?,
     })
+}
+
+fn probe(name: String) -> Result<Probe, String> {
+    match name.as_str() {
+        "tampered-state" => Ok(Probe::TamperedState),
+        "replay-callback" => Ok(Probe::ReplayCallback),
+        _ => Err(format!(
+            "unknown probe `{name}`; expected `tampered-state` or `replay-callback`"
+        )),
+    }
 }
 
 /// The token lifetimes merged over the defaults.
@@ -121,10 +148,13 @@ fn tokens(r: &mut Reader, node: &Node, key: &str) -> Option<Tokens> {
     let default = defaults::tokens();
     let access_ttl = r.optional(map, key, "access_ttl", integer(1..=31_536_000));
     let code_ttl = r.optional(map, key, "code_ttl", integer(1..=86_400));
+    let expire_after_calls = r.optional(map, key, "expire_after_calls", integer(1..=u64::MAX));
     Some(Tokens {
         access_ttl: access_ttl.map(Some).or(default.access_ttl)?,
         code_ttl: code_ttl.or(default.code_ttl)?,
-        expire_after_calls: default.expire_after_calls,
+        expire_after_calls: expire_after_calls
+            .map(Some)
+            .or(default.expire_after_calls)?,
     })
 }
 

@@ -205,15 +205,7 @@ impl Reader {
         let Some((key_node, value)) = map.get_key_value(name) else {
             return Field::Absent;
         };
-        // An empty value starts where the next line does; point at its key instead.
-        let value = match value {
-            Node::Scalar(scalar) if scalar.may_coerce() && scalar.is_empty() => {
-                let mut at_key = value.clone();
-                *at_key.span_mut() = *key_node.span();
-                Cow::Owned(at_key)
-            }
-            _ => Cow::Borrowed(value),
-        };
+        let value = at_key_when_empty(key_node.span(), value);
         let key = join(parent, name);
         match read(self, &value, &key) {
             Some(read) => Field::Given(Located {
@@ -278,6 +270,19 @@ impl Reader {
                 None
             }
         }
+    }
+}
+
+/// `value`, or when it is empty, a copy positioned at its key: an empty value starts where the
+/// next line does, which is not where a reader looks for it.
+pub fn at_key_when_empty<'n>(key: &Span, value: &'n Node) -> Cow<'n, Node> {
+    match value {
+        Node::Scalar(scalar) if scalar.may_coerce() && scalar.is_empty() => {
+            let mut at_key = value.clone();
+            *at_key.span_mut() = *key;
+            Cow::Owned(at_key)
+        }
+        _ => Cow::Borrowed(value),
     }
 }
 

@@ -145,6 +145,7 @@ fn a_minimal_file_takes_every_default() {
             login: defaults::login(),
             tokens: defaults::tokens(),
             expect: Expect::default(),
+            stubs: Vec::new(),
             source: Source::Builtin("test"),
         }
     );
@@ -324,12 +325,12 @@ apps:
             "1:10: version: expected 1, found 2",
             "2:7: name: expected a kebab-case name such as `my-scenario`, found `Not Kebab`",
             "3:1: colour: unknown key `colour`; expected one of: version, name, description, \
-             profile, seed, apps, beneficiaries, login, tokens",
+             profile, seed, apps, beneficiaries, login, tokens, expect, stubs",
             "4:10: profile: unknown profile `newest`; expected `documented` or `current`",
             "5:7: seed: expected an integer from 0 to 18446744073709551615, found -1",
             "7:13: tokens.code_ttl: expected an integer from 1 to 86400, found a string",
             "8:3: tokens.refresh_ttl: unknown key `refresh_ttl`; expected one of: access_ttl, \
-             code_ttl",
+             code_ttl, expire_after_calls",
             "10:12: login.approve: expected true or false, found a string",
             "12:5: apps[0]: missing required key `client_id`",
             "13:18: apps[0].client_type: unknown client type `secret`; expected `confidential` \
@@ -374,9 +375,14 @@ beneficiaries:
     claims: {carrier: 1, xray: 2}
 login:
   username: BBUser00001
-  probe: tampered-state
+  password: x
 tokens:
-  expire_after_calls: 3
+  refresh_ttl: 3
+expect:
+  check: {pkce-s256: pass}
+stubs:
+  - when: {path: /, query: a=1}
+    then: {fault: reset}
 ",
     );
     assert_eq!(
@@ -389,10 +395,16 @@ tokens:
              password, patient_id, name, claims",
             "13:26: beneficiaries[0].claims.xray: unknown claim type `xray`; expected one of: \
              carrier, dme, hha, hospice, inpatient, outpatient, pde, snf",
-            "16:3: login.probe: unknown key `probe`; expected one of: username, \
-             share_demographics, approve",
-            "18:3: tokens.expire_after_calls: unknown key `expire_after_calls`; expected one \
-             of: access_ttl, code_ttl",
+            "16:3: login.password: unknown key `password`; expected one of: username, \
+             share_demographics, approve, probe",
+            "18:3: tokens.refresh_ttl: unknown key `refresh_ttl`; expected one of: \
+             access_ttl, code_ttl, expire_after_calls",
+            "20:3: expect.check: unknown key `check`; expected one of: checks, \
+             output_schema, snapshot",
+            "22:21: stubs[0].when.query: unknown key `query`; expected one of: method, path, \
+             nth",
+            "23:12: stubs[0].then.fault: unknown key `fault`; expected one of: status, \
+             headers, body, passthrough",
         ]
     );
 }
@@ -860,4 +872,289 @@ mod never_panics {
             let _ = parse_text(&lines.join("\n"));
         }
     }
+}
+
+#[test]
+fn probes_call_limits_expectations_and_stubs_are_read() {
+    let text = "\
+version: 1
+name: conform-keys
+login:
+  probe: replay-callback
+tokens:
+  expire_after_calls: 3
+expect:
+  checks:
+    pkce-s256: pass
+    state-sent: fail
+  output_schema: schemas/output.schema.json
+  snapshot: true
+stubs:
+  - when: {method: GET, path: /v2/fhir/ExplanationOfBenefit/, nth: 2}
+    then: {status: 429, headers: {Retry-After: '1'}, body: {detail: Request was throttled.}}
+  - when: {path: /v2/o/token/}
+    then: {passthrough: true, headers: {X-Extra: '1'}}
+  - when: {path: /raw}
+    then:
+      body: 'not json'
+  - when: {path: /list}
+    then:
+      body: [1, -2, 1.5, true, ~, '3', {a: [x]}]
+";
+    let scenario = parse(text, Source::File("dir/sub/s.yaml".into())).unwrap();
+    assert_eq!(scenario.login.probe, Some(Probe::ReplayCallback));
+    assert_eq!(scenario.tokens.expire_after_calls, Some(3));
+    assert_eq!(
+        scenario.expect,
+        Expect {
+            checks: vec![
+                ExpectedCheck {
+                    id: "pkce-s256".into(),
+                    outcome: ExpectedOutcome::Pass,
+                    line: 9,
+                    column: 5,
+                },
+                ExpectedCheck {
+                    id: "state-sent".into(),
+                    outcome: ExpectedOutcome::Fail,
+                    line: 10,
+                    column: 5,
+                },
+            ],
+            output_schema: Some("dir/sub/schemas/output.schema.json".into()),
+            snapshot: true,
+        }
+    );
+    let header = |name: &str, value: &'static str| {
+        (
+            http::HeaderName::from_bytes(name.as_bytes()).unwrap(),
+            http::HeaderValue::from_static(value),
+        )
+    };
+    assert_eq!(
+        scenario.stubs,
+        vec![
+            Stub {
+                when: StubWhen {
+                    method: Some(http::Method::GET),
+                    path: "/v2/fhir/ExplanationOfBenefit/".into(),
+                    nth: Some(2),
+                },
+                then: StubThen {
+                    status: Some(http::StatusCode::TOO_MANY_REQUESTS),
+                    headers: vec![header("Retry-After", "1")],
+                    body: Some(bytes::Bytes::from_static(
+                        br#"{"detail":"Request was throttled."}"#
+                    )),
+                    passthrough: false,
+                },
+            },
+            Stub {
+                when: StubWhen {
+                    method: None,
+                    path: "/v2/o/token/".into(),
+                    nth: None,
+                },
+                then: StubThen {
+                    status: None,
+                    headers: vec![header("x-extra", "1")],
+                    body: None,
+                    passthrough: true,
+                },
+            },
+            Stub {
+                when: StubWhen {
+                    method: None,
+                    path: "/raw".into(),
+                    nth: None,
+                },
+                then: StubThen {
+                    status: None,
+                    headers: Vec::new(),
+                    body: Some(bytes::Bytes::from_static(b"not json")),
+                    passthrough: false,
+                },
+            },
+            Stub {
+                when: StubWhen {
+                    method: None,
+                    path: "/list".into(),
+                    nth: None,
+                },
+                then: StubThen {
+                    status: None,
+                    headers: Vec::new(),
+                    body: Some(bytes::Bytes::from_static(
+                        br#"[1,-2,1.5,true,null,"3",{"a":["x"]}]"#
+                    )),
+                    passthrough: false,
+                },
+            },
+        ]
+    );
+    let probe = parse_text(&with("login: {probe: tampered-state}\n")).unwrap();
+    assert_eq!(probe.login.probe, Some(Probe::TamperedState));
+    assert_eq!(probe.expect, Expect::default());
+    assert!(probe.stubs.is_empty());
+    let plain = parse(
+        &with("expect: {output_schema: ./out.json}\n"),
+        Source::File("s.yaml".into()),
+    );
+    assert_eq!(
+        plain.unwrap().expect.output_schema,
+        Some(std::path::PathBuf::from("./out.json"))
+    );
+}
+
+#[test]
+fn conform_key_errors() {
+    let text = with(
+        "\
+login:
+  probe: stolen-code
+tokens:
+  expire_after_calls: 0
+expect:
+  checks:
+    Pkce_S256: pass
+    state-sent: maybe
+    token-sent:
+  output_schema: /etc/schema.json
+  snapshot: 'yes'
+stubs:
+  - when: {method: get, path: v2/fhir/Patient/, nth: 0}
+    then: {status: 600, headers: {'Bad Name': x, X-A: \"a\\nb\", x-a: '2', Content-Length: '1'}}
+  - when: {path: '/a?b=1'}
+    then: {body: {a: 1}, passthrough: true}
+  - when: {method: POST}
+    then: {body: 42}
+  - then: {body: [.inf, 123456789012345678901234567890], status: 99}
+  - when: {path: /}
+",
+    );
+    assert_eq!(
+        errors(&text),
+        [
+            "4:10: login.probe: unknown probe `stolen-code`; expected `tampered-state` or \
+             `replay-callback`",
+            "6:23: tokens.expire_after_calls: expected an integer from 1 to \
+             18446744073709551615, found 0",
+            "9:5: expect.checks.Pkce_S256: expected a kebab-case check id such as \
+             `pkce-s256`, found `Pkce_S256`",
+            "10:17: expect.checks.state-sent: expected `pass` or `fail`, found `maybe`",
+            "11:5: expect.checks.token-sent: expected a string, found nothing",
+            "12:18: expect.output_schema: a built-in scenario has no folder to resolve \
+             `output_schema` in; use a scenario file",
+            "13:13: expect.snapshot: expected true or false, found a string",
+            "15:20: stubs[0].when.method: expected an HTTP method in upper case such as `GET` \
+             or `POST`, found `get`",
+            "15:31: stubs[0].when.path: expected a path starting with `/` such as \
+             `/v2/fhir/Patient/`, found `v2/fhir/Patient/`",
+            "15:54: stubs[0].when.nth: expected an integer from 1 to 18446744073709551615, \
+             found 0",
+            "16:20: stubs[0].then.status: expected an integer from 100 to 599, found 600",
+            "16:35: stubs[0].then.headers.Bad Name: invalid header name `Bad Name`: expected \
+             letters, digits and `-` such as `Retry-After`",
+            "16:55: stubs[0].then.headers.X-A: invalid header value `a\\nb`: control \
+             characters are not allowed",
+            "16:63: stubs[0].then.headers.x-a: duplicate header name, ignoring case (first \
+             given on line 16)",
+            "16:73: stubs[0].then.headers.Content-Length: `Content-Length` is set by the \
+             server; a stub cannot set it",
+            "17:18: stubs[1].when.path: expected a path without a query string or fragment, \
+             found `/a?b=1`",
+            "18:18: stubs[1].then.body: `body` and `passthrough: true` are exclusive: a \
+             passthrough answer keeps the built-in body",
+            "19:11: stubs[2].when: missing required key `path`",
+            "20:18: stubs[2].then.body: expected a string, a mapping or a list, found an \
+             integer (quote it to make it a string)",
+            "21:5: stubs[3]: missing required key `when`",
+            "21:19: stubs[3].then.body[0]: `.inf` has no JSON form (JSON numbers are finite, \
+             integers within 64 bits); quote it to make it a string",
+            "21:25: stubs[3].then.body[1]: `123456789012345678901234567890` has no JSON form \
+             (JSON numbers are finite, integers within 64 bits); quote it to make it a string",
+            "21:66: stubs[3].then.status: expected an integer from 100 to 599, found 99",
+            "22:5: stubs[4]: missing required key `then`",
+        ]
+    );
+    assert_one_error(
+        &with("stubs: {when: {path: /}}\n"),
+        "3:8: stubs: expected a list, found a mapping",
+    );
+    assert_one_error(
+        &with("expect: {checks: [pkce-s256]}\n"),
+        "3:18: expect.checks: expected a mapping, found a list",
+    );
+    assert_one_error(
+        &with("stubs:\n  - {when: {path: /}, then: {headers: {X-A: 1}}}\n"),
+        "4:45: stubs[0].then.headers.X-A: expected a string, found an integer (quote it to \
+         make it a string)",
+    );
+    assert_one_error(
+        &with("stubs:\n  - {when: {path: /}, then: {body: }}\n"),
+        "4:30: stubs[0].then.body: expected a string, a mapping or a list, found nothing",
+    );
+}
+
+#[test]
+fn output_schema_stays_inside_the_scenario_folder() {
+    let file_errors = |schema: &str| -> Vec<String> {
+        let text = with(&format!("expect:\n  output_schema: '{schema}'\n"));
+        match parse(&text, Source::File("dir/s.yaml".into())) {
+            Ok(scenario) => panic!("parsed {:?}", scenario.expect),
+            Err(errors) => errors.iter().map(ToString::to_string).collect(),
+        }
+    };
+    assert_eq!(
+        file_errors("/etc/out.json"),
+        [
+            "dir/s.yaml:4:18: expect.output_schema: expected a path relative to the scenario \
+          file's folder, found the absolute path `/etc/out.json`"
+        ]
+    );
+    for escaping in ["../out.json", "a/../../out.json", "a/.."] {
+        assert_eq!(
+            file_errors(escaping),
+            [format!(
+                "dir/s.yaml:4:18: expect.output_schema: `{escaping}` leaves the scenario \
+                 file's folder (`..`); the schema must be inside it"
+            )]
+        );
+    }
+    assert_eq!(
+        file_errors(""),
+        [
+            "dir/s.yaml:4:18: expect.output_schema: expected a path relative to the scenario \
+          file's folder"
+        ]
+    );
+}
+
+#[test]
+fn the_runner_needs_a_first_app_with_the_loopback_redirect() {
+    let default = parse_text("version: 1\nname: t\n").unwrap();
+    assert_eq!(runner_app_problem(&default), None);
+    let text = with(
+        "\
+apps:
+  - name: only web
+    client_id: AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA
+    client_type: public
+    redirect_uris: ['http://localhost:8080/cb', 'http://127.0.0.1:9000/callback']
+  - name: loopback second
+    client_id: BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB
+    client_type: public
+    redirect_uris: ['http://127.0.0.1/callback']
+",
+    );
+    let scenario = parse_text(&text).unwrap();
+    assert_eq!(
+        runner_app_problem(&scenario).as_deref(),
+        Some(
+            "the conformance runner uses the scenario's first app, `only web` \
+             (AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA), which must register the redirect URI \
+             `http://127.0.0.1/callback` (the client listens on a loopback port of its \
+             choice); it registers: http://localhost:8080/cb, http://127.0.0.1:9000/callback"
+        )
+    );
 }

@@ -6,6 +6,7 @@ pub mod journal;
 pub mod redact;
 pub mod request_log;
 pub mod router;
+pub mod stubs;
 
 use crate::clock::Clock;
 use crate::exchange::{Request, Response};
@@ -28,6 +29,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
+use stubs::Stubs;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
@@ -51,6 +53,7 @@ const GLOBAL_HEADERS: [(&str, &str); 5] = [
 struct State {
     world: World,
     store: TokenStore,
+    stubs: Stubs,
     journal: Arc<Journal>,
     observers: Vec<Arc<dyn Observer>>,
     local_addr: SocketAddr,
@@ -65,6 +68,8 @@ pub struct ServerOptions {
     pub observers: Vec<Arc<dyn Observer>>,
     /// The clock; the wall clock when `None`.
     pub clock: Option<Arc<Clock>>,
+    /// How many exchanges the journal keeps; [`Journal::DEFAULT_CAPACITY`] when `None`.
+    pub journal_capacity: Option<usize>,
 }
 
 /// A server that is accepting connections.
@@ -85,10 +90,17 @@ pub async fn start(
     let clock = options
         .clock
         .unwrap_or_else(|| Arc::new(Clock::from_wall_clock()));
-    let journal = Arc::new(Journal::default());
+    let journal = Arc::new(Journal::with_capacity(
+        options
+            .journal_capacity
+            .unwrap_or(Journal::DEFAULT_CAPACITY),
+    ));
+    let stubs = Stubs::new(&scenario.stubs);
+    let store = TokenStore::with_expire_after_calls(scenario.tokens.expire_after_calls);
     let state = Arc::new(State {
         world: World::new(scenario, clock),
-        store: TokenStore::new(),
+        store,
+        stubs,
         journal,
         observers: options.observers,
         local_addr,
@@ -175,11 +187,20 @@ async fn serve(
         body: body.as_ref().map(Bytes::clone).unwrap_or_default(),
         origin,
     };
-    let response = match body {
-        Ok(_) => router::route(&state.world, &state.store, &request).await,
-        Err(_) => errors::bad_request_text("<h1>Bad Request (400)</h1>"),
+    // An unreadable body is refused before any stub sees the request.
+    let stub = body
+        .as_ref()
+        .ok()
+        .and_then(|_| state.stubs.answering(&request));
+    let response = match (&body, stub) {
+        (Err(_), _) => errors::bad_request_text("<h1>Bad Request (400)</h1>"),
+        (Ok(_), Some(then)) if !then.passthrough => stubs::answer(then),
+        (Ok(_), _) => router::route(&state.world, &state.store, &request).await,
     };
-    let response = with_global_headers(response);
+    let mut response = with_global_headers(response);
+    if let Some(then) = stub {
+        stubs::overlay(then, &mut response);
+    }
     let accept_encoding = request
         .headers
         .get(ACCEPT_ENCODING)

@@ -9,6 +9,7 @@ mod fhir_r4;
 mod journey;
 mod named_scenarios;
 mod oauth_errors;
+mod probes_and_stubs;
 mod runner;
 mod scenario_files;
 mod snapshots;

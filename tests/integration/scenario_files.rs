@@ -122,11 +122,28 @@ login:
   username: alice
   share_demographics: false
   approve: false
+  probe: tampered-state
 tokens:
   access_ttl: 31536000
   code_ttl: 86400
+  expire_after_calls: 3
+expect:
+  checks:
+    pkce-s256: pass
+    state-sent: fail
+  output_schema: schemas/output.schema.json
+  snapshot: true
+stubs:
+  - when: {method: GET, path: /v2/fhir/ExplanationOfBenefit/, nth: 2}
+    then: {status: 429, headers: {Retry-After: '1'}, body: {detail: Request was throttled.}}
+  - when: {path: /v2/o/token/}
+    then: {passthrough: true, status: 503, headers: {X-Extra: '1'}}
+  - when: {path: /text}
+    then: {body: plain text, headers: {Content-Type: text/plain}}
+  - when: {path: /list}
+    then: {body: [1, {a: b}]}
 ";
-    scenario::parse(text, Source::Builtin("every-key")).unwrap();
+    scenario::parse(text, Source::File("dir/every-key.yaml".into())).unwrap();
     let errors = schema_errors(&schema(), &to_json(text));
     assert!(errors.is_empty(), "{errors:#?}");
 }
@@ -136,7 +153,29 @@ fn the_schema_refuses_what_the_parser_refuses() {
     let app = "{name: a, client_id: AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
     let bad = [
         "version: 1\nname: x\ncolour: blue\n".to_owned(),
-        "version: 1\nname: x\nlogin:\n  probe: tampered-state\n".to_owned(),
+        "version: 1\nname: x\nlogin:\n  probe: stolen-code\n".to_owned(),
+        "version: 1\nname: x\ntokens:\n  expire_after_calls: 0\n".to_owned(),
+        "version: 1\nname: x\nexpect:\n  check: {}\n".to_owned(),
+        "version: 1\nname: x\nexpect:\n  checks: {Pkce_S256: pass}\n".to_owned(),
+        "version: 1\nname: x\nexpect:\n  checks: {pkce-s256: maybe}\n".to_owned(),
+        "version: 1\nname: x\nexpect:\n  snapshot: 'yes'\n".to_owned(),
+        "version: 1\nname: x\nstubs: {}\n".to_owned(),
+        "version: 1\nname: x\nstubs:\n  - when: {path: /}\n".to_owned(),
+        "version: 1\nname: x\nstubs:\n  - then: {}\n".to_owned(),
+        "version: 1\nname: x\nstubs:\n  - {when: {path: /, query: a}, then: {}}\n".to_owned(),
+        "version: 1\nname: x\nstubs:\n  - {when: {path: /}, then: {fault: reset}}\n".to_owned(),
+        "version: 1\nname: x\nstubs:\n  - {when: {path: v2/}, then: {}}\n".to_owned(),
+        "version: 1\nname: x\nstubs:\n  - {when: {path: '/a?b'}, then: {}}\n".to_owned(),
+        "version: 1\nname: x\nstubs:\n  - {when: {path: /, method: get}, then: {}}\n".to_owned(),
+        "version: 1\nname: x\nstubs:\n  - {when: {path: /, nth: 0}, then: {}}\n".to_owned(),
+        "version: 1\nname: x\nstubs:\n  - {when: {path: /}, then: {status: 600}}\n".to_owned(),
+        "version: 1\nname: x\nstubs:\n  - {when: {path: /}, then: {status: 99}}\n".to_owned(),
+        "version: 1\nname: x\nstubs:\n  - {when: {path: /}, then: {body: 42}}\n".to_owned(),
+        "version: 1\nname: x\nstubs:\n  - {when: {path: /}, then: {body: x, passthrough: true}}\n".to_owned(),
+        "version: 1\nname: x\nstubs:\n  - {when: {path: /}, then: {headers: {'Bad Name': x}}}\n".to_owned(),
+        "version: 1\nname: x\nstubs:\n  - {when: {path: /}, then: {headers: {X-A: \"a\\nb\"}}}\n".to_owned(),
+        "version: 1\nname: x\nstubs:\n  - {when: {path: /}, then: {headers: {X-A: 1}}}\n".to_owned(),
+        "version: 1\nname: x\nstubs:\n  - {when: {path: /}, then: {headers: {content-length: '1'}}}\n".to_owned(),
         "version: 1\nname: x\ntokens:\n  code_ttl: \"60\"\n".to_owned(),
         "version: 1\nname: x\ntokens:\n  code_ttl: 86401\n".to_owned(),
         "version: 1\nname: x\nlogin:\n  approve: yes\n".to_owned(),
@@ -171,6 +210,40 @@ fn the_schema_refuses_what_the_parser_refuses() {
         assert!(
             scenario::parse(text, Source::Builtin("bad")).is_err(),
             "the parser accepts:\n{text}"
+        );
+    }
+    // Paths are judged for files (built-in scenarios refuse `output_schema` altogether).
+    for schema_path in [
+        "/etc/out.json",
+        "../out.json",
+        "a/../../out.json",
+        "a/..",
+        "",
+    ] {
+        let text = format!("version: 1\nname: x\nexpect:\n  output_schema: '{schema_path}'\n");
+        assert!(
+            !validator.is_valid(&to_json(&text)),
+            "the schema accepts:\n{text}"
+        );
+        assert!(
+            scenario::parse(&text, Source::File("dir/x.yaml".into())).is_err(),
+            "the parser accepts:\n{text}"
+        );
+    }
+}
+
+#[test]
+fn the_schema_and_the_parser_accept_the_same_paths() {
+    let validator = schema();
+    for schema_path in ["out.json", "./out.json", "a/b/out.json", "a..b.json"] {
+        let text = format!("version: 1\nname: x\nexpect:\n  output_schema: '{schema_path}'\n");
+        assert!(
+            validator.is_valid(&to_json(&text)),
+            "the schema refuses:\n{text}"
+        );
+        assert!(
+            scenario::parse(&text, Source::File("dir/x.yaml".into())).is_ok(),
+            "the parser refuses:\n{text}"
         );
     }
 }
