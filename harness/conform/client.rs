@@ -21,7 +21,7 @@ use tokio::time::{Instant, sleep_until, timeout};
 
 /// The redirect URI the client is given: it listens on a port of its choice and sends
 /// `http://127.0.0.1:PORT/callback` (RFC 8252).
-pub const REDIRECT_URI: &str = "http://127.0.0.1/callback";
+pub const REDIRECT_URI: &str = crate::scenario::defaults::LOOPBACK_REDIRECT_URI;
 
 /// Bytes kept of each of stdout and stderr; the rest is read, counted and dropped.
 pub const CAPTURE_LIMIT: usize = 1 << 20;

@@ -3,13 +3,13 @@
 //! server, read the client's output, and judge. POSIX only (the client runs in a process group).
 
 use crate::conform::browse::UserAgent;
-use crate::conform::client::{ClientEnv, ClientError, REDIRECT_URI, RunningClient, StopRequest};
+use crate::conform::client::{ClientEnv, ClientError, RunningClient, StopRequest};
 use crate::conform::evidence::Evidence;
 use crate::conform::judge;
 use crate::conform::output::read_output;
 use crate::conform::run::ScenarioRun;
 use crate::conform::traffic::Traffic;
-use crate::scenario::{App, Scenario};
+use crate::scenario::{self, App, Scenario};
 use crate::server::journal::{Exchange, Observer};
 use crate::server::{self, ServerOptions};
 use reqwest::Url;
@@ -143,6 +143,8 @@ pub async fn run_scenario(
     let server_options = ServerOptions {
         observers: vec![Arc::clone(&recorder) as Arc<dyn Observer>],
         clock: None,
+        // The recorder keeps what the checks need; the server's own journal would be a copy.
+        journal_capacity: Some(0),
     };
     let loopback = SocketAddr::from((Ipv4Addr::LOCALHOST, 0));
     let server = server::start(scenario.clone(), loopback, server_options)
@@ -200,19 +202,14 @@ pub async fn run_scenario(
 
 /// The app the client plays (the first), which must register the loopback redirect URI.
 fn check_app(scenario: &Scenario) -> Result<App, String> {
-    let app = scenario
+    if let Some(problem) = scenario::runner_app_problem(scenario) {
+        return Err(problem);
+    }
+    scenario
         .apps
         .first()
-        .ok_or_else(|| "the scenario has no app for the client to play".to_owned())?;
-    if !app.redirect_uris.iter().any(|uri| uri == REDIRECT_URI) {
-        return Err(format!(
-            "its first app `{}` does not register the loopback redirect URI {REDIRECT_URI}, \
-             which the runner gives the client as BB_REDIRECT_URI (registered: {})",
-            app.name,
-            app.redirect_uris.join(", ")
-        ));
-    }
-    Ok(app.clone())
+        .cloned()
+        .ok_or_else(|| "the scenario has no app".to_owned())
 }
 
 /// A web app's address: an absolute http URL with a host.

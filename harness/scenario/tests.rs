@@ -753,7 +753,15 @@ fn builtins_parse_and_are_named_after_their_files() {
             "denied-demographics",
             "invalid-claim-type",
             "small-response-no-gzip",
-            "pagination"
+            "pagination",
+            "access-denied",
+            "public-app",
+            "tampered-state",
+            "replay-callback",
+            "token-expiry",
+            "refresh-failure",
+            "rate-limited",
+            "upstream-outage",
         ]
     );
     assert_eq!(builtin_names()[0], DEFAULT_SCENARIO);
@@ -836,8 +844,10 @@ fn resolve_prefers_an_existing_file_then_a_builtin() {
     let missing = resolve("no-such-scenario").unwrap_err().to_string();
     assert_eq!(
         missing,
-        "no file or built-in scenario named `no-such-scenario` (built-in: oauth-success, \
-         denied-demographics, invalid-claim-type, small-response-no-gzip, pagination)"
+        format!(
+            "no file or built-in scenario named `no-such-scenario` (built-in: {})",
+            builtin_names().join(", ")
+        )
     );
     let unreadable = load_file(&dir.join("absent.yaml")).unwrap_err().to_string();
     assert!(
