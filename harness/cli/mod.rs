@@ -1,13 +1,17 @@
-//! The `bbh` command line: `serve`, `validate`, `scenarios list|show`, `browse`, `--version`.
+//! The `bbh` command line: `serve`, `validate`, `scenarios list|show`, `conform`,
+//! `snapshots review|accept`, `browse`, `--version`.
 //!
 //! Exit codes: 0 success; 1 a runtime failure (e.g. the address is in use, or a browse
 //! journey that did not reach a non-redirect answer); 2 bad usage, a bad scenario, or
 //! something not built yet.
 
+mod conform;
+
 use crate::conform::browse;
 use crate::scenario::{self, LoadError, Profile, Scenario};
 use crate::server::request_log::RequestLog;
 use crate::server::{self, ServerOptions};
+use crate::snapshot;
 use clap::{Parser, Subcommand, ValueEnum};
 use std::io::Write;
 use std::net::{SocketAddr, ToSocketAddrs};
@@ -48,6 +52,16 @@ enum Command {
         #[command(subcommand)]
         action: ScenariosAction,
     },
+    /// Run a client app against scenarios and judge it (`--list-checks` lists the checks).
+    Conform(conform::ConformArgs),
+    /// Review or accept the snapshots `bbh conform` left for review (`*.new`).
+    Snapshots {
+        #[command(subcommand)]
+        action: SnapshotsAction,
+        /// The snapshot folder.
+        #[arg(long, value_name = "DIR", global = true, default_value = "snapshots")]
+        dir: PathBuf,
+    },
     /// Open a URL the way a browser would: follow its redirects (what BROWSER runs).
     ///
     /// Returns at once and does the work in a detached process; a literal `%s` argument is
@@ -60,6 +74,14 @@ enum Command {
         #[arg(long, hide = true)]
         foreground: bool,
     },
+}
+
+#[derive(Debug, Subcommand)]
+enum SnapshotsAction {
+    /// Show each pending snapshot with its diff.
+    Review,
+    /// Replace each snapshot by its pending `.new` candidate.
+    Accept,
 }
 
 #[derive(Debug, Subcommand)]
@@ -105,6 +127,8 @@ pub fn main() -> ExitCode {
             action: ScenariosAction::Show { name },
         } => show(&name),
         Command::Browse { url, foreground } => browse(&url, foreground),
+        Command::Conform(args) => conform::conform(args),
+        Command::Snapshots { action, dir } => snapshots(action, &dir),
     }
 }
 
@@ -200,7 +224,18 @@ fn validate(files: &[PathBuf]) -> ExitCode {
     let mut failed = false;
     for file in files {
         match scenario::load_file(file) {
-            Ok(scenario) => println!("{}: ok (scenario {})", file.display(), scenario.name),
+            Ok(scenario) => {
+                let unknown = conform::unknown_checks(&scenario);
+                if unknown.is_empty() {
+                    println!("{}: ok (scenario {})", file.display(), scenario.name);
+                } else {
+                    failed = true;
+                    for problem in &unknown {
+                        eprintln!("{problem}");
+                    }
+                    eprintln!("{}: {} error(s)", file.display(), unknown.len());
+                }
+            }
             Err(LoadError::Invalid(errors)) => {
                 failed = true;
                 for error in &errors {
@@ -252,6 +287,43 @@ fn show(name: &str) -> ExitCode {
 
 /// `bbh browse URL`: 0 once the detached worker is started (`--foreground`: once the journey
 /// reached a non-redirect answer), 1 otherwise, 2 for bad arguments.
+fn snapshots(action: SnapshotsAction, dir: &std::path::Path) -> ExitCode {
+    match action {
+        SnapshotsAction::Review => match snapshot::review(dir) {
+            Ok(pending) if pending.is_empty() => {
+                println!("no pending snapshots in {}", dir.display());
+                ExitCode::SUCCESS
+            }
+            Ok(pending) => {
+                for snapshot in &pending {
+                    println!("--- {}", snapshot.snapshot.display());
+                    println!("+++ {}", snapshot.new.display());
+                    print!("{}", snapshot.diff);
+                }
+                println!(
+                    "{} pending; `bbh snapshots accept` approves them",
+                    pending.len()
+                );
+                ExitCode::SUCCESS
+            }
+            Err(error) => {
+                eprintln!("bbh snapshots: {error}");
+                ExitCode::from(1)
+            }
+        },
+        SnapshotsAction::Accept => match snapshot::accept(dir) {
+            Ok(count) => {
+                println!("accepted {count} snapshot(s) in {}", dir.display());
+                ExitCode::SUCCESS
+            }
+            Err(error) => {
+                eprintln!("bbh snapshots: {error}");
+                ExitCode::from(1)
+            }
+        },
+    }
+}
+
 fn browse(args: &[String], foreground: bool) -> ExitCode {
     let urls: Vec<&String> = args.iter().filter(|arg| *arg != "%s").collect();
     let [url] = urls.as_slice() else {
