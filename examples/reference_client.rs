@@ -817,7 +817,9 @@ struct Client {
 }
 
 impl Client {
+    /// Records a note for the output (without the origin, so outputs compare across runs).
     fn note(&mut self, note: String) {
+        let note = note.replace(&self.config.base, "");
         eprintln!("note: {note}");
         self.notes.push(note);
     }

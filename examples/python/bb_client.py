@@ -67,6 +67,10 @@ class ClientError(Exception):
 
 
 def note(notes: list[str], text: str) -> None:
+    """Records a note for the output (without the origin, so outputs compare across runs)."""
+    base = (os.environ.get("BB_BASE_URL") or "").rstrip("/")
+    if base:
+        text = text.replace(base, "")
     print(f"note: {text}", file=sys.stderr)
     notes.append(text)
 
