@@ -1372,7 +1372,22 @@ async fn run() -> Result<()> {
     };
     let result = journey(&mut client).await;
     client.shared.drain().await;
-    write_output(&config, &result?)
+    match result {
+        Ok(output) => write_output(&config, &output),
+        // Authorization failed (e.g. a callback whose state is not ours): nothing was read,
+        // and the output says so before the client exits 1.
+        Err(error) if client.patient.is_none() => {
+            let nothing = json!({
+                "patient_id": null,
+                "coverage_ids": [],
+                "eob_ids": [],
+                "error": error.to_string(),
+            });
+            write_output(&config, &nothing)?;
+            Err(error)
+        }
+        Err(error) => Err(error),
+    }
 }
 
 /// Authorization, then every read; the output to write.

@@ -458,23 +458,32 @@ class Client:
         }
 
 
+def write_output(client: "Client", output: dict) -> None:
+    text = json.dumps(output, indent=2) + "\n"
+    if client.output:
+        with open(client.output, "w", encoding="utf-8") as file:
+            file.write(text)
+    else:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+
+
 def main() -> int:
+    client = None
     try:
         client = Client()
         try:
             output = client.run()
         finally:
             client.callbacks.drain()
-        text = json.dumps(output, indent=2) + "\n"
-        if client.output:
-            with open(client.output, "w", encoding="utf-8") as file:
-                file.write(text)
-        else:
-            sys.stdout.write(text)
-            sys.stdout.flush()
+        write_output(client, output)
         return 0
     except ClientError as error:
         print(f"bb_client: {error}", file=sys.stderr)
+        if client is not None and client.patient is None:
+            # Authorization failed (e.g. a callback whose state is not ours): nothing was read.
+            nothing = {"patient_id": None, "coverage_ids": [], "eob_ids": [], "error": str(error)}
+            write_output(client, nothing)
         return 1
     except OSError as error:
         print(f"bb_client: I/O error: {error}", file=sys.stderr)

@@ -227,3 +227,141 @@ fn each_broken_client_fails_exactly_its_check() {
     }
     assert!(wrong.is_empty(), "{}", wrong.join("\n\n"));
 }
+
+#[test]
+fn a_python_client_following_only_the_readme_passes_the_suite() {
+    let script = project_path("examples/python/bb_client.py");
+    let client = format!("python3 {}", script.display());
+    let run = conform("conform-python", &["--suite", "all", "--client", &client]);
+    assert_eq!(run.code(), 0, "{}\n{}", run.stdout(), run.stderr());
+    for name in bluebutton_harness::scenario::builtin_names() {
+        assert_eq!(run.failures(name), Vec::<String>::new(), "{name}");
+    }
+}
+
+#[test]
+fn list_checks_names_every_check_with_its_level_and_requirements() {
+    let out = Command::new(env!("CARGO_BIN_EXE_bbh"))
+        .args(["conform", "--list-checks"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    for (_, _, check) in FLAWS {
+        assert!(text.contains(check), "{check} missing:\n{text}");
+    }
+    assert!(text.contains("journey-complete"));
+    assert!(text.contains("recommended (confidential) / required (public)"));
+    assert!(text.contains("rfc7636:§4.2"));
+}
+
+#[test]
+fn a_baseline_entry_excuses_a_failure_and_a_stale_one_fails_the_run() {
+    let dir = fresh_dir("conform-baseline");
+    let known = dir.join("known.txt");
+    std::fs::write(
+        &known,
+        "# known failures\npagination:pagination-complete\n",
+    )
+    .unwrap();
+    let broken = client_with(Some("first-page-only"));
+    let args = |client: &str| -> Vec<String> {
+        ["--scenario", "pagination", "--client", client, "--baseline"]
+            .iter()
+            .map(|s| s.to_string())
+            .chain([known.display().to_string()])
+            .collect()
+    };
+    let excused = conform(
+        "conform-baseline-excused",
+        &args(&broken).iter().map(String::as_str).collect::<Vec<_>>(),
+    );
+    assert_eq!(excused.code(), 0, "{}", excused.stdout());
+    assert_eq!(excused.failures("pagination"), ["pagination-complete"]);
+
+    let good = client_with(None);
+    let stale = conform(
+        "conform-baseline-stale",
+        &args(&good).iter().map(String::as_str).collect::<Vec<_>>(),
+    );
+    assert_eq!(stale.code(), 1, "{}", stale.stdout());
+    assert!(
+        stale.stdout().contains("pagination:pagination-complete"),
+        "{}",
+        stale.stdout()
+    );
+
+    std::fs::write(&known, "pagination pagination-complete\n").unwrap();
+    let malformed = conform(
+        "conform-baseline-malformed",
+        &args(&good).iter().map(String::as_str).collect::<Vec<_>>(),
+    );
+    assert_eq!(malformed.code(), 2, "{}", malformed.stderr());
+    assert!(malformed.stderr().contains(":1"), "{}", malformed.stderr());
+}
+
+#[test]
+fn configuration_errors_exit_2_with_a_precise_message() {
+    let dir = fresh_dir("conform-config");
+    let unknown = dir.join("unknown-check.yaml");
+    std::fs::write(
+        &unknown,
+        "version: 1\nname: unknown-check\nexpect:\n  checks:\n    no-such-check: pass\n",
+    )
+    .unwrap();
+    let client = client_with(None);
+    let run = conform(
+        "conform-config-unknown",
+        &["--scenario", unknown.to_str().unwrap(), "--client", &client],
+    );
+    assert_eq!(run.code(), 2);
+    assert!(
+        run.stderr().contains("unknown-check.yaml:5:5: expect.checks.no-such-check"),
+        "{}",
+        run.stderr()
+    );
+
+    let no_loopback = dir.join("no-loopback.yaml");
+    std::fs::write(
+        &no_loopback,
+        "version: 1\nname: no-loopback\napps:\n  - name: web\n    client_id: AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\n    client_secret: s\n    client_type: confidential\n    redirect_uris: [http://localhost:8080/cb]\n",
+    )
+    .unwrap();
+    let run = conform(
+        "conform-config-loopback",
+        &["--scenario", no_loopback.to_str().unwrap(), "--client", &client],
+    );
+    assert_eq!(run.code(), 2);
+    assert!(run.stderr().contains("http://127.0.0.1/callback"), "{}", run.stderr());
+
+    let run = conform("conform-config-noclient", &["--suite", "all"]);
+    assert_eq!(run.code(), 2);
+    assert!(run.stderr().contains("--client"), "{}", run.stderr());
+
+    let run = conform(
+        "conform-config-suite",
+        &["--suite", "nope", "--client", &client],
+    );
+    assert_eq!(run.code(), 2);
+    assert!(run.stderr().contains("no suite named `nope`"), "{}", run.stderr());
+}
+
+#[test]
+fn a_client_that_hangs_is_killed_at_the_timeout_and_fails_the_run() {
+    let run = conform(
+        "conform-timeout",
+        &[
+            "--scenario",
+            "oauth-success",
+            "--client",
+            "sleep 600",
+            "--timeout",
+            "1",
+        ],
+    );
+    assert_eq!(run.code(), 1, "{}", run.stdout());
+    let checks = run.checks("oauth-success");
+    assert_eq!(checks["client"]["timed_out"], true);
+    assert_eq!(checks["outcome"], "fail");
+    assert!(run.stdout().contains("timeout"), "{}", run.stdout());
+}

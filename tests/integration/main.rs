@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod cli;
+mod conform;
 mod fhir_api;
 mod fhir_r4;
 mod journey;
