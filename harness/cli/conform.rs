@@ -3,7 +3,6 @@
 //! stale or the client timed out, 2 bad usage or configuration, 3 internal error).
 
 use crate::conform::baseline::Baseline;
-use crate::conform::check::Check;
 use crate::conform::run::ScenarioRun;
 use crate::conform::runner::{self, RunOptions};
 use crate::conform::{assertions, checks};
@@ -64,7 +63,7 @@ const USAGE: u8 = 2;
 const INTERNAL: u8 = 3;
 
 /// Where snapshots live unless `--snapshots` says otherwise (the user's project).
-pub const DEFAULT_SNAPSHOTS: &Path = Path::new("snapshots");
+pub const DEFAULT_SNAPSHOTS: &str = "snapshots";
 
 /// The built-in suites: `all` runs every built-in scenario.
 const SUITES: [&str; 1] = ["all"];
@@ -252,7 +251,10 @@ impl Plan {
         if let Some(result) = assertions::output_schema(run) {
             run.results.push(result);
         }
-        let dir = self.snapshots.as_deref().unwrap_or(DEFAULT_SNAPSHOTS);
+        let dir = self
+            .snapshots
+            .as_deref()
+            .unwrap_or(Path::new(DEFAULT_SNAPSHOTS));
         let snapshots = snapshot::assert_run(dir, mode, run, self.snapshots.is_some());
         run.results.extend(snapshots);
         if let Some(baseline) = &self.baseline {

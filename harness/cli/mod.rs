@@ -59,7 +59,7 @@ enum Command {
         #[command(subcommand)]
         action: SnapshotsAction,
         /// The snapshot folder.
-        #[arg(long, value_name = "DIR", global = true, default_value = "snapshots")]
+        #[arg(long, value_name = "DIR", global = true, default_value = conform::DEFAULT_SNAPSHOTS)]
         dir: PathBuf,
     },
     /// Open a URL the way a browser would: follow its redirects (what BROWSER runs).

@@ -1,6 +1,8 @@
 //! The conformance runner: starts the fake server for a scenario, runs the client under test
 //! against it, records every exchange and judges the client with named checks.
 
+pub mod assertions;
+pub mod baseline;
 pub mod browse;
 pub mod check;
 pub mod checks;
