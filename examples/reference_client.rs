@@ -28,7 +28,7 @@
 //!    of a flow is redeemed; any later one answers 400.
 //! 5. Token request: form body only; confidential apps authenticate with HTTP Basic only,
 //!    public apps send `client_id` in the body and no secret.
-//! 6. Reads, in order: userinfo, Coverage (every page), ExplanationOfBenefit (every page),
+//! 6. Reads, in order: Coverage (every page), userinfo, ExplanationOfBenefit (every page),
 //!    `Patient/{patient}` (the token response's `patient`), each with `Authorization: Bearer`,
 //!    `Accept: application/fhir+json`, `Accept-Encoding: gzip`; bodies are gunzipped only when
 //!    `Content-Encoding: gzip`. Searches follow `link[relation=next]` verbatim until absent.
@@ -45,7 +45,7 @@
 //! |---|---|---|
 //! | `no-pkce` | no `code_challenge`, no `code_verifier` | `pkce-s256` |
 //! | `bad-verifier-chars` | 64-char verifier with `+` and `/` (standard base64), S256-correct | `pkce-verifier-valid` |
-//! | `reused-pkce` | one verifier and one state for every flow of the run | `pkce-verifier-valid` |
+//! | `reused-pkce` | one code verifier for every flow of the run | `pkce-verifier-valid` |
 //! | `no-state` | no `state` parameter | `state-sent` |
 //! | `short-state` | an 8-character `state` | `state-entropy` |
 //! | `ignore-state` | does not compare the callback's `state` | `state-verified` |
@@ -59,12 +59,12 @@
 //! | `no-gzip` | sends no `Accept-Encoding` | `gzip-requested` |
 //! | `no-retry-wait` | retries 429/503 at once, ignoring `Retry-After` | `retry-after-honoured` |
 //! | `retry-forever` | retries a 5xx up to 30 times, 50 ms apart (or `Retry-After`) | `bounded-retries` |
-//! | `reuse-refresh` | refreshes with the first refresh token of the grant every time | `rotated-refresh-token-used` |
+//! | `reuse-refresh` | the second refresh sends the first (replaced) refresh token again; after the `invalid_grant`, re-authorizes | `rotated-refresh-token-used` |
 //! | `stale-access-token` | after each refresh, sends the next request once with the old access token | `current-access-token-used` |
-//! | `no-refresh` | on 401 sends the same token twice more, never refreshes | `token-refreshed-on-expiry` |
+//! | `no-refresh` | on 401 sends the same expired token once more, then re-authorizes instead of refreshing | `token-refreshed-on-expiry` |
 //! | `refresh-loop` | on `invalid_grant` refreshes again (3 times), never re-authorizes | `refresh-failure-reauthorizes` |
 //! | `token-in-query` | userinfo with `?access_token=` instead of the header (then again, correctly) | `bearer-header-only` |
-//! | `secret-in-url` | `client_secret=<secret>` on the first Coverage search | `no-secret-in-url` |
+//! | `secret-in-url` | `client_secret=<secret>` in the userinfo URL | `no-secret-in-url` |
 //! | `basic-and-body` | confidential: HTTP Basic and `client_secret` in the body | `client-auth-valid` |
 //! | `public-sends-secret` | public (`BB_CLIENT_SECRET` empty): HTTP Basic `client_id:` | `public-client-sends-no-secret` |
 //! | `wrong-type` | first EOB search with `type=CARRIER`, dropped after the 400 | `claim-type-values-valid` |
@@ -100,7 +100,7 @@ use std::io::{Read, Write};
 use std::os::fd::AsFd;
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 use tokio::net::TcpListener;
@@ -617,6 +617,9 @@ struct Shared {
     /// Callback connections still being served (the client waits for them before exiting,
     /// so the browser always gets its answer).
     in_flight: AtomicUsize,
+    /// Whether the flow's own code exchange has completed (`redeem-twice` redeems the
+    /// replayed callback's code only after it, so the flaw shows as a second redemption).
+    redeemed: AtomicBool,
 }
 
 impl Shared {
@@ -743,6 +746,10 @@ async fn handle(
             let Some((http, config, flaws)) = &shared.replay else {
                 return Ok(page(StatusCode::BAD_REQUEST, "Already completed."));
             };
+            let deadline = Instant::now() + Duration::from_secs(5);
+            while !shared.redeemed.load(Ordering::SeqCst) && Instant::now() < deadline {
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
             let form = code_form(&code, &redirect_uri, verifier.as_deref());
             match token_request(http, config, *flaws, form).await {
                 Ok(reply) => eprintln!("replayed callback redeemed again: {}", reply.refusal()),
@@ -803,12 +810,14 @@ struct Client {
     events: mpsc::UnboundedReceiver<Event>,
     redirect_uri: String,
     flows: u64,
-    /// `reused-pkce`: the run's one verifier and state.
-    reused: Option<(String, String)>,
+    /// `reused-pkce`: the run's one verifier.
+    reused: Option<String>,
     access_token: String,
     refresh_token: Option<String>,
     /// `reuse-refresh`: the grant's first refresh token.
     first_refresh_token: Option<String>,
+    /// `reuse-refresh`: whether the replaced first refresh token was sent again already.
+    reused_first_refresh: bool,
     /// `stale-access-token`: the access token replaced by the last refresh, used once.
     stale_access_token: Option<String>,
     patient: Option<String>,
@@ -828,28 +837,26 @@ impl Client {
     async fn authorize(&mut self) -> Result<bool> {
         self.flows += 1;
         let flow = self.flows;
-        let (verifier, state) = if self.flaws.has(Flaw::ReusedPkce) {
+        let verifier = if self.flaws.has(Flaw::ReusedPkce) {
             match &self.reused {
-                Some(pair) => pair.clone(),
+                Some(verifier) => verifier.clone(),
                 None => {
-                    let pair = (random_string(64, UNRESERVED)?, random_string(32, URL_SAFE)?);
-                    self.reused = Some(pair.clone());
-                    pair
+                    let verifier = random_string(64, UNRESERVED)?;
+                    self.reused = Some(verifier.clone());
+                    verifier
                 }
             }
+        } else if self.flaws.has(Flaw::BadVerifierChars) {
+            standard_base64_verifier()?
         } else {
-            let verifier = if self.flaws.has(Flaw::BadVerifierChars) {
-                standard_base64_verifier()?
-            } else {
-                random_string(64, UNRESERVED)?
-            };
-            let length = if self.flaws.has(Flaw::ShortState) {
-                8
-            } else {
-                32
-            };
-            (verifier, random_string(length, URL_SAFE)?)
+            random_string(64, UNRESERVED)?
         };
+        let state_length = if self.flaws.has(Flaw::ShortState) {
+            8
+        } else {
+            32
+        };
+        let state = random_string(state_length, URL_SAFE)?;
         let verifier = (!self.flaws.has(Flaw::NoPkce)).then_some(verifier);
         let state = (!self.flaws.has(Flaw::NoState)).then_some(state);
 
@@ -916,6 +923,7 @@ impl Client {
         };
         self.store_tokens(&tokens)?;
         self.first_refresh_token = self.refresh_token.clone();
+        self.shared.redeemed.store(true, Ordering::SeqCst);
         if let Some(patient) = str_field(&tokens, "patient") {
             self.patient = Some(patient);
         }
@@ -1011,7 +1019,11 @@ impl Client {
     async fn refresh(&mut self) -> Result<()> {
         let mut loops = 0;
         loop {
-            let token = if self.flaws.has(Flaw::ReuseRefresh) {
+            let reuse_first = self.flaws.has(Flaw::ReuseRefresh)
+                && !self.reused_first_refresh
+                && self.refresh_token != self.first_refresh_token;
+            let token = if reuse_first {
+                self.reused_first_refresh = true;
                 self.first_refresh_token.clone()
             } else {
                 self.refresh_token.clone()
@@ -1090,11 +1102,16 @@ impl Client {
                     continue;
                 }
                 if self.flaws.has(Flaw::NoRefresh) {
-                    if same_token_retries < 2 {
+                    if same_token_retries < 1 {
                         same_token_retries += 1;
                         continue;
                     }
-                    return Ok(Fetched { status, body: None });
+                    self.note("the access token expired; authorizing again".into());
+                    if !self.authorize().await? {
+                        return protocol("access was denied on re-authorization");
+                    }
+                    same_token_retries = 0;
+                    continue;
                 }
                 if refreshed {
                     return Ok(Fetched { status, body: None });
@@ -1211,8 +1228,18 @@ impl Client {
     }
 
     async fn read_everything(&mut self) -> Result<Value> {
+        // Coverage
+        let coverage_url = self.config.url("fhir/Coverage/");
+        let coverage_ids = self.search("Coverage", coverage_url).await?;
+
         // userinfo
-        let userinfo_url = self.config.url("connect/userinfo");
+        let mut userinfo_url = self.config.url("connect/userinfo");
+        if self.flaws.has(Flaw::SecretInUrl) {
+            userinfo_url.push_str(&format!(
+                "?client_secret={}",
+                form_escape(&self.config.client_secret)
+            ));
+        }
         let mut userinfo = if self.flaws.has(Flaw::TokenInQuery) {
             let options = ReadOptions {
                 token_in_query: true,
@@ -1234,16 +1261,6 @@ impl Client {
         } else if !userinfo_status.is_success() {
             self.note(format!("userinfo: {userinfo_status}"));
         }
-
-        // Coverage
-        let mut coverage_url = self.config.url("fhir/Coverage/");
-        if self.flaws.has(Flaw::SecretInUrl) {
-            coverage_url.push_str(&format!(
-                "?client_secret={}",
-                form_escape(&self.config.client_secret)
-            ));
-        }
-        let coverage_ids = self.search("Coverage", coverage_url).await?;
 
         // ExplanationOfBenefit
         let eob_url = self.config.url("fhir/ExplanationOfBenefit/");
@@ -1350,6 +1367,7 @@ async fn run() -> Result<()> {
             .has(Flaw::RedeemTwice)
             .then(|| (http.clone(), Arc::clone(&config), flaws)),
         in_flight: AtomicUsize::new(0),
+        redeemed: AtomicBool::new(false),
     });
     tokio::spawn(serve_callbacks(listener, Arc::clone(&shared)));
 
@@ -1365,6 +1383,7 @@ async fn run() -> Result<()> {
         access_token: String::new(),
         refresh_token: None,
         first_refresh_token: None,
+        reused_first_refresh: false,
         stale_access_token: None,
         patient: None,
         reauthorized: false,

@@ -314,4 +314,3 @@ pub fn unknown_checks(scenario: &Scenario) -> Vec<String> {
         })
         .collect()
 }
-

@@ -9,6 +9,7 @@
 //! itself detached as `bbh browse --foreground URL` in the same process group (the runner's
 //! group kill reaches it) and exits. POSIX only.
 
+use crate::oauth::authorize::{PROBE_HEADER, REPLAY_CALLBACK};
 use http::StatusCode;
 use http::header::LOCATION;
 use reqwest::Url;
@@ -25,12 +26,6 @@ pub const CONNECT_PATIENCE: Duration = Duration::from_secs(10);
 
 /// Pause between two connection attempts.
 const RETRY_EVERY: Duration = Duration::from_millis(100);
-
-/// The header of a redirect whose next request the user agent delivers twice.
-pub const PROBE_HEADER: &str = "x-bbh-probe";
-
-/// The [`PROBE_HEADER`] value that asks for a replayed callback.
-pub const REPLAY_CALLBACK: &str = "replay-callback";
 
 /// The user agent could not be built or a journey could not go on.
 #[derive(Debug, thiserror::Error)]

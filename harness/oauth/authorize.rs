@@ -20,6 +20,9 @@ pub const TAMPERED_SUFFIX: &str = "-tampered";
 /// delivers the callback twice).
 pub const PROBE_HEADER: HeaderName = HeaderName::from_static("x-bbh-probe");
 
+/// The [`PROBE_HEADER`] value of the `replay-callback` probe.
+pub const REPLAY_CALLBACK: &str = "replay-callback";
+
 /// Parameters oauthlib refuses to see twice.
 const SINGLE_PARAMS: [&str; 5] = [
     "client_id",
@@ -211,7 +214,7 @@ fn log_in(world: &World, store: &TokenStore, params: &Params, checked: Checked<'
     )
     .in_session(session_id);
     match login.probe {
-        Some(Probe::ReplayCallback) => response.header(PROBE_HEADER, "replay-callback"),
+        Some(Probe::ReplayCallback) => response.header(PROBE_HEADER, REPLAY_CALLBACK),
         _ => response,
     }
 }

@@ -11,8 +11,6 @@ use crate::scenario::Probe;
 pub struct CallbackReplayRejected;
 
 /// The header of the authorize redirect that the browser delivers twice.
-const PROBE_HEADER: &str = "x-bbh-probe";
-
 impl Check for CallbackReplayRejected {
     fn id(&self) -> &'static str {
         "callback-replay-rejected"
@@ -31,13 +29,7 @@ impl Check for CallbackReplayRejected {
             return Verdict::skip("the scenario does not replay the callback");
         }
         let traffic = evidence.traffic;
-        let probed = traffic.authorizations.iter().find_map(|authorization| {
-            let code = authorization.code()?;
-            let exchange = traffic.exchange(authorization.exchange)?;
-            (exchange.response.headers.get(PROBE_HEADER)?.as_bytes() == b"replay-callback")
-                .then_some((authorization.exchange, code))
-        });
-        let Some((authorization, code)) = probed else {
+        let Some((authorization, code)) = flow::replayed(traffic).next() else {
             return Verdict::skip("the probe never fired: no success redirect was replayed");
         };
         if let Some((first, again)) = flow::second_redemption(traffic, code) {
@@ -65,7 +57,6 @@ mod tests {
         redirect,
     };
     use http::StatusCode;
-    use http::header::HeaderName;
 
     fn replayed(journal: &mut Journal) -> u64 {
         let query = authorize_query(&[
@@ -74,7 +65,7 @@ mod tests {
             ("code_challenge", &challenge()),
         ]);
         let response = redirect(&[("code", "c1"), ("state", "0123456789abcdef")])
-            .header(HeaderName::from_static(PROBE_HEADER), "replay-callback");
+            .header(crate::oauth::authorize::PROBE_HEADER, "replay-callback");
         journal.authorize(&query, response)
     }
 

@@ -1,6 +1,7 @@
 //! `code-redeemed-once`: an authorization code is single use: once the token endpoint has
-//! processed a request with it, the client never sends it again. (A request the server
-//! redirected, throttled or failed on (3xx, 429, 5xx) did not use it up.)
+//! used it up (exchanged it, or refused it as `invalid_grant`), the client never sends it
+//! again. Codes whose callback the `replay-callback` probe delivered twice are
+//! `callback-replay-rejected`'s to judge.
 
 use crate::conform::check::{Check, Verdict};
 use crate::conform::checks::flow;
@@ -24,10 +25,12 @@ impl Check for CodeRedeemedOnce {
 
     fn evaluate(&self, evidence: &Evidence) -> Verdict {
         let traffic = evidence.traffic;
+        let replayed: Vec<&str> = flow::replayed(traffic).map(|(_, code)| code).collect();
         let mut codes: Vec<&str> = Vec::new();
         for request in &traffic.token_requests {
             if let Some(code) = request.form.non_empty("code")
                 && !codes.contains(&code)
+                && !replayed.contains(&code)
             {
                 codes.push(code);
             }

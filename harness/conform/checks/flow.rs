@@ -4,6 +4,7 @@
 
 use crate::conform::check::Level;
 use crate::conform::traffic::{Authorization, TokenRequest, Traffic};
+use crate::oauth::authorize::{PROBE_HEADER, REPLAY_CALLBACK};
 use crate::scenario::{ClientType, Profile};
 
 /// The level of a rule the guide makes optional for confidential apps (PKCE, `state`):
@@ -72,6 +73,15 @@ pub(super) fn refused(request: &TokenRequest) -> bool {
     (400..500).contains(&request.status) && request.status != 429
 }
 
+/// Whether a token request used up the code it carried: the server exchanged it (200) or
+/// judged the code itself (`invalid_grant`). A request refused before the code was looked at
+/// (`invalid_request` such as a mismatching `redirect_uri`, `invalid_client`), throttled or
+/// failed on the server leaves the code as it was (oauthlib deletes a code only once used).
+fn used_up_code(request: &TokenRequest) -> bool {
+    request.status == 200
+        || (processed(request) && request.answer_field("error") == Some("invalid_grant"))
+}
+
 /// The first token request that used up `code`, and the first that sent it again after.
 pub(super) fn second_redemption<'t>(
     traffic: &'t Traffic,
@@ -81,7 +91,18 @@ pub(super) fn second_redemption<'t>(
         .token_requests
         .iter()
         .filter(|t| t.form.get("code") == Some(code));
-    let first = sends.by_ref().find(|t| processed(t))?;
+    let first = sends.by_ref().find(|t| used_up_code(t))?;
     let again = sends.next()?;
     Some((first, again))
+}
+
+/// The authorizations whose success redirect carried the `replay-callback` probe (the browser
+/// delivered their callback twice), with their codes.
+pub(super) fn replayed(traffic: &Traffic) -> impl Iterator<Item = (u64, &str)> {
+    traffic.authorizations.iter().filter_map(|authorization| {
+        let code = authorization.code()?;
+        let exchange = traffic.exchange(authorization.exchange)?;
+        let probe = exchange.response.headers.get(PROBE_HEADER)?;
+        (probe.as_bytes() == REPLAY_CALLBACK.as_bytes()).then_some((authorization.exchange, code))
+    })
 }

@@ -28,7 +28,7 @@ impl Check for PaginationComplete {
         for call in calls.iter().filter(|c| c.status == 200) {
             if let Some(url) = call.link("next") {
                 let target = reads::link_target(url);
-                if !next_pages.iter().any(|(seen, _)| *seen == target) {
+                if !next_pages.iter().any(|(seen, _)| same_page(seen, target)) {
                     next_pages.push((target, call.exchange));
                 }
             }
@@ -41,7 +41,7 @@ impl Check for PaginationComplete {
         for (target, served_by) in &next_pages {
             let answered: Vec<u64> = calls
                 .iter()
-                .filter(|c| c.status == 200 && c.target() == *target)
+                .filter(|c| c.status == 200 && same_page(&c.target(), target))
                 .map(|c| c.exchange)
                 .collect();
             match answered.as_slice() {
@@ -65,6 +65,23 @@ impl Check for PaginationComplete {
         ))
         .with_exchanges(read)
     }
+}
+
+/// Whether two request targets ask for the same page: the same path and the same query
+/// parameters in any order, leaving out those BB2 adds to its links on its own (`patient`,
+/// `beneficiary`: the token's patient; `_format`) (whether the link was followed verbatim is
+/// `next-link-followed-verbatim`'s question).
+fn same_page(a: &str, b: &str) -> bool {
+    let split = |target: &str| {
+        let (path, query) = target.split_once('?').unwrap_or((target, ""));
+        let mut pairs: Vec<(String, String)> = form_urlencoded::parse(query.as_bytes())
+            .filter(|(name, _)| !matches!(name.as_ref(), "patient" | "beneficiary" | "_format"))
+            .map(|(k, v)| (k.into_owned(), v.into_owned()))
+            .collect();
+        pairs.sort();
+        (path.trim_end_matches('/').to_owned(), pairs)
+    };
+    split(a) == split(b)
 }
 
 #[cfg(test)]

@@ -84,13 +84,27 @@ mod tests {
             "Coverage was never read (200) after Patient answered 403",
             &[2],
         );
-        let mut exchanges = vec![token(1), forbidden(2)];
-        exchanges.extend(reads(3));
+        let mut exchanges = vec![token(1)];
+        exchanges.extend(reads(2));
+        exchanges.push(forbidden(4));
         let run = Run::new(exchanges).exit(1);
         assert_fail(
             &Patient403Handled.evaluate(&run.evidence()),
-            "the client did not end normally after Patient answered 403: exit code 1",
-            &[2],
+            "the client ended right after Patient answered 403: exit code 1",
+            &[4],
+        );
+    }
+
+    #[test]
+    fn a_later_failure_is_not_the_403s() {
+        let mut exchanges = vec![token(1), forbidden(2)];
+        exchanges.extend(reads(3));
+        let run = Run::new(exchanges).exit(1);
+        let verdict = Patient403Handled.evaluate(&run.evidence());
+        assert_eq!(
+            verdict.status,
+            crate::conform::check::Status::Pass,
+            "{verdict:?}"
         );
     }
 
