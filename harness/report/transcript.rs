@@ -95,11 +95,11 @@ fn entry(exchange: &Exchange, redactor: &Redactor, normalized: bool) -> Value {
     let request = json!({
         "method": request.method.as_str(),
         "target": redactor.target(&request.path, request.query.as_deref()),
-        "headers": headers(&request.headers, redactor),
+        "headers": headers(&request.headers, redactor, normalized),
         "body": request_body(exchange, redactor),
     });
     entry.insert("request".into(), request);
-    let headers = headers(&response.headers, redactor);
+    let headers = headers(&response.headers, redactor, normalized);
     entry.insert(
         "response".into(),
         json!({
@@ -117,9 +117,12 @@ fn millis(duration: Duration) -> f64 {
     (duration.as_secs_f64() * 1_000_000.0).round() / 1000.0
 }
 
-fn headers(headers: &HeaderMap, redactor: &Redactor) -> Value {
+/// The headers as `[name, value]` pairs; normalized, without `Content-Length` (bodies carry
+/// random tokens and PKCE values whose encoded length varies from run to run).
+fn headers(headers: &HeaderMap, redactor: &Redactor, normalized: bool) -> Value {
     headers
         .iter()
+        .filter(|(name, _)| !(normalized && *name == http::header::CONTENT_LENGTH))
         .map(|(name, value)| {
             let value = String::from_utf8_lossy(value.as_bytes());
             json!([name.as_str(), redactor.header(name.as_str(), &value)])

@@ -421,3 +421,134 @@ fn a_client_that_hangs_is_killed_at_the_timeout_and_fails_the_run() {
     assert_eq!(checks["outcome"], "fail");
     assert!(run.stdout().contains("timeout"), "{}", run.stdout());
 }
+
+/// Runs `bbh conform` with `CI` set as given (this project's own CI runs with `CI=true`).
+fn conform_with_ci(name: &str, ci: &str, args: &[&str]) -> Conformance {
+    let reports = fresh_dir(name);
+    let output = Command::new(env!("CARGO_BIN_EXE_bbh"))
+        .arg("conform")
+        .args(args)
+        .arg("--report-dir")
+        .arg(&reports)
+        .env("CI", ci)
+        .output()
+        .unwrap();
+    Conformance { output, reports }
+}
+
+fn check_of(run: &Conformance, scenario: &str, id: &str) -> Value {
+    run.checks(scenario)["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == id)
+        .unwrap_or_else(|| panic!("no {id} in {scenario}"))
+        .clone()
+}
+
+#[test]
+fn snapshots_are_written_for_review_locally_and_fail_without_writing_in_ci() {
+    let snapshots = fresh_dir("conform-snapshots");
+    let client = client_with(None);
+    let args = [
+        "--scenario",
+        "pagination",
+        "--client",
+        client.as_str(),
+        "--snapshots",
+        snapshots.to_str().unwrap(),
+    ];
+    let ci = conform_with_ci("conform-snapshots-ci", "true", &args);
+    assert_eq!(ci.code(), 1, "{}", ci.stdout());
+    assert_eq!(
+        check_of(&ci, "pagination", "output-snapshot")["status"],
+        "fail"
+    );
+    assert_eq!(std::fs::read_dir(&snapshots).unwrap().count(), 0);
+
+    let local = conform_with_ci("conform-snapshots-local", "false", &args);
+    assert_eq!(local.code(), 1, "{}", local.stdout());
+    let pending = snapshots.join("pagination.output.json.new");
+    assert!(pending.exists(), "{}", local.stdout());
+    assert!(snapshots.join("pagination.transcript.json.new").exists());
+
+    let bbh = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_bbh"))
+            .args(args)
+            .arg("--dir")
+            .arg(&snapshots)
+            .output()
+            .unwrap()
+    };
+    let review = bbh(&["snapshots", "review"]);
+    assert!(review.status.success());
+    let review = String::from_utf8_lossy(&review.stdout).into_owned();
+    assert!(review.contains("pagination.output.json"), "{review}");
+    assert!(review.contains("2 pending"), "{review}");
+    let accept = bbh(&["snapshots", "accept"]);
+    assert!(accept.status.success());
+    assert!(snapshots.join("pagination.output.json").exists());
+    assert!(!pending.exists());
+
+    // Another run of the same client (new ports, tokens, PKCE values) matches, in CI too.
+    let again = conform_with_ci("conform-snapshots-again", "true", &args);
+    assert_eq!(again.code(), 0, "{}", again.stdout());
+    assert_eq!(
+        check_of(&again, "pagination", "output-snapshot")["status"],
+        "pass"
+    );
+    assert_eq!(
+        check_of(&again, "pagination", "transcript-snapshot")["status"],
+        "pass"
+    );
+    let snapshot = std::fs::read_to_string(snapshots.join("pagination.transcript.json")).unwrap();
+    assert!(!snapshot.contains(CONFIDENTIAL_SECRET));
+    assert!(
+        !snapshot.contains("-20140000001001"),
+        "patient id in the snapshot"
+    );
+
+    // A client whose output differs fails the snapshot.
+    let broken = client_with(Some("first-page-only"));
+    let mut broken_args = args;
+    broken_args[3] = broken.as_str();
+    let differs = conform_with_ci("conform-snapshots-differs", "true", &broken_args);
+    assert_eq!(
+        check_of(&differs, "pagination", "output-snapshot")["status"],
+        "fail"
+    );
+}
+
+#[test]
+fn the_output_schema_of_a_scenario_judges_the_clients_output() {
+    let dir = fresh_dir("conform-output-schema");
+    std::fs::write(
+        dir.join("output.schema.json"),
+        r#"{"type": "object", "required": ["patient_id", "eob_ids"],
+            "properties": {"eob_ids": {"type": "array", "minItems": 1000}}}"#,
+    )
+    .unwrap();
+    let scenario = dir.join("schema-check.yaml");
+    std::fs::write(
+        &scenario,
+        "version: 1\nname: schema-check\nexpect:\n  output_schema: output.schema.json\n",
+    )
+    .unwrap();
+    let client = client_with(None);
+    let run = conform(
+        "conform-output-schema-run",
+        &[
+            "--scenario",
+            scenario.to_str().unwrap(),
+            "--client",
+            &client,
+        ],
+    );
+    assert_eq!(run.code(), 1, "{}", run.stdout());
+    let check = check_of(&run, "schema-check", "output-schema-valid");
+    assert_eq!(check["status"], "fail");
+    assert!(
+        check["reason"].as_str().unwrap().contains("/eob_ids"),
+        "{check}"
+    );
+}
