@@ -24,8 +24,6 @@ const REQUIREMENTS: &[&str] = &["bbh:expect.snapshot"];
 const NEW_SUFFIX: &str = ".new";
 /// Context lines around each change in a review diff.
 const CONTEXT: usize = 3;
-/// Beyond this many line pairs the diff shows the changed middle as removed then added.
-const MAX_DIFF_CELLS: usize = 4_000_000;
 
 /// Whether a differing snapshot may leave a candidate behind.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -298,124 +296,21 @@ fn first_difference(a: &str, b: &str) -> usize {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Op {
-    Same,
-    Removed,
-    Added,
-}
-
-/// The line operations turning `old` into `new`: common prefix and suffix, and a longest
-/// common subsequence of the middle (removed-then-added when the middle is huge).
-fn diff_ops<'a>(old: &[&'a str], new: &[&'a str]) -> Vec<(Op, &'a str)> {
-    let prefix = old.iter().zip(new).take_while(|(a, b)| a == b).count();
-    let room = old.len().min(new.len()) - prefix;
-    let suffix = old
-        .iter()
-        .rev()
-        .zip(new.iter().rev())
-        .take(room)
-        .take_while(|(a, b)| a == b)
-        .count();
-    let a = &old[prefix..old.len() - suffix];
-    let b = &new[prefix..new.len() - suffix];
-    let mut ops: Vec<(Op, &str)> = old[..prefix].iter().map(|line| (Op::Same, *line)).collect();
-    let (mut i, mut j) = (0, 0);
-    if a.len().saturating_mul(b.len()) <= MAX_DIFF_CELLS {
-        // lcs[i][j]: the longest common subsequence of a[i..] and b[j..].
-        let width = b.len() + 1;
-        let mut lcs = vec![0u32; (a.len() + 1) * width];
-        for x in (0..a.len()).rev() {
-            for y in (0..b.len()).rev() {
-                lcs[x * width + y] = if a[x] == b[y] {
-                    lcs[(x + 1) * width + y + 1] + 1
-                } else {
-                    lcs[(x + 1) * width + y].max(lcs[x * width + y + 1])
-                };
-            }
-        }
-        while i < a.len() && j < b.len() {
-            if a[i] == b[j] {
-                ops.push((Op::Same, a[i]));
-                i += 1;
-                j += 1;
-            } else if lcs[(i + 1) * width + j] >= lcs[i * width + j + 1] {
-                ops.push((Op::Removed, a[i]));
-                i += 1;
-            } else {
-                ops.push((Op::Added, b[j]));
-                j += 1;
-            }
-        }
-    }
-    ops.extend(a[i..].iter().map(|line| (Op::Removed, *line)));
-    ops.extend(b[j..].iter().map(|line| (Op::Added, *line)));
-    ops.extend(
-        old[old.len() - suffix..]
-            .iter()
-            .map(|line| (Op::Same, *line)),
-    );
-    ops
-}
-
 /// A unified diff (`---`/`+++` headers, `@@` hunks with 3 lines of context); empty when
 /// the texts have the same lines.
 fn unified(old_label: &str, new_label: &str, old: &str, new: &str) -> String {
-    let old_lines: Vec<&str> = old.lines().collect();
-    let new_lines: Vec<&str> = new.lines().collect();
-    let ops = diff_ops(&old_lines, &new_lines);
-    let mut hunks: Vec<(usize, usize)> = Vec::new();
-    for (index, _) in ops
+    let diff = similar::TextDiff::from_lines(old, new);
+    if diff
+        .ops()
         .iter()
-        .enumerate()
-        .filter(|(_, (op, _))| *op != Op::Same)
+        .all(|op| op.tag() == similar::DiffTag::Equal)
     {
-        let start = index.saturating_sub(CONTEXT);
-        let end = (index + 1 + CONTEXT).min(ops.len());
-        match hunks.last_mut() {
-            Some(last) if start <= last.1 => last.1 = last.1.max(end),
-            _ => hunks.push((start, end)),
-        }
-    }
-    if hunks.is_empty() {
         return String::new();
     }
-    // Lines of each side before each op.
-    let mut old_at = Vec::with_capacity(ops.len() + 1);
-    let mut new_at = Vec::with_capacity(ops.len() + 1);
-    let (mut o, mut n) = (0usize, 0usize);
-    for (op, _) in &ops {
-        old_at.push(o);
-        new_at.push(n);
-        o += usize::from(*op != Op::Added);
-        n += usize::from(*op != Op::Removed);
-    }
-    old_at.push(o);
-    new_at.push(n);
-    let range = |at: &[usize], start: usize, end: usize| {
-        let count = at[end] - at[start];
-        let first = if count == 0 { at[start] } else { at[start] + 1 };
-        format!("{first},{count}")
-    };
-    let mut out = format!("--- {old_label}\n+++ {new_label}\n");
-    for (start, end) in hunks {
-        out.push_str(&format!(
-            "@@ -{} +{} @@\n",
-            range(&old_at, start, end),
-            range(&new_at, start, end)
-        ));
-        for (op, line) in &ops[start..end] {
-            let sign = match op {
-                Op::Same => ' ',
-                Op::Removed => '-',
-                Op::Added => '+',
-            };
-            out.push(sign);
-            out.push_str(line);
-            out.push('\n');
-        }
-    }
-    out
+    diff.unified_diff()
+        .context_radius(CONTEXT)
+        .header(old_label, new_label)
+        .to_string()
 }
 
 #[cfg(test)]
@@ -630,7 +525,7 @@ mod tests {
         assert_eq!(unified("a", "b", "x\n", "x\n"), "");
         assert_eq!(
             unified("a", "b", "", "x\n"),
-            "--- a\n+++ b\n@@ -0,0 +1,1 @@\n+x\n"
+            "--- a\n+++ b\n@@ -0,0 +1 @@\n+x\n"
         );
     }
 }
