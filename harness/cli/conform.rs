@@ -81,17 +81,10 @@ pub fn conform(args: ConformArgs) -> ExitCode {
             return ExitCode::from(USAGE);
         }
     };
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(runtime) => runtime,
-        Err(error) => {
-            eprintln!("bbh conform: cannot start the runtime: {error}");
-            return ExitCode::from(INTERNAL);
-        }
-    };
-    runtime.block_on(plan.run())
+    match super::runtime(&mut tokio::runtime::Builder::new_multi_thread()) {
+        Ok(runtime) => runtime.block_on(plan.run()),
+        Err(error) => super::internal_error(error, INTERNAL),
+    }
 }
 
 /// Every check: id, level for confidential and public apps in `documented`, title and

@@ -132,6 +132,17 @@ pub fn main() -> ExitCode {
     }
 }
 
+/// The tokio runtime a command runs on, with I/O and timers.
+fn runtime(builder: &mut tokio::runtime::Builder) -> std::io::Result<tokio::runtime::Runtime> {
+    builder.enable_all().build()
+}
+
+/// Reports that the runtime could not start; exits with `code`.
+fn internal_error(error: std::io::Error, code: u8) -> ExitCode {
+    eprintln!("bbh: cannot start the runtime: {error}");
+    ExitCode::from(code)
+}
+
 fn usage_error(message: impl std::fmt::Display) -> ExitCode {
     eprintln!("bbh: {message}");
     ExitCode::from(2)
@@ -156,17 +167,10 @@ fn serve(scenario_arg: Option<&str>, addr: &str, profile: Option<Profile>) -> Ex
             ));
         }
     };
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(runtime) => runtime,
-        Err(error) => {
-            eprintln!("bbh: cannot start the runtime: {error}");
-            return ExitCode::from(1);
-        }
-    };
-    runtime.block_on(run_server(scenario, addr))
+    match runtime(&mut tokio::runtime::Builder::new_multi_thread()) {
+        Ok(runtime) => runtime.block_on(run_server(scenario, addr)),
+        Err(error) => internal_error(error, 1),
+    }
 }
 
 fn resolve_addr(addr: &str) -> Option<SocketAddr> {
@@ -339,15 +343,9 @@ fn browse(args: &[String], foreground: bool) -> ExitCode {
             }
         };
     }
-    let runtime = match tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    {
+    let runtime = match runtime(&mut tokio::runtime::Builder::new_current_thread()) {
         Ok(runtime) => runtime,
-        Err(error) => {
-            eprintln!("bbh: cannot start the runtime: {error}");
-            return ExitCode::from(1);
-        }
+        Err(error) => return internal_error(error, 1),
     };
     if runtime.block_on(browse::foreground(url)) {
         ExitCode::SUCCESS
