@@ -71,6 +71,8 @@
 //! | `other-patient` | also reads another beneficiary's `Patient` | `own-patient-only` |
 //! | `bad-accept` | `Accept: application/json+fhir` on Patient; after the 406, again correctly | `accept-header-valid` |
 //! | `redirect-mismatch` | token call with `?x=1` added to `redirect_uri`; after the 400, again correctly | `redirect-uri-consistent` |
+//! | `token-query` | first code exchange with `?grant_type=authorization_code` on the token URL; after the 400, again correctly | `token-request-well-formed` |
+//! | `unknown-search-param` | Coverage search with `_sort=status` (BB2 drops unknown parameters silently) | `search-params-valid` |
 //!
 //! Notes on the flaws: the server refuses `redirect-mismatch`'s first token call (400
 //! "Mismatching redirect URI.", the code is not consumed) and `token-in-query`'s userinfo call
@@ -160,6 +162,8 @@ enum Flaw {
     OtherPatient,
     BadAccept,
     RedirectMismatch,
+    TokenQuery,
+    UnknownSearchParam,
 }
 
 /// Every flaw: its name, itself, and the check it should fail.
@@ -239,6 +243,12 @@ const FLAWS: &[(&str, Flaw, &str)] = &[
         "redirect-mismatch",
         Flaw::RedirectMismatch,
         "redirect-uri-consistent",
+    ),
+    ("token-query", Flaw::TokenQuery, "token-request-well-formed"),
+    (
+        "unknown-search-param",
+        Flaw::UnknownSearchParam,
+        "search-params-valid",
     ),
 ];
 
@@ -522,10 +532,21 @@ async fn token_request(
     http: &reqwest::Client,
     config: &Config,
     flaws: Flaws,
+    form: Vec<(&'static str, String)>,
+) -> Result<TokenReply> {
+    token_request_at(http, config, flaws, form, "o/token/").await
+}
+
+/// A token request to `path` (below the API version).
+async fn token_request_at(
+    http: &reqwest::Client,
+    config: &Config,
+    flaws: Flaws,
     mut form: Vec<(&'static str, String)>,
+    path: &str,
 ) -> Result<TokenReply> {
     let mut request = http
-        .post(config.url("o/token/"))
+        .post(config.url(path))
         .header(ACCEPT, "application/json");
     if config.confidential() {
         request = request.header(
@@ -904,6 +925,10 @@ impl Client {
             let wrong = format!("{}?x=1", self.redirect_uri);
             let form = code_form(&code, &wrong, verifier.as_deref());
             token_request(&self.http, &self.config, self.flaws, form).await?
+        } else if self.flaws.has(Flaw::TokenQuery) {
+            let form = code_form(&code, &self.redirect_uri, verifier.as_deref());
+            let path = "o/token/?grant_type=authorization_code";
+            token_request_at(&self.http, &self.config, self.flaws, form, path).await?
         } else {
             TokenReply::Refused {
                 status: StatusCode::BAD_REQUEST,
@@ -1229,7 +1254,10 @@ impl Client {
 
     async fn read_everything(&mut self) -> Result<Value> {
         // Coverage
-        let coverage_url = self.config.url("fhir/Coverage/");
+        let mut coverage_url = self.config.url("fhir/Coverage/");
+        if self.flaws.has(Flaw::UnknownSearchParam) {
+            coverage_url.push_str("?_sort=status");
+        }
         let coverage_ids = self.search("Coverage", coverage_url).await?;
 
         // userinfo

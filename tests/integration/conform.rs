@@ -227,6 +227,12 @@ const FLAWS: &[(&str, &str, &str)] = &[
         "oauth-success",
         "redirect-uri-consistent",
     ),
+    ("token-query", "oauth-success", "token-request-well-formed"),
+    (
+        "unknown-search-param",
+        "oauth-success",
+        "search-params-valid",
+    ),
 ];
 
 #[test]
