@@ -104,11 +104,9 @@ fn check_list() -> String {
             )
         };
         text.push_str(&format!(
-            "{:<30} {:<12} {}\n{:<30} {:<12} [{}]\n",
+            "{:<30} {}\n{:<30} {level}; {}\n",
             check.id(),
-            level,
             check.title(),
-            "",
             "",
             check.requirements().join(", ")
         ));
