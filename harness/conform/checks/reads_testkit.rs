@@ -1,11 +1,11 @@
 //! Builders of synthetic runs for the tests of the reads and output checks: journal
 //! exchanges (a token grant, API calls with their answers), Bundles, and the evidence.
 
-use crate::conform::check::{Status, Verdict};
+use crate::conform::check::{Check, Status, Verdict};
 use crate::conform::evidence::{ClientEnd, ClientOutput, Evidence};
 use crate::conform::traffic::Traffic;
 use crate::exchange::{Request, Response};
-use crate::scenario::{Scenario, Source};
+use crate::scenario::{ClientType, Scenario, Source};
 use crate::server::journal::Exchange;
 use bytes::Bytes;
 use http::header::{HeaderName, HeaderValue};
@@ -146,7 +146,8 @@ pub fn bundle(resource_type: &str, ids: &[&str], next: Option<&str>) -> Value {
     json!({"resourceType": "Bundle", "type": "searchset", "link": links, "entry": entries})
 }
 
-/// The scenario, client end and output of a run, held so [`Run::evidence`] can lend them.
+/// The scenario, client end and output of a run, held so [`Run::evidence`] can lend them
+/// (shared by the tests of every check).
 pub struct Run {
     /// The scenario.
     pub scenario: Scenario,
@@ -188,6 +189,18 @@ impl Run {
     pub fn output(mut self, output: Value) -> Run {
         self.output = ClientOutput::Json(output);
         self
+    }
+
+    /// Makes the scenario's first app public (no secret).
+    pub fn public(mut self) -> Run {
+        self.scenario.apps[0].client_type = ClientType::Public;
+        self.scenario.apps[0].client_secret = None;
+        self
+    }
+
+    /// The check's verdict on this run.
+    pub fn judge(&self, check: &dyn Check) -> Verdict {
+        check.evaluate(&self.evidence())
     }
 
     /// The evidence of the run.

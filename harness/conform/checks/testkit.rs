@@ -2,13 +2,11 @@
 //! exchanges as the fake server records them, and a run of the built-in `oauth-success`
 //! scenario (confidential app, exit code 0, no output) to judge it with.
 
-use crate::conform::check::{Check, Verdict};
-use crate::conform::evidence::{ClientEnd, ClientOutput, Evidence};
-use crate::conform::traffic::Traffic;
+pub use crate::conform::checks::reads_testkit::Run;
 use crate::exchange::{Request, Response};
 use crate::oauth::pkce;
+use crate::scenario;
 use crate::scenario::defaults::{CONFIDENTIAL_CLIENT_ID, CONFIDENTIAL_CLIENT_SECRET};
-use crate::scenario::{self, ClientType, Scenario};
 use crate::server::journal::Exchange;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
@@ -109,16 +107,9 @@ impl Journal {
 
     /// The run of `oauth-success` with this journal, its client exiting 0.
     pub fn run(self) -> Run {
-        let scenario = scenario::builtin("oauth-success").expect("the built-in scenario");
-        Run {
-            scenario,
-            traffic: Traffic::new(self.exchanges, false),
-            client: ClientEnd {
-                exit_code: Some(0),
-                ..Default::default()
-            },
-            output: ClientOutput::Missing("no output in this test".into()),
-        }
+        let mut run = Run::new(self.exchanges);
+        run.scenario = scenario::builtin("oauth-success").expect("the built-in scenario");
+        run
     }
 }
 
@@ -229,36 +220,4 @@ pub fn expired() -> Response {
         WWW_AUTHENTICATE,
         "Bearer error=\"invalid_token\", error_description=\"The access token expired\"",
     )
-}
-
-/// Everything a check sees of one run, owned.
-pub struct Run {
-    /// The scenario (change fields to set a probe, denial, public app ...).
-    pub scenario: Scenario,
-    /// The journal, typed.
-    pub traffic: Traffic,
-    /// How the client ended.
-    pub client: ClientEnd,
-    /// What it wrote.
-    pub output: ClientOutput,
-}
-
-impl Run {
-    /// Makes the scenario's first app public (no secret).
-    pub fn public(mut self) -> Run {
-        self.scenario.apps[0].client_type = ClientType::Public;
-        self.scenario.apps[0].client_secret = None;
-        self
-    }
-
-    /// The check's verdict on this run.
-    pub fn judge(&self, check: &dyn Check) -> Verdict {
-        check.evaluate(&Evidence {
-            scenario: &self.scenario,
-            app: &self.scenario.apps[0],
-            traffic: &self.traffic,
-            client: &self.client,
-            output: &self.output,
-        })
-    }
 }
