@@ -56,7 +56,7 @@ pub fn authenticate(
 }
 
 /// The token of `Authorization: Bearer <token>`, if the request has one.
-fn bearer_token(request: &Request) -> Option<&str> {
+pub fn bearer_token(request: &Request) -> Option<&str> {
     let value = request.header(AUTHORIZATION)?.trim();
     let (scheme, token) = value.split_once(' ')?;
     let token = token.trim();

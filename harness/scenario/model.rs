@@ -230,6 +230,52 @@ pub struct Scenario {
     pub expect: Expect,
     /// Canned answers evaluated in order before the built-in API; the first match answers.
     pub stubs: Vec<Stub>,
+    /// The FHIR throttle per access token (`rate_limit: 10/minute`); BB2's default otherwise.
+    pub rate_limit: Option<RateLimit>,
     /// Where it came from.
     pub source: Source,
+}
+
+/// A throttle rate in DRF's form `N/period` (`1/day`, `100/minute`): at most `requests`
+/// requests per access token in any `period_secs` window.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RateLimit {
+    /// Requests allowed per window (at least 1).
+    pub requests: u64,
+    /// The window in seconds: 1, 60, 3600 or 86400.
+    pub period_secs: u64,
+}
+
+impl RateLimit {
+    /// BB2's default `TOKEN_THROTTLE_RATE`, `100000/s` (behaviour file §3.3).
+    pub const BB2_DEFAULT: RateLimit = RateLimit {
+        requests: 100_000,
+        period_secs: 1,
+    };
+
+    /// Parses DRF's rate form: a count, `/`, and a period whose first letter is `s`, `m`,
+    /// `h` or `d` (`second`, `minute`, `hour`, `day` and their abbreviations).
+    pub fn parse(text: &str) -> Result<RateLimit, String> {
+        let expected = || {
+            format!(
+                "expected a rate such as `10/minute` (N/second|minute|hour|day), found `{text}`"
+            )
+        };
+        let (count, period) = text.split_once('/').ok_or_else(expected)?;
+        let requests: u64 = count.trim().parse().map_err(|_| expected())?;
+        let period_secs = match period.trim().chars().next() {
+            Some('s') => 1,
+            Some('m') => 60,
+            Some('h') => 3600,
+            Some('d') => 86_400,
+            _ => return Err(expected()),
+        };
+        if requests == 0 {
+            return Err(format!("a rate allows at least 1 request, found `{text}`"));
+        }
+        Ok(RateLimit {
+            requests,
+            period_secs,
+        })
+    }
 }

@@ -8,7 +8,7 @@ use crate::scenario::defaults;
 use crate::scenario::error::ScenarioError;
 use crate::scenario::expect::expect;
 use crate::scenario::model::{
-    BeneficiarySpec, Expect, Login, Probe, Profile, Scenario, Source, Tokens,
+    BeneficiarySpec, Expect, Login, Probe, Profile, RateLimit, Scenario, Source, Tokens,
 };
 use crate::scenario::reader::{Field, Reader, integer, then};
 use crate::scenario::stubs::stubs;
@@ -27,6 +27,7 @@ const TOP_KEYS: &[&str] = &[
     "tokens",
     "expect",
     "stubs",
+    "rate_limit",
 ];
 const LOGIN_KEYS: &[&str] = &["username", "share_demographics", "approve", "probe"];
 const TOKEN_KEYS: &[&str] = &["access_ttl", "code_ttl", "expire_after_calls"];
@@ -68,6 +69,12 @@ fn scenario(r: &mut Reader, root: &Node, source: Source) -> Option<Scenario> {
         expect(r, node, key, &source)
     });
     let stubs = r.optional(top, "", "stubs", stubs);
+    let rate_limit = r.optional(
+        top,
+        "",
+        "rate_limit",
+        then(Reader::string, |text| RateLimit::parse(&text)),
+    );
     Some(Scenario {
         version: version?.value,
         name: name?.value,
@@ -80,6 +87,7 @@ fn scenario(r: &mut Reader, root: &Node, source: Source) -> Option<Scenario> {
         tokens: tokens.or(defaults::tokens())?,
         expect: expect.or(Expect::default())?,
         stubs: stubs.or(Vec::new())?,
+        rate_limit: rate_limit.map(Some).or(None)?,
         source,
     })
 }

@@ -13,7 +13,7 @@ use crate::exchange::{Request, Response};
 use crate::oauth::errors;
 use crate::oauth::store::TokenStore;
 use crate::scenario::Scenario;
-use crate::world::World;
+use crate::world::{World, throttle};
 use bytes::Bytes;
 use http::header::{ACCEPT_ENCODING, CONTENT_ENCODING, CONTENT_LENGTH, HOST, HeaderValue, VARY};
 use http::{HeaderName, Method};
@@ -197,7 +197,7 @@ async fn serve(
         (Ok(_), Some(then)) if !then.passthrough => stubs::answer(then),
         (Ok(_), _) => router::route(&state.world, &state.store, &request).await,
     };
-    let mut response = with_global_headers(response);
+    let mut response = throttle::unthrottled(with_global_headers(response));
     if let Some(then) = stub {
         stubs::overlay(then, &mut response);
     }

@@ -5,14 +5,16 @@ pub mod claim;
 pub mod claims;
 pub mod population;
 pub mod seed;
+pub mod throttle;
 
 pub use beneficiary::{Beneficiary, Gender};
 pub use claim::Claim;
 pub use claims::ClaimBook;
 
 use crate::clock::Clock;
-use crate::scenario::{App, Profile, Scenario};
+use crate::scenario::{App, Profile, RateLimit, Scenario};
 use std::sync::Arc;
+use throttle::Throttle;
 
 /// Access-token lifetime of the `documented` profile (the guide era; behaviour file §0.1).
 const DOCUMENTED_ACCESS_TTL: u64 = 36_000;
@@ -22,12 +24,18 @@ const DOCUMENTED_ACCESS_TTL: u64 = 36_000;
 pub struct World {
     scenario: Scenario,
     clock: Arc<Clock>,
+    throttle: Throttle,
 }
 
 impl World {
     /// The world of `scenario`, with time read from `clock`.
     pub fn new(scenario: Scenario, clock: Arc<Clock>) -> World {
-        World { scenario, clock }
+        let rate = scenario.rate_limit.unwrap_or(RateLimit::BB2_DEFAULT);
+        World {
+            scenario,
+            clock,
+            throttle: Throttle::new(rate),
+        }
     }
 
     /// The scenario this world was built from.
@@ -38,6 +46,11 @@ impl World {
     /// The behaviour profile.
     pub fn profile(&self) -> Profile {
         self.scenario.profile
+    }
+
+    /// The throttle of the FHIR views (per access token).
+    pub fn throttle(&self) -> &Throttle {
+        &self.throttle
     }
 
     /// The virtual clock.

@@ -1,0 +1,144 @@
+//! BB2's throttle on the FHIR views (DRF `TokenRateThrottle`, behaviour file §3.3): a sliding
+//! window of requests per access token, and the `X-RateLimit-*` headers BB2's
+//! `ThrottleMiddleware` puts on every response (`None` where no throttle ran).
+
+use crate::exchange::Response;
+use crate::scenario::RateLimit;
+use http::header::{HeaderName, RETRY_AFTER};
+use jiff::{SignedDuration, Timestamp};
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Mutex, PoisonError};
+
+/// `X-RateLimit-Limit`.
+pub const LIMIT: HeaderName = HeaderName::from_static("x-ratelimit-limit");
+/// `X-RateLimit-Remaining`.
+pub const REMAINING: HeaderName = HeaderName::from_static("x-ratelimit-remaining");
+/// `X-RateLimit-Reset`.
+pub const RESET: HeaderName = HeaderName::from_static("x-ratelimit-reset");
+
+/// What the throttle decided for one request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Decision {
+    /// Let through; `remaining` more requests fit in the window.
+    Allowed {
+        /// Requests left in the window after this one.
+        remaining: u64,
+    },
+    /// Refused: the window is full for another `wait_secs` seconds.
+    Throttled {
+        /// Seconds until the oldest request of the window leaves it (at least 1).
+        wait_secs: u64,
+    },
+}
+
+/// Request times per access token, within one window.
+#[derive(Debug)]
+pub struct Throttle {
+    rate: RateLimit,
+    history: Mutex<HashMap<String, VecDeque<Timestamp>>>,
+}
+
+impl Throttle {
+    /// A throttle at `rate`.
+    pub fn new(rate: RateLimit) -> Throttle {
+        Throttle {
+            rate,
+            history: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Counts a request of `token` at `now` (DRF `SimpleRateThrottle.allow_request`: a full
+    /// window refuses without counting).
+    pub fn check(&self, token: &str, now: Timestamp) -> Decision {
+        let window =
+            SignedDuration::from_secs(i64::try_from(self.rate.period_secs).unwrap_or(i64::MAX));
+        let mut history = self.history.lock().unwrap_or_else(PoisonError::into_inner);
+        let times = history.entry(token.to_owned()).or_default();
+        while times.back().is_some_and(|oldest| *oldest <= now - window) {
+            times.pop_back();
+        }
+        if times.len() as u64 >= self.rate.requests {
+            let oldest = times.back().copied().unwrap_or(now);
+            let left_ms = (window - now.duration_since(oldest)).as_millis();
+            // DRF rounds the wait up to whole seconds.
+            let wait_secs = u64::try_from((left_ms + 999) / 1000).unwrap_or(0).max(1);
+            return Decision::Throttled { wait_secs };
+        }
+        times.push_front(now);
+        Decision::Allowed {
+            remaining: self.rate.requests - times.len() as u64,
+        }
+    }
+
+    /// The headers of `decision` on `response`; a throttled request is answered 429 with
+    /// DRF's body and `Retry-After`.
+    pub fn answer(&self, decision: Decision, response: Response, content_type: &str) -> Response {
+        let (response, remaining) = match decision {
+            Decision::Allowed { remaining } => (response, remaining),
+            Decision::Throttled { wait_secs } => {
+                let detail = format!(
+                    "Request was throttled. Expected available in {wait_secs} second{}.",
+                    if wait_secs == 1 { "" } else { "s" }
+                );
+                let throttled =
+                    Response::detail(http::StatusCode::TOO_MANY_REQUESTS, content_type, &detail)
+                        .header(RETRY_AFTER, &wait_secs.to_string());
+                (throttled, 0)
+            }
+        };
+        response
+            .header(LIMIT, &self.rate.requests.to_string())
+            .header(REMAINING, &remaining.to_string())
+            .header(RESET, &format!("{:.1}", self.rate.period_secs as f64))
+    }
+}
+
+/// The `X-RateLimit-*` headers of a response no throttle ran for: BB2's middleware writes
+/// the missing values as `None` (behaviour file §3.3).
+pub fn unthrottled(mut response: Response) -> Response {
+    for name in [LIMIT, REMAINING, RESET] {
+        if !response.headers.contains_key(&name) {
+            response = response.header(name, "None");
+        }
+    }
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_window_full_of_requests_refuses_until_the_oldest_leaves_it() {
+        let throttle = Throttle::new(RateLimit {
+            requests: 2,
+            period_secs: 60,
+        });
+        let start: Timestamp = "2026-11-29T00:00:00Z".parse().unwrap();
+        let at = |secs: i64| start + SignedDuration::from_secs(secs);
+        assert_eq!(
+            throttle.check("a", at(0)),
+            Decision::Allowed { remaining: 1 }
+        );
+        assert_eq!(
+            throttle.check("a", at(10)),
+            Decision::Allowed { remaining: 0 }
+        );
+        assert_eq!(
+            throttle.check("a", at(20)),
+            Decision::Throttled { wait_secs: 40 }
+        );
+        assert_eq!(
+            throttle.check("b", at(20)),
+            Decision::Allowed { remaining: 1 }
+        );
+        assert_eq!(
+            throttle.check("a", at(60)),
+            Decision::Allowed { remaining: 0 }
+        );
+        assert_eq!(
+            throttle.check("a", at(69)),
+            Decision::Throttled { wait_secs: 1 }
+        );
+    }
+}
