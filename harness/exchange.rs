@@ -136,7 +136,6 @@ impl Response {
     /// The content type without parameters, lower-cased (`application/json`).
     pub fn media_type(&self) -> Option<String> {
         let value = self.headers.get(CONTENT_TYPE)?.to_str().ok()?;
-        let base = value.split(';').next().unwrap_or(value).trim();
-        Some(base.to_ascii_lowercase())
+        Some(crate::params::media_type(value))
     }
 }

@@ -36,13 +36,7 @@ impl Params {
             .get(CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
             .unwrap_or_default();
-        let media_type = content_type
-            .split(';')
-            .next()
-            .unwrap_or_default()
-            .trim()
-            .to_ascii_lowercase();
-        match media_type.as_str() {
+        match media_type(content_type).as_str() {
             "application/x-www-form-urlencoded" => Ok(Params::from_urlencoded(body)),
             "multipart/form-data" => match multer::parse_boundary(content_type) {
                 Ok(boundary) => Params::from_multipart(body.clone(), boundary).await,
@@ -101,6 +95,17 @@ impl Params {
             .copied()
             .find(|name| self.pairs.iter().filter(|(k, _)| k == name).count() > 1)
     }
+}
+
+/// The media type of a `Content-Type` value, lower-cased, without parameters
+/// (`application/x-www-form-urlencoded`).
+pub fn media_type(content_type: &str) -> String {
+    content_type
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase()
 }
 
 #[cfg(test)]

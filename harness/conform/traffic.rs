@@ -3,14 +3,12 @@
 //! of every access and refresh token (issued, replaced by a refresh, expired).
 
 use crate::exchange::SessionId;
-use crate::oauth::client_auth;
 use crate::oauth::scopes::Resource;
+use crate::oauth::{bearer, client_auth};
 use crate::params::Params;
 use crate::server::journal::Exchange;
 use http::Method;
-use http::header::{
-    ACCEPT, ACCEPT_ENCODING, AUTHORIZATION, CONTENT_TYPE, LOCATION, WWW_AUTHENTICATE,
-};
+use http::header::{ACCEPT, ACCEPT_ENCODING, CONTENT_TYPE, LOCATION, WWW_AUTHENTICATE};
 use serde_json::Value;
 use std::collections::HashMap;
 use std::time::Duration;
@@ -378,23 +376,14 @@ fn versioned(path: &str) -> Option<(&str, &str)> {
 }
 
 fn header(exchange: &Exchange, name: http::HeaderName) -> Option<String> {
-    exchange
-        .request
-        .headers
-        .get(name)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned)
+    exchange.request.header(name).map(str::to_owned)
 }
 
 fn media_type(exchange: &Exchange) -> Option<String> {
-    header(exchange, CONTENT_TYPE).map(|value| {
-        value
-            .split(';')
-            .next()
-            .unwrap_or_default()
-            .trim()
-            .to_ascii_lowercase()
-    })
+    exchange
+        .request
+        .header(CONTENT_TYPE)
+        .map(crate::params::media_type)
 }
 
 /// The form parameters of a urlencoded body (other bodies carry none here).
@@ -450,12 +439,8 @@ fn token_request(exchange: &Exchange) -> TokenRequest {
 }
 
 fn api_call(exchange: &Exchange, version: &str, resource: Resource, id: Option<String>) -> ApiCall {
-    let bearer = header(exchange, AUTHORIZATION).and_then(|value| {
-        let (scheme, token) = value.trim().split_once(' ')?;
-        scheme
-            .eq_ignore_ascii_case("bearer")
-            .then(|| token.trim().to_owned())
-    });
+    // The token exactly as the server's authentication reads it.
+    let bearer = bearer::bearer_token(&exchange.request).map(str::to_owned);
     let expired_token = exchange.response.status == http::StatusCode::UNAUTHORIZED
         && exchange
             .response

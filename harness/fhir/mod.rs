@@ -15,7 +15,6 @@ use crate::oauth::bearer::{self, Authenticated};
 use crate::oauth::scopes::{self, Interaction, Resource};
 use crate::oauth::store::TokenStore;
 use crate::world::World;
-use crate::world::throttle::Decision;
 use http::header::{ALLOW, VARY};
 use http::{Method, StatusCode};
 use serde_json::json;
@@ -66,12 +65,10 @@ pub fn handle(world: &World, store: &TokenStore, request: &Request, route: &Rout
             let token = bearer::bearer_token(request).unwrap_or_default();
             let throttle = world.throttle();
             let decision = throttle.check(token, world.clock().now());
-            let response = match decision {
-                Decision::Allowed { .. } => serve(world, request, route, &auth, &content_type),
-                Decision::Throttled { .. } => Response::empty(StatusCode::TOO_MANY_REQUESTS),
-            };
             throttle
-                .answer(decision, response, &content_type)
+                .answer(decision, &content_type, || {
+                    serve(world, request, route, &auth, &content_type)
+                })
                 .in_session(session)
         }
         Err(response) => response,

@@ -141,8 +141,7 @@ fn request_body(exchange: &Exchange, redactor: &Redactor) -> Value {
     let media_type = exchange
         .request
         .header(http::header::CONTENT_TYPE)
-        .and_then(|value| value.split(';').next())
-        .map(|value| value.trim().to_ascii_lowercase());
+        .map(crate::params::media_type);
     if media_type.as_deref() == Some("application/x-www-form-urlencoded") {
         return json!(redactor.form(text));
     }

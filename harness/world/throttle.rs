@@ -70,11 +70,16 @@ impl Throttle {
         }
     }
 
-    /// The headers of `decision` on `response`; a throttled request is answered 429 with
-    /// DRF's body and `Retry-After`.
-    pub fn answer(&self, decision: Decision, response: Response, content_type: &str) -> Response {
+    /// The answer under `decision`: `serve`'s answer when allowed, else 429 with DRF's body
+    /// and `Retry-After`; either way with the window's `X-RateLimit-*` headers.
+    pub fn answer(
+        &self,
+        decision: Decision,
+        content_type: &str,
+        serve: impl FnOnce() -> Response,
+    ) -> Response {
         let (response, remaining) = match decision {
-            Decision::Allowed { remaining } => (response, remaining),
+            Decision::Allowed { remaining } => (serve(), remaining),
             Decision::Throttled { wait_secs } => {
                 let detail = format!(
                     "Request was throttled. Expected available in {wait_secs} second{}.",

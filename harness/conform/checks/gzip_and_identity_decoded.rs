@@ -6,6 +6,7 @@ use crate::conform::check::{Check, Verdict};
 use crate::conform::checks::reads;
 use crate::conform::evidence::Evidence;
 use crate::oauth::scopes::Resource;
+use crate::server::compression;
 
 /// See the module doc.
 pub struct GzipAndIdentityDecoded;
@@ -31,7 +32,7 @@ impl Check for GzipAndIdentityDecoded {
         let calls = &evidence.traffic.api_calls;
         if !calls
             .iter()
-            .any(|c| reads::asks_for_gzip(c.accept_encoding.as_deref()))
+            .any(|c| compression::accepts_gzip(c.accept_encoding.as_deref()))
         {
             return Verdict::skip("the client never asked for gzip");
         }

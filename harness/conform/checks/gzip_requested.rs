@@ -5,6 +5,7 @@ use crate::conform::check::{Check, Level, Verdict};
 use crate::conform::checks::reads;
 use crate::conform::evidence::Evidence;
 use crate::scenario::{ClientType, Profile};
+use crate::server::compression;
 
 /// See the module doc.
 pub struct GzipRequested;
@@ -37,7 +38,7 @@ impl Check for GzipRequested {
         }
         let offences = calls
             .iter()
-            .filter(|c| !reads::asks_for_gzip(c.accept_encoding.as_deref()))
+            .filter(|c| !compression::accepts_gzip(c.accept_encoding.as_deref()))
             .map(|c| {
                 let sent = c.accept_encoding.as_deref().unwrap_or("(none)");
                 (

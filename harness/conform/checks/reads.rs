@@ -53,23 +53,6 @@ pub fn answer_header<'a>(exchange: &'a Exchange, name: &str) -> Option<&'a str> 
     exchange.response.headers.get(name)?.to_str().ok()
 }
 
-/// Whether an `Accept-Encoding` value asks for gzip (a `gzip` coding not refused with `q=0`).
-pub fn asks_for_gzip(accept_encoding: Option<&str>) -> bool {
-    accept_encoding
-        .unwrap_or_default()
-        .split(',')
-        .any(|coding| {
-            let mut parts = coding.split(';').map(str::trim);
-            let name = parts.next().unwrap_or_default();
-            let refused = parts.any(|p| {
-                p.split_once('=').is_some_and(|(k, v)| {
-                    k.trim().eq_ignore_ascii_case("q") && v.trim().parse::<f64>().ok() == Some(0.0)
-                })
-            });
-            name.eq_ignore_ascii_case("gzip") && !refused
-        })
-}
-
 /// The patient `Patient/<id>` or `<id>` names.
 pub fn bare_patient(value: &str) -> &str {
     value.strip_prefix("Patient/").unwrap_or(value)
@@ -263,11 +246,13 @@ mod tests {
 
     #[test]
     fn gzip_codings() {
-        assert!(asks_for_gzip(Some("gzip")));
-        assert!(asks_for_gzip(Some("deflate, GZIP;q=0.5")));
-        assert!(!asks_for_gzip(Some("gzip;q=0")));
-        assert!(!asks_for_gzip(Some("identity")));
-        assert!(!asks_for_gzip(None));
+        assert!(crate::server::compression::accepts_gzip(Some("gzip")));
+        assert!(crate::server::compression::accepts_gzip(Some(
+            "deflate, GZIP;q=0.5"
+        )));
+        assert!(!crate::server::compression::accepts_gzip(Some("gzip;q=0")));
+        assert!(!crate::server::compression::accepts_gzip(Some("identity")));
+        assert!(!crate::server::compression::accepts_gzip(None));
     }
 
     #[test]
