@@ -4,6 +4,7 @@
 //! Data flows one way: [`scenario`] (parse, validate) → [`world`] (apps, beneficiaries,
 //! claims, clock) → [`server`] (routing, [`oauth`], [`fhir`], compression, journal).
 
+pub mod api_version;
 pub mod claim_type;
 pub mod cli;
 pub mod clock;
