@@ -50,6 +50,14 @@ impl Clock {
     }
 }
 
+/// Parses an RFC 3339 instant with its offset (`2026-01-01T09:00:00Z`), as `now:` and
+/// `--now` take it.
+pub fn parse_instant(text: &str) -> Result<Timestamp, String> {
+    text.parse().map_err(|_| {
+        format!("expected an RFC 3339 instant such as `2026-01-01T09:00:00Z`, found `{text}`")
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -40,6 +40,10 @@ enum Command {
         /// Behaviour profile; overrides the scenario's.
         #[arg(long, value_enum)]
         profile: Option<ProfileArg>,
+        /// Where the virtual clock starts (RFC 3339, e.g. 2026-01-01T09:00:00Z); overrides
+        /// the scenario's `now:`.
+        #[arg(long, value_name = "RFC3339", value_parser = crate::clock::parse_instant)]
+        now: Option<jiff::Timestamp>,
     },
     /// Check scenario files; reports every error of every file.
     Validate {
@@ -118,7 +122,8 @@ pub fn main() -> ExitCode {
             scenario,
             addr,
             profile,
-        } => serve(scenario.as_deref(), &addr, profile.map(Profile::from)),
+            now,
+        } => serve(scenario.as_deref(), &addr, profile.map(Profile::from), now),
         Command::Validate { files } => validate(&files),
         Command::Scenarios {
             action: ScenariosAction::List,
@@ -148,7 +153,12 @@ fn usage_error(message: impl std::fmt::Display) -> ExitCode {
     ExitCode::from(2)
 }
 
-fn serve(scenario_arg: Option<&str>, addr: &str, profile: Option<Profile>) -> ExitCode {
+fn serve(
+    scenario_arg: Option<&str>,
+    addr: &str,
+    profile: Option<Profile>,
+    now: Option<jiff::Timestamp>,
+) -> ExitCode {
     let mut scenario = match scenario::resolve(scenario_arg.unwrap_or(scenario::DEFAULT_SCENARIO)) {
         Ok(scenario) => scenario,
         Err(error) => return usage_error(error),
@@ -156,8 +166,8 @@ fn serve(scenario_arg: Option<&str>, addr: &str, profile: Option<Profile>) -> Ex
     if let Some(profile) = profile {
         scenario.profile = profile;
     }
-    if scenario.profile == Profile::Current {
-        return usage_error("the `current` profile is not built yet; use `documented`");
+    if now.is_some() {
+        scenario.now = now;
     }
     let addr = match resolve_addr(addr) {
         Some(addr) => addr,

@@ -2,11 +2,13 @@
 
 use crate::fhir::paging::{Page, link_url};
 use crate::fhir::resources::DATA_LAST_UPDATED;
+use crate::scenario::Profile;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
 /// A searchset Bundle of `resources` (one page), with links on `base`.
 pub fn searchset(
+    profile: Profile,
     id: &str,
     base: &str,
     page: &Page,
@@ -16,7 +18,10 @@ pub fn searchset(
     let links: Vec<Value> = page
         .links()
         .into_iter()
-        .map(|(relation, start)| json!({"relation": relation, "url": link_url(base, page, start, search)}))
+        .map(|(relation, start)| {
+            let url = link_url(profile, base, page, relation, start, search);
+            json!({"relation": relation, "url": url})
+        })
         .collect();
     let mut bundle = json!({
         "resourceType": "Bundle",
@@ -72,6 +77,7 @@ mod tests {
             total: 0,
         };
         let bundle = searchset(
+            Profile::Documented,
             "x",
             "http://h/v2/fhir/ExplanationOfBenefit",
             &page,

@@ -1,8 +1,9 @@
-//! FHIR R4 under `/v2/fhir/`: Patient, Coverage and ExplanationOfBenefit read and search, in
-//! the order BB2 checks things (behaviour file §3.1): content negotiation, authentication,
+//! FHIR under `/v1/fhir/` (STU3) and `/v2/fhir/` (R4): Patient, Coverage and
+//! ExplanationOfBenefit read and search, in the order BB2 checks things (behaviour file §3.1): content negotiation, authentication,
 //! method, scope, the patient the search names, parameters, then the data.
 
 pub mod bundle;
+pub mod date_filter;
 pub mod negotiation;
 pub mod paging;
 pub mod query;
@@ -10,6 +11,7 @@ pub mod resources;
 pub mod search;
 pub mod type_param;
 
+use crate::api_version::ApiVersion;
 use crate::exchange::{Request, Response};
 use crate::oauth::bearer::{self, Authenticated};
 use crate::oauth::scopes::{self, Interaction, Resource};
@@ -29,7 +31,7 @@ pub struct Route {
 }
 
 impl Route {
-    /// The route of a path below `/v2/fhir/` (`Patient`, `Patient/`, `Patient/<id>[/...]`).
+    /// The route of a path below `/{v}/fhir/` (`Patient`, `Patient/`, `Patient/<id>[/...]`).
     /// Anything after the id segment is ignored, as BB2's unanchored patterns do.
     pub fn parse(rest: &str) -> Option<Route> {
         let (name, after) = rest.split_once('/').unwrap_or((rest, ""));
@@ -50,7 +52,13 @@ impl Route {
 }
 
 /// Handles a request to a FHIR route.
-pub fn handle(world: &World, store: &TokenStore, request: &Request, route: &Route) -> Response {
+pub fn handle(
+    world: &World,
+    store: &TokenStore,
+    request: &Request,
+    version: ApiVersion,
+    route: &Route,
+) -> Response {
     let Some(content_type) = negotiation::negotiate(request.header(http::header::ACCEPT)) else {
         let response = Response::detail(
             StatusCode::NOT_ACCEPTABLE,
@@ -67,7 +75,7 @@ pub fn handle(world: &World, store: &TokenStore, request: &Request, route: &Rout
             let decision = throttle.check(token, world.clock().now());
             throttle
                 .answer(decision, &content_type, || {
-                    serve(world, request, route, &auth, &content_type)
+                    serve(world, request, version, route, &auth, &content_type)
                 })
                 .in_session(session)
         }
@@ -79,6 +87,7 @@ pub fn handle(world: &World, store: &TokenStore, request: &Request, route: &Rout
 fn serve(
     world: &World,
     request: &Request,
+    version: ApiVersion,
     route: &Route,
     auth: &Authenticated,
     content_type: &str,
@@ -99,8 +108,13 @@ fn serve(
     if !scopes::permits(&auth.scope, route.resource, interaction) {
         return Response::detail(StatusCode::FORBIDDEN, content_type, search::FORBIDDEN);
     }
-    let base = format!("{}/v2/fhir/{}", request.origin, route.resource.name());
-    let asked = search::Asked::new(world, request, &auth.session.beneficiary, &base);
+    let base = format!(
+        "{}/{}/fhir/{}",
+        request.origin,
+        version.name(),
+        route.resource.name()
+    );
+    let asked = search::Asked::new(world, request, version, &auth.session.beneficiary, &base);
     match asked.answer(route) {
         Ok(body) => Response::json_as(StatusCode::OK, content_type, &body),
         Err(refusal) => Response::detail(refusal.status, content_type, &refusal.detail),

@@ -1,6 +1,8 @@
 //! Paging of searchset Bundles (BFD `OffsetLinkBuilder`, behaviour file §4): `_count` and
-//! `startIndex`, and the `first`/`next`/`previous`/`last`/`self` links in the `documented`
-//! form (`_count`, `startIndex`, then the search parameters) on the client's own origin.
+//! `startIndex`, and the `first`/`next`/`previous`/`last`/`self` links in the profile's form,
+//! on the client's own origin.
+
+use crate::scenario::Profile;
 
 /// Default page size.
 pub const DEFAULT_COUNT: u64 = 10;
@@ -46,13 +48,41 @@ impl Page {
     }
 }
 
-/// A link URL: `{base}?_count=..&startIndex=..&{search}` with the search parameters encoded.
-pub fn link_url(base: &str, page: &Page, start_index: u64, search: &[(&str, &str)]) -> String {
-    let mut query = form_urlencoded::Serializer::new(String::new());
-    query.append_pair("_count", &page.count.to_string());
-    query.append_pair("startIndex", &start_index.to_string());
-    query.extend_pairs(search);
-    format!("{base}?{}", query.finish())
+/// The `_format` BB2 sends to BFD since 2025-12, echoed in every `current` link.
+pub const LINK_FORMAT: &str = "application/fhir+json";
+
+/// A link URL in the profile's form (DESIGN "Profiles"): `documented` writes
+/// `{base}?_count=..&startIndex=..&{search}`; `current` writes BFD's
+/// `{base}?_format=..&startIndex=..&_count=..&{search}`, and for `self` the URL BB2 sent to
+/// BFD: `{base}/?` with the parameters in alphabetical order.
+pub fn link_url(
+    profile: Profile,
+    base: &str,
+    page: &Page,
+    relation: &str,
+    start_index: u64,
+    search: &[(&str, &str)],
+) -> String {
+    let count = page.count.to_string();
+    let start = start_index.to_string();
+    let mut pairs: Vec<(&str, &str)> = match profile {
+        Profile::Documented => vec![("_count", &count), ("startIndex", &start)],
+        Profile::Current => vec![
+            ("_format", LINK_FORMAT),
+            ("startIndex", &start),
+            ("_count", &count),
+        ],
+    };
+    pairs.extend_from_slice(search);
+    let self_of_current = profile == Profile::Current && relation == "self";
+    if self_of_current {
+        pairs.sort_by_key(|&(name, _)| name);
+    }
+    let query = form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(pairs)
+        .finish();
+    let slash = if self_of_current { "/" } else { "" };
+    format!("{base}{slash}?{query}")
 }
 
 #[cfg(test)]
@@ -93,14 +123,36 @@ mod tests {
             count: 10,
             total: 148,
         };
+        let search = [("patient", "-20140000000024"), ("type", "carrier,pde")];
+        let base = "http://h/v2/fhir/ExplanationOfBenefit";
         assert_eq!(
-            link_url(
-                "http://h/v2/fhir/ExplanationOfBenefit",
-                &page,
-                10,
-                &[("patient", "-20140000000024"), ("type", "carrier,pde")]
-            ),
+            link_url(Profile::Documented, base, &page, "next", 10, &search),
             "http://h/v2/fhir/ExplanationOfBenefit?_count=10&startIndex=10&patient=-20140000000024&type=carrier%2Cpde"
+        );
+        assert_eq!(
+            link_url(Profile::Documented, base, &page, "self", 0, &search),
+            "http://h/v2/fhir/ExplanationOfBenefit?_count=10&startIndex=0&patient=-20140000000024&type=carrier%2Cpde"
+        );
+    }
+
+    #[test]
+    fn current_links_follow_the_captures() {
+        // Behaviour file §4: BFD's parameter order for navigation links, BB2's sorted query
+        // behind a slash for `self`; the `_format` of the current code.
+        let page = Page {
+            start: 10,
+            count: 10,
+            total: 52,
+        };
+        let base = "https://sandbox.bluebutton.cms.gov/v2/fhir/ExplanationOfBenefit";
+        let search = [("patient", "-19990000000001")];
+        assert_eq!(
+            link_url(Profile::Current, base, &page, "next", 20, &search),
+            "https://sandbox.bluebutton.cms.gov/v2/fhir/ExplanationOfBenefit?_format=application%2Ffhir%2Bjson&startIndex=20&_count=10&patient=-19990000000001"
+        );
+        assert_eq!(
+            link_url(Profile::Current, base, &page, "self", 10, &search),
+            "https://sandbox.bluebutton.cms.gov/v2/fhir/ExplanationOfBenefit/?_count=10&_format=application%2Ffhir%2Bjson&patient=-19990000000001&startIndex=10"
         );
     }
 

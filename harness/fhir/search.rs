@@ -1,16 +1,18 @@
 //! Reads and searches of one beneficiary's resources, with BB2's refusals: 403 for a search
 //! naming someone else, 404 for someone else's resource, 400 for bad parameters.
 
+use crate::api_version::ApiVersion;
 use crate::claim_type::ClaimType;
 use crate::exchange::Request;
 use crate::fhir::Route;
-use crate::fhir::bundle;
 use crate::fhir::paging::Page;
 use crate::fhir::query::{self, Paging, Refused};
-use crate::fhir::resources::{CoveragePart, coverage_v2, eob_v2, patient_v2};
+use crate::fhir::resources::{CoveragePart, DATA_LAST_UPDATED, coverage_v2, eob_v2, patient_v2};
 use crate::fhir::type_param;
+use crate::fhir::{bundle, date_filter};
 use crate::oauth::scopes::Resource;
 use crate::params::Params;
+use crate::scenario::Profile;
 use crate::world::{Beneficiary, ClaimBook, World};
 use http::StatusCode;
 use serde_json::Value;
@@ -18,8 +20,10 @@ use serde_json::Value;
 /// DRF's 403 detail.
 pub const FORBIDDEN: &str = "You do not have permission to perform this action.";
 const NOT_FOUND: &str = "Not found.";
-/// The documented profile's answer to an invalid `type` (the guide).
-const INVALID_TYPE: &str = "not a valid value";
+/// The `documented` profile's answer to an invalid `type` (the guide).
+const INVALID_TYPE_GUIDE: &str = "not a valid value";
+/// The `current` profile's answer to an invalid `type` (BB2 since 2020).
+const INVALID_TYPE_CURRENT: &str = "the type parameter value is not valid";
 
 /// Why a read or search is refused.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -52,16 +56,19 @@ impl From<Refused> for Refusal {
 pub struct Asked<'a> {
     world: &'a World,
     request: &'a Request,
+    version: ApiVersion,
     params: Params,
     bene: &'a Beneficiary,
     base: &'a str,
 }
 
 impl<'a> Asked<'a> {
-    /// A request by `bene`'s token; links are built on `base` (`{origin}/v2/fhir/{Type}`).
+    /// A request by `bene`'s token to `version`; links are built on `base`
+    /// (`{origin}/{v}/fhir/{Type}`).
     pub fn new(
         world: &'a World,
         request: &'a Request,
+        version: ApiVersion,
         bene: &'a Beneficiary,
         base: &'a str,
     ) -> Asked<'a> {
@@ -69,6 +76,7 @@ impl<'a> Asked<'a> {
         Asked {
             world,
             request,
+            version,
             params,
             bene,
             base,
@@ -101,6 +109,7 @@ impl<'a> Asked<'a> {
         if self.params.get("_id").is_some_and(|id| id != own) {
             return Err(Refusal::new(StatusCode::NOT_FOUND, NOT_FOUND));
         }
+        let updated = date_filter::last_updated(&self.params)?;
         let (count, start) = paging.for_backend()?;
         let (echo, found) = match self.params.get("identifier") {
             Some(identifier) if self.params.get("_id").is_none() => {
@@ -109,7 +118,9 @@ impl<'a> Asked<'a> {
             }
             _ => (("_id", own), true),
         };
-        let matches = if found {
+        let mut search = vec![echo];
+        search.extend(self.echo("_lastUpdated"));
+        let matches = if found && self.updated_since(&updated) {
             vec![patient_v2(self.bene)]
         } else {
             Vec::new()
@@ -120,7 +131,7 @@ impl<'a> Asked<'a> {
                 count,
                 total: matches.len() as u64,
             },
-            &[echo],
+            &search,
             |range| {
                 matches
                     .iter()
@@ -151,14 +162,23 @@ impl<'a> Asked<'a> {
         {
             return Err(Refusal::new(StatusCode::FORBIDDEN, FORBIDDEN));
         }
-        let (count, start) = Paging::parse(&self.params)?.for_backend()?;
+        let paging = Paging::parse(&self.params)?;
+        let updated = date_filter::last_updated(&self.params)?;
+        let (count, start) = paging.for_backend()?;
         let reference = format!("Patient/{own}");
+        let total = if self.updated_since(&updated) {
+            CoveragePart::ALL.len() as u64
+        } else {
+            0
+        };
         let page = Page {
             start,
             count,
-            total: CoveragePart::ALL.len() as u64,
+            total,
         };
-        Ok(self.bundle(page, &[("beneficiary", &reference)], |range| {
+        let mut search = vec![("beneficiary", reference.as_str())];
+        search.extend(self.echo("_lastUpdated"));
+        Ok(self.bundle(page, &search, |range| {
             range
                 .filter_map(|position| CoveragePart::ALL.get(to_usize(position)))
                 .map(|&part| coverage_v2(self.bene, part))
@@ -187,18 +207,30 @@ impl<'a> Asked<'a> {
         let paging = Paging::parse(&self.params)?;
         let type_value = self.params.get("type");
         let types = type_value
-            .map(type_param::parse)
-            .transpose()
-            .map_err(|_| Refusal::new(StatusCode::BAD_REQUEST, INVALID_TYPE))?;
+            .map(|value| self.claim_types(value))
+            .transpose()?;
+        let updated = date_filter::last_updated(&self.params)?;
+        let served = date_filter::service_date(&self.params)?;
         let (count, start) = paging.for_backend()?;
         let book = ClaimBook::of(self.bene);
-        let positions = match &types {
-            Some(types) if !book.all_of(types) => Some(book.positions_of(types)),
-            _ => None,
+        let positions = if !self.updated_since(&updated) {
+            Some(Vec::new())
+        } else if !served.is_empty() {
+            let wanted = types.clone().unwrap_or_else(|| ClaimType::ALL.to_vec());
+            Some(book.positions_where(|claim| {
+                wanted.contains(&claim.claim_type) && date_filter::all_admit_day(&served, claim.end)
+            }))
+        } else {
+            match &types {
+                Some(types) if !book.all_of(types) => Some(book.positions_of(types)),
+                _ => None,
+            }
         };
         let total = positions.as_ref().map_or(book.total(), |p| p.len() as u64);
         let mut echo = vec![("patient", own)];
         echo.extend(type_value.map(|value| ("type", value)));
+        echo.extend(self.echo("_lastUpdated"));
+        echo.extend(self.echo("service-date"));
         Ok(self.bundle(
             Page {
                 start,
@@ -219,6 +251,35 @@ impl<'a> Asked<'a> {
         ))
     }
 
+    /// The claim types a `type` value selects, per profile: the guide's lower-case codes, or
+    /// the current server's case-insensitive match, each with its own refusal.
+    fn claim_types(&self, value: &str) -> Result<Vec<ClaimType>, Refusal> {
+        let (parsed, refusal) = match self.world.profile() {
+            Profile::Documented => (type_param::parse(value), INVALID_TYPE_GUIDE),
+            Profile::Current => (
+                type_param::parse(&value.to_ascii_lowercase()),
+                INVALID_TYPE_CURRENT,
+            ),
+        };
+        parsed.map_err(|_| Refusal::new(StatusCode::BAD_REQUEST, refusal))
+    }
+
+    /// Whether the data's load time satisfies every `_lastUpdated` value.
+    fn updated_since(&self, filters: &[date_filter::DateFilter]) -> bool {
+        DATA_LAST_UPDATED
+            .parse()
+            .is_ok_and(|at| date_filter::all_admit_instant(filters, at))
+    }
+
+    /// Every value of `name`, to echo in the Bundle's links.
+    fn echo(&self, name: &'static str) -> impl Iterator<Item = (&'static str, &str)> + '_ {
+        self.params
+            .pairs()
+            .iter()
+            .filter(move |(key, _)| key == name)
+            .map(move |(_, value)| (name, value.as_str()))
+    }
+
     /// A searchset Bundle of the page, its entries rendered by `render` from the page's range.
     fn bundle(
         &self,
@@ -234,7 +295,14 @@ impl<'a> Asked<'a> {
                 &self.bene.patient_id,
             ],
         );
-        bundle::searchset(&id, self.base, &page, search, render(page.range()))
+        bundle::searchset(
+            self.world.profile(),
+            &id,
+            self.base,
+            &page,
+            search,
+            render(page.range()),
+        )
     }
 }
 

@@ -218,6 +218,8 @@ pub struct Scenario {
     pub profile: Profile,
     /// Seed of every generated value (ids, names, claims).
     pub seed: u64,
+    /// Where the virtual clock starts (`now:`); the wall clock when `None`.
+    pub now: Option<jiff::Timestamp>,
     /// Registered apps; the first is the one the runner uses.
     pub apps: Vec<App>,
     /// Scenario-defined beneficiaries.

@@ -1,6 +1,7 @@
 //! From YAML text to a validated [`Scenario`]: every key checked, every error reported with
 //! its position, the file merged over the built-in defaults (lists replace, maps merge).
 
+use crate::clock::parse_instant;
 use crate::sandbox;
 use crate::scenario::apps::apps;
 use crate::scenario::beneficiaries::beneficiaries;
@@ -21,6 +22,7 @@ const TOP_KEYS: &[&str] = &[
     "description",
     "profile",
     "seed",
+    "now",
     "apps",
     "beneficiaries",
     "login",
@@ -53,6 +55,12 @@ fn scenario(r: &mut Reader, root: &Node, source: Source) -> Option<Scenario> {
     let description = r.optional(top, "", "description", Reader::string);
     let profile = r.optional(top, "", "profile", then(Reader::string, profile));
     let seed = r.optional(top, "", "seed", integer(0..=u64::MAX));
+    let now = r.optional(
+        top,
+        "",
+        "now",
+        then(Reader::string, |text| parse_instant(&text)),
+    );
     let apps = r.optional(top, "", "apps", apps);
     let beneficiaries = r
         .optional(top, "", "beneficiaries", beneficiaries)
@@ -81,6 +89,7 @@ fn scenario(r: &mut Reader, root: &Node, source: Source) -> Option<Scenario> {
         description: description.or(String::new())?,
         profile: profile.or(Profile::default())?,
         seed: seed.or(0)?,
+        now: now.map(Some).or(None)?,
         apps: apps.or(defaults::apps())?,
         beneficiaries: beneficiaries?,
         login: login?,

@@ -140,6 +140,7 @@ fn a_minimal_file_takes_every_default() {
             description: String::new(),
             profile: Profile::Documented,
             seed: 0,
+            now: None,
             apps: defaults::apps(),
             beneficiaries: defaults::beneficiaries(),
             login: defaults::login(),
@@ -326,7 +327,7 @@ apps:
             "1:10: version: expected 1, found 2",
             "2:7: name: expected a kebab-case name such as `my-scenario`, found `Not Kebab`",
             "3:1: colour: unknown key `colour`; expected one of: version, name, description, \
-             profile, seed, apps, beneficiaries, login, tokens, expect, stubs, rate_limit",
+             profile, seed, now, apps, beneficiaries, login, tokens, expect, stubs, rate_limit",
             "4:10: profile: unknown profile `newest`; expected `documented` or `current`",
             "5:7: seed: expected an integer from 0 to 18446744073709551615, found -1",
             "7:13: tokens.code_ttl: expected an integer from 1 to 86400, found a string",

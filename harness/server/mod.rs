@@ -66,7 +66,7 @@ struct State {
 pub struct ServerOptions {
     /// Observers called for every exchange besides the journal (e.g. the request log).
     pub observers: Vec<Arc<dyn Observer>>,
-    /// The clock; the wall clock when `None`.
+    /// The clock; when `None`, one that starts at the scenario's `now:` or the wall clock.
     pub clock: Option<Arc<Clock>>,
     /// How many exchanges the journal keeps; [`Journal::DEFAULT_CAPACITY`] when `None`.
     pub journal_capacity: Option<usize>,
@@ -87,9 +87,12 @@ pub async fn start(
 ) -> std::io::Result<RunningServer> {
     let listener = TcpListener::bind(addr).await?;
     let local_addr = listener.local_addr()?;
-    let clock = options
-        .clock
-        .unwrap_or_else(|| Arc::new(Clock::from_wall_clock()));
+    let clock = options.clock.unwrap_or_else(|| {
+        Arc::new(match scenario.now {
+            Some(now) => Clock::starting_at(now),
+            None => Clock::from_wall_clock(),
+        })
+    });
     let journal = Arc::new(Journal::with_capacity(
         options
             .journal_capacity
@@ -205,8 +208,8 @@ async fn serve(
         .headers
         .get(ACCEPT_ENCODING)
         .and_then(|v| v.to_str().ok());
-    let gzipped = compression::gzip_body(&response, accept_encoding);
-    let wire = to_wire(&request.method, &response, gzipped);
+    let encoding = compression::encode(&response, accept_encoding, state.world.profile());
+    let wire = to_wire(&request.method, &response, encoding);
     let exchange = Exchange {
         id,
         at: arrived.duration_since(state.started),
@@ -235,18 +238,20 @@ fn with_global_headers(mut response: Response) -> Response {
     response
 }
 
-/// The hyper response: compressed when `gzipped` is given; `HEAD` keeps the headers and the
-/// length of the `GET` body, and sends no body.
+/// The hyper response, encoded as `encoding` says; `HEAD` keeps the headers and the length
+/// of the `GET` body, and sends no body.
 fn to_wire(
     method: &Method,
     response: &Response,
-    gzipped: Option<Vec<u8>>,
+    encoding: compression::Encoding,
 ) -> hyper::Response<Full<Bytes>> {
     let mut headers = response.headers.clone();
-    let body = match gzipped {
+    if encoding.vary {
+        headers.append(VARY, HeaderValue::from_static("Accept-Encoding"));
+    }
+    let body = match encoding.gzipped {
         Some(gzipped) => {
             headers.insert(CONTENT_ENCODING, HeaderValue::from_static("gzip"));
-            headers.append(VARY, HeaderValue::from_static("Accept-Encoding"));
             Bytes::from(gzipped)
         }
         None => response.body.clone(),

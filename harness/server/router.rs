@@ -1,10 +1,12 @@
 //! Which handler answers a path, BB2's URL layout (behaviour file §1.1): `/v2/o/` OAuth,
 //! `/v2/connect/userinfo`, `/v2/fhir/`; Django's slash redirects; its 404 page otherwise.
 
+use crate::api_version::ApiVersion;
 use crate::exchange::{Request, Response};
 use crate::fhir::{self, Route};
 use crate::oauth::store::TokenStore;
 use crate::oauth::{authorize, token, userinfo};
+use crate::scenario::Profile;
 use crate::world::World;
 use http::header::{ACCESS_CONTROL_REQUEST_METHOD, ALLOW, CONTENT_TYPE, ORIGIN};
 use http::{HeaderName, Method, StatusCode};
@@ -15,33 +17,40 @@ enum Endpoint {
     Authorize,
     Token,
     UserInfo,
-    Fhir(Route),
+    Fhir(ApiVersion, Route),
     /// Django's `APPEND_SLASH`: the path with a slash exists.
     AppendSlash,
     NotFound,
 }
 
-/// Paths that exist only with their trailing slash (`documented`: the token endpoint too).
-const SLASH_ROUTES: [&str; 2] = ["/v2/o/authorize/", "/v2/o/token/"];
+/// The `/{v}/o/` endpoints that exist only with their trailing slash, per profile: in
+/// `documented` the token endpoint too (behaviour file §0.1, DESIGN "Profiles").
+fn slash_only(rest: &str, profile: Profile) -> bool {
+    match rest {
+        "o/authorize/" => true,
+        "o/token/" => profile == Profile::Documented,
+        _ => false,
+    }
+}
 
-fn endpoint(path: &str) -> Endpoint {
-    match path {
-        "/v2/o/authorize/" => return Endpoint::Authorize,
-        "/v2/o/token/" => return Endpoint::Token,
+fn endpoint(path: &str, profile: Profile) -> Endpoint {
+    let Some((version, rest)) = ApiVersion::split_path(path) else {
+        return Endpoint::NotFound;
+    };
+    match rest {
+        "o/authorize/" => return Endpoint::Authorize,
+        "o/token/" => return Endpoint::Token,
+        "o/token" if profile == Profile::Current => return Endpoint::Token,
         _ => {}
     }
     // BB2's userinfo pattern has no `$`: `/userinfo`, `/userinfo/`, `/userinfoXYZ` all match.
-    if path.starts_with("/v2/connect/userinfo") {
+    if rest.starts_with("connect/userinfo") {
         return Endpoint::UserInfo;
     }
-    if let Some(route) = path.strip_prefix("/v2/fhir/").and_then(Route::parse) {
-        return Endpoint::Fhir(route);
+    if let Some(route) = rest.strip_prefix("fhir/").and_then(Route::parse) {
+        return Endpoint::Fhir(version, route);
     }
-    if !path.ends_with('/')
-        && SLASH_ROUTES
-            .iter()
-            .any(|r| r.strip_suffix('/') == Some(path))
-    {
+    if !rest.ends_with('/') && slash_only(&format!("{rest}/"), profile) {
         return Endpoint::AppendSlash;
     }
     Endpoint::NotFound
@@ -52,7 +61,7 @@ pub async fn route(world: &World, store: &TokenStore, request: &Request) -> Resp
     if is_cors_preflight(request) {
         return preflight();
     }
-    match endpoint(&request.path) {
+    match endpoint(&request.path, world.profile()) {
         Endpoint::Authorize => match request.method {
             Method::GET | Method::HEAD | Method::POST => {
                 authorize::authorize(world, store, request).await
@@ -64,7 +73,7 @@ pub async fn route(world: &World, store: &TokenStore, request: &Request) -> Resp
             _ => django_view_method(request, "POST, OPTIONS"),
         },
         Endpoint::UserInfo => userinfo::userinfo(world, store, request),
-        Endpoint::Fhir(route) => fhir::handle(world, store, request, &route),
+        Endpoint::Fhir(version, route) => fhir::handle(world, store, request, version, &route),
         Endpoint::AppendSlash => {
             let query = request
                 .query
@@ -128,27 +137,51 @@ mod tests {
     use crate::oauth::scopes::Resource;
 
     #[test]
-    fn endpoints() {
-        assert_eq!(endpoint("/v2/o/authorize/"), Endpoint::Authorize);
-        assert_eq!(endpoint("/v2/o/authorize"), Endpoint::AppendSlash);
-        assert_eq!(endpoint("/v2/o/token"), Endpoint::AppendSlash);
-        assert_eq!(endpoint("/v2/connect/userinfoXYZ"), Endpoint::UserInfo);
+    fn endpoints_of_both_versions() {
+        let documented = |path: &str| endpoint(path, Profile::Documented);
+        for v in ["v1", "v2"] {
+            assert_eq!(
+                documented(&format!("/{v}/o/authorize/")),
+                Endpoint::Authorize
+            );
+            assert_eq!(
+                documented(&format!("/{v}/o/authorize")),
+                Endpoint::AppendSlash
+            );
+            assert_eq!(documented(&format!("/{v}/o/token")), Endpoint::AppendSlash);
+            assert_eq!(
+                documented(&format!("/{v}/connect/userinfoXYZ")),
+                Endpoint::UserInfo
+            );
+        }
         assert_eq!(
-            endpoint("/v2/fhir/Patient"),
-            Endpoint::Fhir(Route {
-                resource: Resource::Patient,
-                id: None
-            })
+            documented("/v1/fhir/Patient"),
+            Endpoint::Fhir(
+                ApiVersion::V1,
+                Route {
+                    resource: Resource::Patient,
+                    id: None
+                }
+            )
         );
         for path in [
-            "/v1/fhir/Patient/",
             "/v3/fhir/Patient/",
-            "/v2/fhir/metadata",
+            "/v3/o/token/",
+            "/fhir/Patient/",
             "/",
-            "/v2/o/revoke/",
             "/v2/o/authoriz",
+            "/v2/o/tokenx",
         ] {
-            assert_eq!(endpoint(path), Endpoint::NotFound, "{path}");
+            assert_eq!(documented(path), Endpoint::NotFound, "{path}");
         }
+    }
+
+    #[test]
+    fn current_profile_takes_the_token_endpoint_without_its_slash() {
+        assert_eq!(endpoint("/v2/o/token", Profile::Current), Endpoint::Token);
+        assert_eq!(
+            endpoint("/v2/o/authorize", Profile::Current),
+            Endpoint::AppendSlash
+        );
     }
 }

@@ -96,6 +96,13 @@ impl ClaimBook {
             .collect()
     }
 
+    /// The positions of the claims `keep` accepts, in order (each claim is generated).
+    pub fn positions_where(&self, keep: impl Fn(&Claim) -> bool) -> Vec<u64> {
+        (0..self.total)
+            .filter(|&p| self.claim_at(p).is_some_and(|claim| keep(&claim)))
+            .collect()
+    }
+
     /// Whether every claim has one of `types` (so a filter by them changes nothing).
     pub fn all_of(&self, types: &[ClaimType]) -> bool {
         self.counts.non_zero().all(|(t, _)| types.contains(&t))

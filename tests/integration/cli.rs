@@ -118,11 +118,60 @@ async fn serve_prints_the_ready_line_logs_redacted_and_stops_on_sigterm() {
     }
 }
 
+/// Starts `bbh serve` with `args` and returns the child and its base URL.
+fn serve(args: &[&str]) -> (std::process::Child, String) {
+    let mut child = bbh()
+        .arg("serve")
+        .args(args)
+        .args(["--addr", "127.0.0.1:0"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut ready = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut ready)
+        .unwrap();
+    let url = ready
+        .trim()
+        .strip_prefix("bbh listening on ")
+        .unwrap_or_else(|| panic!("ready line: {ready:?}"))
+        .to_owned();
+    (child, url)
+}
+
+#[tokio::test]
+async fn profile_current_serves_the_current_behaviour() {
+    let (mut child, url) = serve(&["--profile", "current"]);
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .no_proxy()
+        .build()
+        .unwrap();
+    // `current` takes the token endpoint without its slash (documented: 301).
+    let reply = client
+        .post(format!("{url}/v2/o/token"))
+        .form(&[("grant_type", "authorization_code")])
+        .send()
+        .await
+        .unwrap();
+    let _ = child.kill();
+    let _ = child.wait();
+    assert_ne!(reply.status(), 301);
+    assert_eq!(reply.status(), 401);
+}
+
 #[test]
-fn current_profile_is_refused_for_now() {
-    let out = run(&["serve", "--profile", "current", "--addr", "127.0.0.1:0"]);
+fn now_must_be_an_rfc3339_instant() {
+    let out = run(&["serve", "--now", "yesterday", "--addr", "127.0.0.1:0"]);
     assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("not built yet"));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains(
+            "expected an RFC 3339 instant such as `2026-01-01T09:00:00Z`, found `yesterday`"
+        ),
+        "{stderr}"
+    );
 }
 
 #[test]

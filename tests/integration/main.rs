@@ -11,6 +11,7 @@ mod journey;
 mod named_scenarios;
 mod oauth_errors;
 mod probes_and_stubs;
+mod profiles;
 mod rate_limit;
 mod runner;
 mod scenario_files;
