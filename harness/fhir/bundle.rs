@@ -1,14 +1,13 @@
 //! The searchset Bundle envelope (behaviour file §4): id, meta, type, total, link, entry.
 
-use crate::fhir::paging::{Page, link_url};
+use crate::fhir::paging::{LinkStyle, Page, link_url};
 use crate::fhir::resources::DATA_LAST_UPDATED;
-use crate::scenario::Profile;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
 /// A searchset Bundle of `resources` (one page), with links on `base`.
 pub fn searchset(
-    profile: Profile,
+    style: LinkStyle,
     id: &str,
     base: &str,
     page: &Page,
@@ -19,7 +18,7 @@ pub fn searchset(
         .links()
         .into_iter()
         .map(|(relation, start)| {
-            let url = link_url(profile, base, page, relation, start, search);
+            let url = link_url(style, base, page, relation, start, search);
             json!({"relation": relation, "url": url})
         })
         .collect();
@@ -76,8 +75,12 @@ mod tests {
             count: 10,
             total: 0,
         };
+        let style = LinkStyle {
+            profile: crate::scenario::Profile::Documented,
+            start_given: false,
+        };
         let bundle = searchset(
-            Profile::Documented,
+            style,
             "x",
             "http://h/v2/fhir/ExplanationOfBenefit",
             &page,

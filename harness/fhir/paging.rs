@@ -51,12 +51,22 @@ impl Page {
 /// The `_format` BB2 sends to BFD since 2025-12, echoed in every `current` link.
 pub const LINK_FORMAT: &str = "application/fhir+json";
 
+/// How links are written: the profile, and whether the client gave `startIndex`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LinkStyle {
+    /// The behaviour profile.
+    pub profile: Profile,
+    /// Whether the request had `startIndex` (since 2025-07 BB2 forwards it only then, so
+    /// the `current` self link has it only then).
+    pub start_given: bool,
+}
+
 /// A link URL in the profile's form (DESIGN "Profiles"): `documented` writes
 /// `{base}?_count=..&startIndex=..&{search}`; `current` writes BFD's
 /// `{base}?_format=..&startIndex=..&_count=..&{search}`, and for `self` the URL BB2 sent to
 /// BFD: `{base}/?` with the parameters in alphabetical order.
 pub fn link_url(
-    profile: Profile,
+    style: LinkStyle,
     base: &str,
     page: &Page,
     relation: &str,
@@ -65,7 +75,8 @@ pub fn link_url(
 ) -> String {
     let count = page.count.to_string();
     let start = start_index.to_string();
-    let mut pairs: Vec<(&str, &str)> = match profile {
+    let self_of_current = style.profile == Profile::Current && relation == "self";
+    let mut pairs: Vec<(&str, &str)> = match style.profile {
         Profile::Documented => vec![("_count", &count), ("startIndex", &start)],
         Profile::Current => vec![
             ("_format", LINK_FORMAT),
@@ -73,8 +84,10 @@ pub fn link_url(
             ("_count", &count),
         ],
     };
+    if self_of_current && !style.start_given {
+        pairs.retain(|&(name, _)| name != "startIndex");
+    }
     pairs.extend_from_slice(search);
-    let self_of_current = profile == Profile::Current && relation == "self";
     if self_of_current {
         pairs.sort_by_key(|&(name, _)| name);
     }
@@ -126,12 +139,43 @@ mod tests {
         let search = [("patient", "-20140000000024"), ("type", "carrier,pde")];
         let base = "http://h/v2/fhir/ExplanationOfBenefit";
         assert_eq!(
-            link_url(Profile::Documented, base, &page, "next", 10, &search),
+            link_url(DOCUMENTED, base, &page, "next", 10, &search),
             "http://h/v2/fhir/ExplanationOfBenefit?_count=10&startIndex=10&patient=-20140000000024&type=carrier%2Cpde"
         );
         assert_eq!(
-            link_url(Profile::Documented, base, &page, "self", 0, &search),
+            link_url(DOCUMENTED, base, &page, "self", 0, &search),
             "http://h/v2/fhir/ExplanationOfBenefit?_count=10&startIndex=0&patient=-20140000000024&type=carrier%2Cpde"
+        );
+    }
+
+    const DOCUMENTED: LinkStyle = LinkStyle {
+        profile: Profile::Documented,
+        start_given: false,
+    };
+    const CURRENT_GIVEN: LinkStyle = LinkStyle {
+        profile: Profile::Current,
+        start_given: true,
+    };
+
+    #[test]
+    fn current_self_has_start_index_only_when_the_client_gave_it() {
+        let page = Page {
+            start: 0,
+            count: 10,
+            total: 4,
+        };
+        let style = LinkStyle {
+            profile: Profile::Current,
+            start_given: false,
+        };
+        let search = [("beneficiary", "Patient/-1")];
+        assert_eq!(
+            link_url(style, "http://h/v2/fhir/Coverage", &page, "self", 0, &search),
+            "http://h/v2/fhir/Coverage/?_count=10&_format=application%2Ffhir%2Bjson&beneficiary=Patient%2F-1"
+        );
+        assert_eq!(
+            link_url(style, "http://h/v2/fhir/Coverage", &page, "first", 0, &search),
+            "http://h/v2/fhir/Coverage?_format=application%2Ffhir%2Bjson&startIndex=0&_count=10&beneficiary=Patient%2F-1"
         );
     }
 
@@ -147,11 +191,11 @@ mod tests {
         let base = "https://sandbox.bluebutton.cms.gov/v2/fhir/ExplanationOfBenefit";
         let search = [("patient", "-19990000000001")];
         assert_eq!(
-            link_url(Profile::Current, base, &page, "next", 20, &search),
+            link_url(CURRENT_GIVEN, base, &page, "next", 20, &search),
             "https://sandbox.bluebutton.cms.gov/v2/fhir/ExplanationOfBenefit?_format=application%2Ffhir%2Bjson&startIndex=20&_count=10&patient=-19990000000001"
         );
         assert_eq!(
-            link_url(Profile::Current, base, &page, "self", 10, &search),
+            link_url(CURRENT_GIVEN, base, &page, "self", 10, &search),
             "https://sandbox.bluebutton.cms.gov/v2/fhir/ExplanationOfBenefit/?_count=10&_format=application%2Ffhir%2Bjson&patient=-19990000000001&startIndex=10"
         );
     }

@@ -5,7 +5,7 @@ use crate::api_version::ApiVersion;
 use crate::claim_type::ClaimType;
 use crate::exchange::Request;
 use crate::fhir::Route;
-use crate::fhir::paging::Page;
+use crate::fhir::paging::{LinkStyle, Page};
 use crate::fhir::query::{self, Paging, Refused};
 use crate::fhir::resources::{CoveragePart, DATA_LAST_UPDATED, coverage_v2, eob_v2, patient_v2};
 use crate::fhir::type_param;
@@ -295,8 +295,12 @@ impl<'a> Asked<'a> {
                 &self.bene.patient_id,
             ],
         );
+        let style = LinkStyle {
+            profile: self.world.profile(),
+            start_given: self.params.contains("startIndex"),
+        };
         bundle::searchset(
-            self.world.profile(),
+            style,
             &id,
             self.base,
             &page,

@@ -18,10 +18,15 @@ enum Endpoint {
     Token,
     UserInfo,
     Fhir(ApiVersion, Route),
+    /// `/robots.txt`.
+    Robots,
     /// Django's `APPEND_SLASH`: the path with a slash exists.
     AppendSlash,
     NotFound,
 }
+
+/// BB2's `robots.txt` (behaviour file §1.1).
+const ROBOTS: &str = "User-agent: *\nDisallow: /v1/o/\nDisallow: /v2/o/\nDisallow: /v3/o/";
 
 /// The `/{v}/o/` endpoints that exist only with their trailing slash, per profile: in
 /// `documented` the token endpoint too (behaviour file §0.1, DESIGN "Profiles").
@@ -34,6 +39,9 @@ fn slash_only(rest: &str, profile: Profile) -> bool {
 }
 
 fn endpoint(path: &str, profile: Profile) -> Endpoint {
+    if path == "/robots.txt" {
+        return Endpoint::Robots;
+    }
     let Some((version, rest)) = ApiVersion::split_path(path) else {
         return Endpoint::NotFound;
     };
@@ -74,6 +82,7 @@ pub async fn route(world: &World, store: &TokenStore, request: &Request) -> Resp
         },
         Endpoint::UserInfo => userinfo::userinfo(world, store, request),
         Endpoint::Fhir(version, route) => fhir::handle(world, store, request, version, &route),
+        Endpoint::Robots => Response::with_body(StatusCode::OK, "text/plain", ROBOTS),
         Endpoint::AppendSlash => {
             let query = request
                 .query
