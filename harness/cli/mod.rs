@@ -40,6 +40,9 @@ enum Command {
         /// Behaviour profile; overrides the scenario's.
         #[arg(long, value_enum)]
         profile: Option<ProfileArg>,
+        /// Show login and consent pages at authorize instead of the automated login.
+        #[arg(long)]
+        interactive: bool,
     },
     /// Check scenario files; reports every error of every file.
     Validate {
@@ -118,7 +121,13 @@ pub fn main() -> ExitCode {
             scenario,
             addr,
             profile,
-        } => serve(scenario.as_deref(), &addr, profile.map(Profile::from)),
+            interactive,
+        } => serve(
+            scenario.as_deref(),
+            &addr,
+            profile.map(Profile::from),
+            interactive,
+        ),
         Command::Validate { files } => validate(&files),
         Command::Scenarios {
             action: ScenariosAction::List,
@@ -148,7 +157,12 @@ fn usage_error(message: impl std::fmt::Display) -> ExitCode {
     ExitCode::from(2)
 }
 
-fn serve(scenario_arg: Option<&str>, addr: &str, profile: Option<Profile>) -> ExitCode {
+fn serve(
+    scenario_arg: Option<&str>,
+    addr: &str,
+    profile: Option<Profile>,
+    interactive: bool,
+) -> ExitCode {
     let mut scenario = match scenario::resolve(scenario_arg.unwrap_or(scenario::DEFAULT_SCENARIO)) {
         Ok(scenario) => scenario,
         Err(error) => return usage_error(error),
@@ -168,7 +182,7 @@ fn serve(scenario_arg: Option<&str>, addr: &str, profile: Option<Profile>) -> Ex
         }
     };
     match runtime(&mut tokio::runtime::Builder::new_multi_thread()) {
-        Ok(runtime) => runtime.block_on(run_server(scenario, addr)),
+        Ok(runtime) => runtime.block_on(run_server(scenario, addr, interactive)),
         Err(error) => internal_error(error, 1),
     }
 }
@@ -177,10 +191,11 @@ fn resolve_addr(addr: &str) -> Option<SocketAddr> {
     addr.to_socket_addrs().ok()?.next()
 }
 
-async fn run_server(scenario: Scenario, addr: SocketAddr) -> ExitCode {
+async fn run_server(scenario: Scenario, addr: SocketAddr, interactive: bool) -> ExitCode {
     let log = Arc::new(RequestLog::new(Box::new(std::io::stderr())));
     let options = ServerOptions {
         observers: vec![log],
+        interactive,
         ..ServerOptions::default()
     };
     let name = scenario.name.clone();

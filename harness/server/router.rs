@@ -3,6 +3,7 @@
 
 use crate::exchange::{Request, Response};
 use crate::fhir::{self, Route};
+use crate::oauth::pages::{self, Pages};
 use crate::oauth::store::TokenStore;
 use crate::oauth::{authorize, token, userinfo};
 use crate::world::World;
@@ -16,6 +17,10 @@ enum Endpoint {
     Token,
     UserInfo,
     Fhir(Route),
+    /// The login page of interactive mode (`/mymedicare/login`).
+    Login,
+    /// The consent page of interactive mode (`/v2/o/authorize/<uuid>/`), with the segment.
+    Consent(String),
     /// Django's `APPEND_SLASH`: the path with a slash exists.
     AppendSlash,
     NotFound,
@@ -37,6 +42,15 @@ fn endpoint(path: &str) -> Endpoint {
     if let Some(route) = path.strip_prefix("/v2/fhir/").and_then(Route::parse) {
         return Endpoint::Fhir(route);
     }
+    if path == "/mymedicare/login" {
+        return Endpoint::Login;
+    }
+    if let Some(segment) = crate::api_version::ApiVersion::split_path(path)
+        .and_then(|(_, rest)| rest.strip_prefix("o/authorize/")?.strip_suffix('/'))
+        .filter(|segment| !segment.is_empty() && !segment.contains('/'))
+    {
+        return Endpoint::Consent(segment.to_owned());
+    }
     if !path.ends_with('/')
         && SLASH_ROUTES
             .iter()
@@ -47,15 +61,20 @@ fn endpoint(path: &str) -> Endpoint {
     Endpoint::NotFound
 }
 
-/// The answer to `request`.
-pub async fn route(world: &World, store: &TokenStore, request: &Request) -> Response {
+/// The answer to `request`; `pages` are the login and consent pages of interactive mode.
+pub async fn route(
+    world: &World,
+    store: &TokenStore,
+    pages: Option<&Pages>,
+    request: &Request,
+) -> Response {
     if is_cors_preflight(request) {
         return preflight();
     }
     match endpoint(&request.path) {
         Endpoint::Authorize => match request.method {
             Method::GET | Method::HEAD | Method::POST => {
-                authorize::authorize(world, store, request).await
+                authorize::authorize(world, store, request, pages.is_some()).await
             }
             _ => django_view_method(request, "GET, POST, HEAD, OPTIONS"),
         },
@@ -65,6 +84,20 @@ pub async fn route(world: &World, store: &TokenStore, request: &Request) -> Resp
         },
         Endpoint::UserInfo => userinfo::userinfo(world, store, request),
         Endpoint::Fhir(route) => fhir::handle(world, store, request, &route),
+        Endpoint::Login => match pages {
+            Some(pages) if is_page_method(&request.method) => {
+                pages::login(world, pages, request).await
+            }
+            Some(_) => django_view_method(request, "GET, POST, HEAD, OPTIONS"),
+            None => not_found(),
+        },
+        Endpoint::Consent(uuid) => match pages {
+            Some(pages) if is_page_method(&request.method) => {
+                pages::consent(world, store, pages, request, &uuid).await
+            }
+            Some(_) => django_view_method(request, "GET, POST, HEAD, OPTIONS"),
+            None => not_found(),
+        },
         Endpoint::AppendSlash => {
             let query = request
                 .query
@@ -78,6 +111,10 @@ pub async fn route(world: &World, store: &TokenStore, request: &Request) -> Resp
         }
         Endpoint::NotFound => not_found(),
     }
+}
+
+fn is_page_method(method: &Method) -> bool {
+    matches!(*method, Method::GET | Method::HEAD | Method::POST)
 }
 
 /// Django's answer to a method a plain view does not have: `OPTIONS` lists the methods,
@@ -140,7 +177,14 @@ mod tests {
                 id: None
             })
         );
+        assert_eq!(endpoint("/mymedicare/login"), Endpoint::Login);
+        assert_eq!(
+            endpoint("/v2/o/authorize/abc/"),
+            Endpoint::Consent("abc".into())
+        );
         for path in [
+            "/v2/o/authorize/abc",
+            "/v2/o/authorize/a/b/",
             "/v1/fhir/Patient/",
             "/v3/fhir/Patient/",
             "/v2/fhir/metadata",
