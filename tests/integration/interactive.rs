@@ -356,3 +356,62 @@ async fn without_interactive_the_pages_do_not_exist_and_authorize_logs_in_automa
     assert_eq!(consent.status, StatusCode::NOT_FOUND);
     assert!(!h.code("").await.is_empty());
 }
+
+#[tokio::test]
+async fn bbh_serve_interactive_redirects_to_the_login_page_and_logs_no_pkce_value() {
+    use std::io::{BufRead, BufReader, Read};
+    use std::process::{Command, Stdio};
+    let mut child = Command::new(env!("CARGO_BIN_EXE_bbh"))
+        .args(["serve", "--interactive", "--addr", "127.0.0.1:0"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut ready = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut ready)
+        .unwrap();
+    let url = ready
+        .trim()
+        .strip_prefix("bbh listening on ")
+        .unwrap()
+        .to_owned();
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .no_proxy()
+        .build()
+        .unwrap();
+    let reply = client
+        .get(format!("{url}/v2/o/authorize/?{}", authorize_query()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(reply.status(), StatusCode::FOUND);
+    let login = reply.headers()["location"].to_str().unwrap().to_owned();
+    assert!(login.starts_with("/mymedicare/login?next="), "{login}");
+    let page = client.get(format!("{url}{login}")).send().await.unwrap();
+    assert_eq!(page.status(), StatusCode::OK);
+
+    let killed = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    assert!(child.wait().unwrap().success());
+    let mut log = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut log)
+        .unwrap();
+    assert!(
+        log.contains("GET /mymedicare/login?next=/v2/o/authorize/?"),
+        "{log}"
+    );
+    let challenge = pkce::s256_challenge(VERIFIER);
+    assert!(
+        !log.contains(&challenge),
+        "the log leaks the challenge: {log}"
+    );
+}
