@@ -13,12 +13,15 @@ use std::sync::Arc;
 use std::time::Duration;
 
 async fn interactive(name: &str) -> Harness {
+    interactive_with(scenario::builtin(name).unwrap()).await
+}
+
+async fn interactive_with(scenario: scenario::Scenario) -> Harness {
     let options = ServerOptions {
         clock: Some(Arc::new(Clock::from_wall_clock())),
         interactive: true,
         ..ServerOptions::default()
     };
-    let scenario = scenario::builtin(name).unwrap();
     let server = server::start(scenario, "127.0.0.1:0".parse().unwrap(), options)
         .await
         .unwrap();
@@ -413,5 +416,31 @@ async fn bbh_serve_interactive_redirects_to_the_login_page_and_logs_no_pkce_valu
     assert!(
         !log.contains(&challenge),
         "the log leaks the challenge: {log}"
+    );
+}
+
+#[tokio::test]
+async fn apps_that_do_not_require_demographics_are_not_asked_about_them() {
+    let yaml = "version: 1\nname: no-demographics\napps:\n  - name: Claims only <app>\n    \
+        client_id: 0123456789abcdefghijABCDEFGHIJ0123456789\n    client_secret: s3cret\n    \
+        client_type: confidential\n    grant_types: [authorization-code]\n    \
+        redirect_uris: ['http://127.0.0.1/callback']\n    \
+        scopes: [openid, profile, patient/Patient.read, patient/ExplanationOfBenefit.read]\n    \
+        require_demographic_scopes: false\n";
+    let scenario = scenario::parse(yaml, scenario::Source::Builtin("test")).unwrap();
+    let h = interactive_with(scenario).await;
+    let query = "client_id=0123456789abcdefghijABCDEFGHIJ0123456789\
+        &redirect_uri=http://127.0.0.1:9/callback&response_type=code&state=0123456789abcdef";
+    let consent = logged_in(&h, query, "BBUser29999", "PW29999!").await;
+    let page = h.get(&consent).await;
+    let html = page.text();
+    assert!(html.contains("Claims only &lt;app&gt;"), "{html}");
+    assert!(!html.contains("<fieldset>"), "{html}");
+    assert!(!html.contains("personal information"), "{html}");
+    let back = decide(&h, &consent, "True", "False").await;
+    assert_eq!(back.status, StatusCode::FOUND);
+    assert!(
+        back.location()
+            .starts_with("http://127.0.0.1:9/callback?code=")
     );
 }
