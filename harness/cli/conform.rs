@@ -27,7 +27,7 @@ pub struct ConformArgs {
     #[arg(long, value_name = "CMD")]
     client: Option<String>,
     /// The API version the client is told to use.
-    #[arg(long, value_name = "v1|v2", default_value = "v2")]
+    #[arg(long, value_name = "v1|v2", default_value = "v2", value_parser = ["v1", "v2"])]
     api_version: String,
     /// Where the reports go: DIR/<scenario>/.
     #[arg(long, value_name = "DIR", default_value = "bbh-report")]
@@ -147,12 +147,6 @@ impl Plan {
             (None, false) => args.scenarios.clone(),
         };
         let scenarios = load_scenarios(&names)?;
-        if args.api_version != "v2" {
-            return Err(format!(
-                "--api-version {}: only v2 is served so far (v1 comes with the fidelity work)",
-                args.api_version
-            ));
-        }
         if args.timeout == 0 {
             return Err("--timeout must be at least 1 second".to_owned());
         }

@@ -44,6 +44,9 @@ enum Command {
         /// the scenario's `now:`.
         #[arg(long, value_name = "RFC3339", value_parser = crate::clock::parse_instant)]
         now: Option<jiff::Timestamp>,
+        /// Show login and consent pages at authorize instead of the automated login.
+        #[arg(long)]
+        interactive: bool,
     },
     /// Check scenario files; reports every error of every file.
     Validate {
@@ -123,7 +126,14 @@ pub fn main() -> ExitCode {
             addr,
             profile,
             now,
-        } => serve(scenario.as_deref(), &addr, profile.map(Profile::from), now),
+            interactive,
+        } => serve(
+            scenario.as_deref(),
+            &addr,
+            profile.map(Profile::from),
+            now,
+            interactive,
+        ),
         Command::Validate { files } => validate(&files),
         Command::Scenarios {
             action: ScenariosAction::List,
@@ -158,6 +168,7 @@ fn serve(
     addr: &str,
     profile: Option<Profile>,
     now: Option<jiff::Timestamp>,
+    interactive: bool,
 ) -> ExitCode {
     let mut scenario = match scenario::resolve(scenario_arg.unwrap_or(scenario::DEFAULT_SCENARIO)) {
         Ok(scenario) => scenario,
@@ -178,7 +189,7 @@ fn serve(
         }
     };
     match runtime(&mut tokio::runtime::Builder::new_multi_thread()) {
-        Ok(runtime) => runtime.block_on(run_server(scenario, addr)),
+        Ok(runtime) => runtime.block_on(run_server(scenario, addr, interactive)),
         Err(error) => internal_error(error, 1),
     }
 }
@@ -187,10 +198,11 @@ fn resolve_addr(addr: &str) -> Option<SocketAddr> {
     addr.to_socket_addrs().ok()?.next()
 }
 
-async fn run_server(scenario: Scenario, addr: SocketAddr) -> ExitCode {
+async fn run_server(scenario: Scenario, addr: SocketAddr, interactive: bool) -> ExitCode {
     let log = Arc::new(RequestLog::new(Box::new(std::io::stderr())));
     let options = ServerOptions {
         observers: vec![log],
+        interactive,
         ..ServerOptions::default()
     };
     let name = scenario.name.clone();

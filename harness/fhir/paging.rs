@@ -170,11 +170,25 @@ mod tests {
         };
         let search = [("beneficiary", "Patient/-1")];
         assert_eq!(
-            link_url(style, "http://h/v2/fhir/Coverage", &page, "self", 0, &search),
+            link_url(
+                style,
+                "http://h/v2/fhir/Coverage",
+                &page,
+                "self",
+                0,
+                &search
+            ),
             "http://h/v2/fhir/Coverage/?_count=10&_format=application%2Ffhir%2Bjson&beneficiary=Patient%2F-1"
         );
         assert_eq!(
-            link_url(style, "http://h/v2/fhir/Coverage", &page, "first", 0, &search),
+            link_url(
+                style,
+                "http://h/v2/fhir/Coverage",
+                &page,
+                "first",
+                0,
+                &search
+            ),
             "http://h/v2/fhir/Coverage?_format=application%2Ffhir%2Bjson&startIndex=0&_count=10&beneficiary=Patient%2F-1"
         );
     }

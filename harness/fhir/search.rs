@@ -299,14 +299,7 @@ impl<'a> Asked<'a> {
             profile: self.world.profile(),
             start_given: self.params.contains("startIndex"),
         };
-        bundle::searchset(
-            style,
-            &id,
-            self.base,
-            &page,
-            search,
-            render(page.range()),
-        )
+        bundle::searchset(style, &id, self.base, &page, search, render(page.range()))
     }
 }
 

@@ -6,7 +6,7 @@ use crate::exchange::{Request, Response};
 use crate::oauth::client_auth::is_well_formed_client_id;
 use crate::oauth::scopes::{self, Refusal};
 use crate::oauth::store::{TokenStore, expiry};
-use crate::oauth::{errors, pkce, redirect};
+use crate::oauth::{errors, pages, pkce, redirect};
 use crate::params::Params;
 use crate::scenario::{App, ClientType, GrantType, Probe};
 use crate::world::World;
@@ -32,8 +32,14 @@ const SINGLE_PARAMS: [&str; 5] = [
     "state",
 ];
 
-/// Handles an authorize request.
-pub async fn authorize(world: &World, store: &TokenStore, request: &Request) -> Response {
+/// Handles an authorize request. `interactive`: a request that passes the checks goes to the
+/// login page (BB2's redirect chain) instead of the automated login.
+pub async fn authorize(
+    world: &World,
+    store: &TokenStore,
+    request: &Request,
+    interactive: bool,
+) -> Response {
     let mut params = Params::from_query(request.query.as_deref());
     if request.method == Method::POST {
         let Ok(body) = Params::from_body(&request.headers, &request.body).await else {
@@ -45,19 +51,40 @@ pub async fn authorize(world: &World, store: &TokenStore, request: &Request) -> 
         params.extend(body);
     }
     match check(world, &params) {
+        Ok(_) if interactive => pages::to_login(&request.path, &params),
         Ok(approved) => log_in(world, store, &params, approved),
         Err(response) => response,
     }
 }
 
 /// A request that passed every check before login.
-struct Checked<'w> {
+pub struct Checked<'w> {
     app: &'w App,
     redirect_uri: String,
     code_challenge: Option<String>,
 }
 
-fn check<'w>(world: &'w World, params: &Params) -> Result<Checked<'w>, Response> {
+impl Checked<'_> {
+    /// The app asking for access.
+    pub fn app(&self) -> &App {
+        self.app
+    }
+}
+
+/// What the beneficiary did on the login and consent pages.
+#[derive(Debug, Clone, Copy)]
+pub struct Decision<'a> {
+    /// The login of the beneficiary.
+    pub username: &'a str,
+    /// Whether the beneficiary allowed access.
+    pub approve: bool,
+    /// Whether the beneficiary shares demographics.
+    pub share_demographics: bool,
+}
+
+/// The checks BB2 and oauthlib run before any login, in their order; the error answer when
+/// one fails.
+pub fn check<'w>(world: &'w World, params: &Params) -> Result<Checked<'w>, Response> {
     let app = find_app(world, params)?;
     if params.get("scope").is_some_and(|scope| {
         scope
@@ -161,23 +188,40 @@ fn find_app<'w>(world: &'w World, params: &Params) -> Result<&'w App, Response> 
     })
 }
 
-/// The beneficiary logs in, decides, and the browser goes back to the app. On success the
-/// scenario's probe, if any, alters the redirect: `tampered-state` appends
-/// [`TAMPERED_SUFFIX`] to the `state` the client sent (none sent: nothing to tamper with),
-/// `replay-callback` adds [`PROBE_HEADER`].
+/// The automated login: the scenario's beneficiary (or the `login_hint` one) decides as the
+/// scenario's `login` says.
 fn log_in(world: &World, store: &TokenStore, params: &Params, checked: Checked<'_>) -> Response {
     let login = &world.scenario().login;
-    let username = params.non_empty("login_hint").unwrap_or(&login.username);
-    let Some(beneficiary) = world.beneficiary(username) else {
+    let decision = Decision {
+        username: params.non_empty("login_hint").unwrap_or(&login.username),
+        approve: login.approve,
+        share_demographics: login.share_demographics,
+    };
+    complete(world, store, params, checked, decision)
+}
+
+/// The beneficiary has logged in and decided; the browser goes back to the app. On success
+/// the scenario's probe, if any, alters the redirect: `tampered-state` appends
+/// [`TAMPERED_SUFFIX`] to the `state` the client sent (none sent: nothing to tamper with),
+/// `replay-callback` adds [`PROBE_HEADER`].
+pub fn complete(
+    world: &World,
+    store: &TokenStore,
+    params: &Params,
+    checked: Checked<'_>,
+    decision: Decision<'_>,
+) -> Response {
+    let login = &world.scenario().login;
+    let Some(beneficiary) = world.beneficiary(decision.username) else {
         return errors::beneficiary_not_found_page(&redirect::with_params(
             &checked.redirect_uri,
             &[("error", "not_found")],
         ));
     };
-    if !login.approve {
+    if !decision.approve {
         return redirect_error(&checked.redirect_uri, params, "access_denied", None);
     }
-    let shares = login.share_demographics && checked.app.require_demographic_scopes;
+    let shares = decision.share_demographics && checked.app.require_demographic_scopes;
     let granted = match scopes::granted(params.get("scope"), checked.app, shares) {
         Ok(granted) => granted,
         Err(_) => return redirect_error(&checked.redirect_uri, params, "access_denied", None),

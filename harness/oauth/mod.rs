@@ -4,6 +4,7 @@ pub mod authorize;
 pub mod bearer;
 pub mod client_auth;
 pub mod errors;
+pub mod pages;
 pub mod pkce;
 pub mod redirect;
 pub mod scopes;

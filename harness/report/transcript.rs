@@ -118,12 +118,16 @@ fn millis(duration: Duration) -> f64 {
 }
 
 /// The headers as `[name, value]` pairs; normalized, without `Content-Length` (bodies carry
-/// random tokens and PKCE values whose encoded length varies from run to run).
+/// random tokens and PKCE values whose encoded length varies from run to run) and with
+/// `X-RateLimit-Remaining` volatile (how many calls share a throttle window depends on timing).
 fn headers(headers: &HeaderMap, redactor: &Redactor, normalized: bool) -> Value {
     headers
         .iter()
         .filter(|(name, _)| !(normalized && *name == http::header::CONTENT_LENGTH))
         .map(|(name, value)| {
+            if normalized && name.as_str() == "x-ratelimit-remaining" && value != "None" {
+                return json!([name.as_str(), VOLATILE]);
+            }
             let value = String::from_utf8_lossy(value.as_bytes());
             json!([name.as_str(), redactor.header(name.as_str(), &value)])
         })

@@ -11,6 +11,7 @@ pub mod stubs;
 use crate::clock::Clock;
 use crate::exchange::{Request, Response};
 use crate::oauth::errors;
+use crate::oauth::pages::Pages;
 use crate::oauth::store::TokenStore;
 use crate::scenario::Scenario;
 use crate::world::{World, throttle};
@@ -54,6 +55,8 @@ struct State {
     world: World,
     store: TokenStore,
     stubs: Stubs,
+    /// The login and consent pages, in interactive mode.
+    pages: Option<Pages>,
     journal: Arc<Journal>,
     observers: Vec<Arc<dyn Observer>>,
     local_addr: SocketAddr,
@@ -70,6 +73,9 @@ pub struct ServerOptions {
     pub clock: Option<Arc<Clock>>,
     /// How many exchanges the journal keeps; [`Journal::DEFAULT_CAPACITY`] when `None`.
     pub journal_capacity: Option<usize>,
+    /// Interactive mode: authorize shows login and consent pages instead of logging in the
+    /// scenario's beneficiary automatically.
+    pub interactive: bool,
 }
 
 /// A server that is accepting connections.
@@ -104,6 +110,7 @@ pub async fn start(
         world: World::new(scenario, clock),
         store,
         stubs,
+        pages: options.interactive.then(Pages::default),
         journal,
         observers: options.observers,
         local_addr,
@@ -198,7 +205,9 @@ async fn serve(
     let response = match (&body, stub) {
         (Err(_), _) => errors::bad_request_text("<h1>Bad Request (400)</h1>"),
         (Ok(_), Some(then)) if !then.passthrough => stubs::answer(then),
-        (Ok(_), _) => router::route(&state.world, &state.store, &request).await,
+        (Ok(_), _) => {
+            router::route(&state.world, &state.store, state.pages.as_ref(), &request).await
+        }
     };
     let mut response = throttle::unthrottled(with_global_headers(response));
     if let Some(then) = stub {

@@ -240,7 +240,8 @@ impl Redactor {
         if PATIENT_PARAMS.contains(&name) && value.bytes().any(|b| b.is_ascii_digit()) {
             return self.alias("patient", value.trim_start_matches("Patient/"));
         }
-        if value.contains("://") {
+        // `next` of interactive mode's login page carries a whole authorize request.
+        if value.contains("://") || (name == "next" && value.starts_with('/')) {
             return self.url(value);
         }
         value.to_owned()
@@ -396,6 +397,14 @@ mod tests {
         assert_eq!(
             first,
             "/v2/o/authorize/?client_id=abc&code_challenge=secret#1&state=s"
+        );
+        let login = redactor.target(
+            "/mymedicare/login",
+            Some("next=%2Fv2%2Fo%2Fauthorize%2F%3Fcode_challenge%3DXYZ%26state%3Ds"),
+        );
+        assert_eq!(
+            login,
+            "/mymedicare/login?next=/v2/o/authorize/?code_challenge=secret#1&state=s"
         );
         let read = redactor.target("/v2/fhir/Patient/-20140000008325", None);
         assert_eq!(read, "/v2/fhir/Patient/patient#1");

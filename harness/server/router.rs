@@ -4,6 +4,7 @@
 use crate::api_version::ApiVersion;
 use crate::exchange::{Request, Response};
 use crate::fhir::{self, Route};
+use crate::oauth::pages::{self, Pages};
 use crate::oauth::store::TokenStore;
 use crate::oauth::{authorize, token, userinfo};
 use crate::scenario::Profile;
@@ -20,6 +21,10 @@ enum Endpoint {
     Fhir(ApiVersion, Route),
     /// `/robots.txt`.
     Robots,
+    /// The login page of interactive mode (`/mymedicare/login`).
+    Login,
+    /// The consent page of interactive mode (`/{v}/o/authorize/<uuid>/`), with the segment.
+    Consent(String),
     /// Django's `APPEND_SLASH`: the path with a slash exists.
     AppendSlash,
     NotFound,
@@ -39,8 +44,10 @@ fn slash_only(rest: &str, profile: Profile) -> bool {
 }
 
 fn endpoint(path: &str, profile: Profile) -> Endpoint {
-    if path == "/robots.txt" {
-        return Endpoint::Robots;
+    match path {
+        "/robots.txt" => return Endpoint::Robots,
+        "/mymedicare/login" => return Endpoint::Login,
+        _ => {}
     }
     let Some((version, rest)) = ApiVersion::split_path(path) else {
         return Endpoint::NotFound;
@@ -58,21 +65,33 @@ fn endpoint(path: &str, profile: Profile) -> Endpoint {
     if let Some(route) = rest.strip_prefix("fhir/").and_then(Route::parse) {
         return Endpoint::Fhir(version, route);
     }
+    if let Some(segment) = rest
+        .strip_prefix("o/authorize/")
+        .and_then(|after| after.strip_suffix('/'))
+        .filter(|segment| !segment.is_empty() && !segment.contains('/'))
+    {
+        return Endpoint::Consent(segment.to_owned());
+    }
     if !rest.ends_with('/') && slash_only(&format!("{rest}/"), profile) {
         return Endpoint::AppendSlash;
     }
     Endpoint::NotFound
 }
 
-/// The answer to `request`.
-pub async fn route(world: &World, store: &TokenStore, request: &Request) -> Response {
+/// The answer to `request`; `pages` are the login and consent pages of interactive mode.
+pub async fn route(
+    world: &World,
+    store: &TokenStore,
+    pages: Option<&Pages>,
+    request: &Request,
+) -> Response {
     if is_cors_preflight(request) {
         return preflight();
     }
     match endpoint(&request.path, world.profile()) {
         Endpoint::Authorize => match request.method {
             Method::GET | Method::HEAD | Method::POST => {
-                authorize::authorize(world, store, request).await
+                authorize::authorize(world, store, request, pages.is_some()).await
             }
             _ => django_view_method(request, "GET, POST, HEAD, OPTIONS"),
         },
@@ -83,6 +102,20 @@ pub async fn route(world: &World, store: &TokenStore, request: &Request) -> Resp
         Endpoint::UserInfo => userinfo::userinfo(world, store, request),
         Endpoint::Fhir(version, route) => fhir::handle(world, store, request, version, &route),
         Endpoint::Robots => Response::with_body(StatusCode::OK, "text/plain", ROBOTS),
+        Endpoint::Login => match pages {
+            Some(pages) if is_page_method(&request.method) => {
+                pages::login(world, pages, request).await
+            }
+            Some(_) => django_view_method(request, "GET, POST, HEAD, OPTIONS"),
+            None => not_found(),
+        },
+        Endpoint::Consent(uuid) => match pages {
+            Some(pages) if is_page_method(&request.method) => {
+                pages::consent(world, store, pages, request, &uuid).await
+            }
+            Some(_) => django_view_method(request, "GET, POST, HEAD, OPTIONS"),
+            None => not_found(),
+        },
         Endpoint::AppendSlash => {
             let query = request
                 .query
@@ -96,6 +129,10 @@ pub async fn route(world: &World, store: &TokenStore, request: &Request) -> Resp
         }
         Endpoint::NotFound => not_found(),
     }
+}
+
+fn is_page_method(method: &Method) -> bool {
+    matches!(*method, Method::GET | Method::HEAD | Method::POST)
 }
 
 /// Django's answer to a method a plain view does not have: `OPTIONS` lists the methods,
@@ -173,7 +210,14 @@ mod tests {
                 }
             )
         );
+        assert_eq!(documented("/mymedicare/login"), Endpoint::Login);
+        assert_eq!(
+            documented("/v1/o/authorize/abc/"),
+            Endpoint::Consent("abc".into())
+        );
         for path in [
+            "/v2/o/authorize/abc",
+            "/v2/o/authorize/a/b/",
             "/v3/fhir/Patient/",
             "/v3/o/token/",
             "/fhir/Patient/",

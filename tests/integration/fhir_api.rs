@@ -300,8 +300,9 @@ async fn unknown_paths_and_other_versions_are_404_pages() {
     let token = h.access_token().await;
     for path in [
         "/",
-        "/v1/fhir/Patient/",
         "/v3/fhir/Patient/",
+        "/v3/o/token/",
+        "/fhir/Patient/",
         "/v2/fhir/Observation/",
         "/v2/o/nothing/",
     ] {

@@ -7,6 +7,7 @@ mod cli;
 mod conform;
 mod fhir_api;
 mod fhir_r4;
+mod interactive;
 mod journey;
 mod named_scenarios;
 mod oauth_errors;

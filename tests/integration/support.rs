@@ -147,6 +147,7 @@ impl Harness {
             observers: Vec::new(),
             clock: Some(Arc::new(Clock::from_wall_clock())),
             journal_capacity: None,
+            interactive: false,
         };
         let server = server::start(scenario, "127.0.0.1:0".parse().unwrap(), options)
             .await
