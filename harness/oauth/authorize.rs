@@ -6,7 +6,7 @@ use crate::exchange::{Request, Response};
 use crate::oauth::client_auth::is_well_formed_client_id;
 use crate::oauth::scopes::{self, Refusal};
 use crate::oauth::store::{TokenStore, expiry};
-use crate::oauth::{errors, pkce, redirect};
+use crate::oauth::{errors, grant, pkce, redirect};
 use crate::params::Params;
 use crate::scenario::{App, ClientType, GrantType, Probe};
 use crate::world::World;
@@ -139,7 +139,8 @@ fn check<'w>(world: &'w World, params: &Params) -> Result<Checked<'w>, Response>
     })
 }
 
-/// BB2's app lookup: unknown or malformed client ids get an HTML page, never a redirect.
+/// BB2's app lookup: unknown or malformed client ids and inactive apps get an HTML page,
+/// never a redirect.
 fn find_app<'w>(world: &'w World, params: &Params) -> Result<&'w App, Response> {
     let Some(client_id) = params.non_empty("client_id") else {
         return Err(errors::app_page(
@@ -153,12 +154,17 @@ fn find_app<'w>(world: &'w World, params: &Params) -> Result<&'w App, Response> 
             "Invalid client_id format",
         ));
     }
-    world.app(client_id).ok_or_else(|| {
+    let app = world.app(client_id).ok_or_else(|| {
         errors::app_page(
             StatusCode::BAD_REQUEST,
             "Application does not exist (client_id)",
         )
-    })
+    })?;
+    if !app.active {
+        let detail = format!("invalid_client : {}", grant::inactive_message(app));
+        return Err(errors::app_page(StatusCode::FORBIDDEN, &detail));
+    }
+    Ok(app)
 }
 
 /// The beneficiary logs in, decides, and the browser goes back to the app. On success the
@@ -184,12 +190,13 @@ fn log_in(world: &World, store: &TokenStore, params: &Params, checked: Checked<'
     };
     if !shares {
         // BB2 deletes earlier tokens of this app and beneficiary when demographics are withheld.
-        store.revoke_grant(&checked.app.client_id, &beneficiary.patient_id);
+        store.delete_tokens(&checked.app.client_id, &beneficiary.patient_id);
     }
     let session = store.open_session(
         &checked.app.client_id,
         Arc::new(beneficiary),
         granted.join(" "),
+        grant::expires_at(checked.app, world.clock().now()),
     );
     let session_id = session.id;
     let expires_at = expiry(world.clock().now(), world.code_ttl());

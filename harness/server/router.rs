@@ -4,7 +4,8 @@
 use crate::exchange::{Request, Response};
 use crate::fhir::{self, Route};
 use crate::oauth::store::TokenStore;
-use crate::oauth::{authorize, token, userinfo};
+use crate::oauth::{authorize, expire_grant, introspect, revoke, token, userinfo};
+use crate::scenario::{Environment, Profile};
 use crate::world::World;
 use http::header::{ACCESS_CONTROL_REQUEST_METHOD, ALLOW, CONTENT_TYPE, ORIGIN};
 use http::{HeaderName, Method, StatusCode};
@@ -14,6 +15,11 @@ use http::{HeaderName, Method, StatusCode};
 enum Endpoint {
     Authorize,
     Token,
+    Revoke,
+    RevokeToken,
+    Introspect,
+    /// `expire_authenticated_user/<patient_id>/`.
+    ExpireUser(String),
     UserInfo,
     Fhir(Route),
     /// Django's `APPEND_SLASH`: the path with a slash exists.
@@ -22,13 +28,34 @@ enum Endpoint {
 }
 
 /// Paths that exist only with their trailing slash (`documented`: the token endpoint too).
-const SLASH_ROUTES: [&str; 2] = ["/v2/o/authorize/", "/v2/o/token/"];
+const SLASH_ROUTES: [&str; 5] = [
+    "/v2/o/authorize/",
+    "/v2/o/token/",
+    "/v2/o/revoke/",
+    "/v2/o/revoke_token/",
+    "/v2/o/introspect/",
+];
+
+/// The sandbox helper's prefix; the patient id (`[-0-9]+`) and a slash follow.
+const EXPIRE_USER: &str = "/v2/o/expire_authenticated_user/";
 
 fn endpoint(path: &str) -> Endpoint {
     match path {
         "/v2/o/authorize/" => return Endpoint::Authorize,
         "/v2/o/token/" => return Endpoint::Token,
+        "/v2/o/revoke/" => return Endpoint::Revoke,
+        "/v2/o/revoke_token/" => return Endpoint::RevokeToken,
+        "/v2/o/introspect/" => return Endpoint::Introspect,
         _ => {}
+    }
+    if let Some(rest) = path.strip_prefix(EXPIRE_USER) {
+        let is_id =
+            |id: &str| !id.is_empty() && id.bytes().all(|b| b == b'-' || b.is_ascii_digit());
+        match rest.strip_suffix('/') {
+            Some(id) if is_id(id) => return Endpoint::ExpireUser(id.to_owned()),
+            None if is_id(rest) => return Endpoint::AppendSlash,
+            _ => {}
+        }
     }
     // BB2's userinfo pattern has no `$`: `/userinfo`, `/userinfo/`, `/userinfoXYZ` all match.
     if path.starts_with("/v2/connect/userinfo") {
@@ -52,7 +79,19 @@ pub async fn route(world: &World, store: &TokenStore, request: &Request) -> Resp
     if is_cors_preflight(request) {
         return preflight();
     }
-    match endpoint(&request.path) {
+    let endpoint = match endpoint(&request.path) {
+        // `current`: `^token/?$` (behaviour file §0.1).
+        Endpoint::AppendSlash
+            if world.profile() == Profile::Current && request.path == "/v2/o/token" =>
+        {
+            Endpoint::Token
+        }
+        Endpoint::ExpireUser(_) if world.scenario().environment == Environment::Production => {
+            Endpoint::NotFound
+        }
+        endpoint => endpoint,
+    };
+    match endpoint {
         Endpoint::Authorize => match request.method {
             Method::GET | Method::HEAD | Method::POST => {
                 authorize::authorize(world, store, request).await
@@ -61,6 +100,26 @@ pub async fn route(world: &World, store: &TokenStore, request: &Request) -> Resp
         },
         Endpoint::Token => match request.method {
             Method::POST => token::token(world, store, request).await,
+            _ => django_view_method(request, "POST, OPTIONS"),
+        },
+        Endpoint::Revoke => match request.method {
+            Method::POST => revoke::revoke(world, store, request).await,
+            _ => django_view_method(request, "POST, OPTIONS"),
+        },
+        Endpoint::RevokeToken => match request.method {
+            Method::POST => revoke::revoke_token(world, store, request).await,
+            _ => django_view_method(request, "POST, OPTIONS"),
+        },
+        Endpoint::Introspect => match request.method {
+            Method::GET | Method::HEAD | Method::POST => {
+                introspect::introspect(world, store, request).await
+            }
+            _ => django_view_method(request, "GET, POST, HEAD, OPTIONS"),
+        },
+        Endpoint::ExpireUser(patient_id) => match request.method {
+            Method::POST => {
+                expire_grant::expire_authenticated_user(world, store, request, &patient_id).await
+            }
             _ => django_view_method(request, "POST, OPTIONS"),
         },
         Endpoint::UserInfo => userinfo::userinfo(world, store, request),
@@ -132,6 +191,17 @@ mod tests {
         assert_eq!(endpoint("/v2/o/authorize/"), Endpoint::Authorize);
         assert_eq!(endpoint("/v2/o/authorize"), Endpoint::AppendSlash);
         assert_eq!(endpoint("/v2/o/token"), Endpoint::AppendSlash);
+        assert_eq!(endpoint("/v2/o/revoke"), Endpoint::AppendSlash);
+        assert_eq!(endpoint("/v2/o/revoke_token/"), Endpoint::RevokeToken);
+        assert_eq!(endpoint("/v2/o/introspect"), Endpoint::AppendSlash);
+        assert_eq!(
+            endpoint("/v2/o/expire_authenticated_user/-20140000008325/"),
+            Endpoint::ExpireUser("-20140000008325".into())
+        );
+        assert_eq!(
+            endpoint("/v2/o/expire_authenticated_user/-20140000008325"),
+            Endpoint::AppendSlash
+        );
         assert_eq!(endpoint("/v2/connect/userinfoXYZ"), Endpoint::UserInfo);
         assert_eq!(
             endpoint("/v2/fhir/Patient"),
@@ -145,7 +215,8 @@ mod tests {
             "/v3/fhir/Patient/",
             "/v2/fhir/metadata",
             "/",
-            "/v2/o/revoke/",
+            "/v2/o/revokes/",
+            "/v2/o/expire_authenticated_user/abc/",
             "/v2/o/authoriz",
         ] {
             assert_eq!(endpoint(path), Endpoint::NotFound, "{path}");

@@ -1,0 +1,468 @@
+//! The rest of OAuth over HTTP: revocation, introspection, the sandbox grant-expiry helper,
+//! data access types, inactive apps, the `current` profile's OAuth rows, and the implicit
+//! flow (behaviour file §2.2–2.12, DESIGN "Profiles").
+
+use crate::support::*;
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use std::time::Duration;
+
+const REAUTH: &str =
+    "To refresh Medicare data, end user must re-authenticate and consent to share their data.";
+
+/// The built-in scenario with the confidential app changed by `app_extra` (YAML lines of
+/// the app, indented 4) and `top_extra` top-level lines.
+fn scenario(app_extra: &str, top_extra: &str) -> String {
+    format!(
+        "version: 1
+name: oauth-more
+{top_extra}
+apps:
+  - name: Mine
+    client_id: {CONFIDENTIAL_ID}
+    client_secret: {CONFIDENTIAL_SECRET}
+    client_type: confidential
+    redirect_uris: [{REDIRECT}, http://127.0.0.1/callback]
+{app_extra}
+  - name: Other
+    client_id: {PUBLIC_ID}
+    client_type: public
+    grant_types: [authorization-code, implicit]
+    redirect_uris: [{REDIRECT}]
+"
+    )
+}
+
+fn inactive_text(name: &str) -> String {
+    format!(
+        "This application, {name}, is temporarily inactive. If you are the app maintainer, please \
+         contact the Blue Button API team. If you are a Medicare Beneficiary and need assistance, \
+         please contact the support team for the application you are trying to access."
+    )
+}
+
+async fn post_form(
+    h: &Harness,
+    path: &str,
+    form: &[(&str, &str)],
+    basic: Option<(&str, &str)>,
+) -> Reply {
+    let mut request = h.client.post(h.url(path)).form(form);
+    if let Some((id, secret)) = basic {
+        request = request.basic_auth(id, Some(secret));
+    }
+    h.send(request).await
+}
+
+async fn refresh(h: &Harness, refresh_token: &str) -> Reply {
+    h.token_form(
+        &[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", refresh_token),
+        ],
+        Some((CONFIDENTIAL_ID, CONFIDENTIAL_SECRET)),
+    )
+    .await
+}
+
+fn token_of(tokens: &Value, name: &str) -> String {
+    tokens[name].as_str().unwrap().to_owned()
+}
+
+const MINE: Option<(&str, &str)> = Some((CONFIDENTIAL_ID, CONFIDENTIAL_SECRET));
+
+#[tokio::test]
+async fn revoke_deletes_the_whole_grant_and_always_answers_200() {
+    let h = Harness::builtin("oauth-success").await;
+    let first = h.tokens("").await;
+    let second = h.tokens("").await;
+    let unknown = post_form(&h, "/v2/o/revoke/", &[("token", "nope")], MINE).await;
+    assert_eq!(unknown.status, StatusCode::OK);
+    assert!(unknown.body.is_empty());
+    let revoked = post_form(
+        &h,
+        "/v2/o/revoke/",
+        &[("token", &token_of(&first, "access_token"))],
+        MINE,
+    )
+    .await;
+    assert_eq!(revoked.status, StatusCode::OK);
+    assert!(revoked.body.is_empty());
+    for tokens in [&first, &second] {
+        let call = h
+            .get_with_token("/v2/fhir/Patient/", &token_of(tokens, "access_token"))
+            .await;
+        assert_eq!(call.status, StatusCode::UNAUTHORIZED);
+    }
+    // documented: the pre-2025-11 answer to a refresh of a deleted grant.
+    let again = refresh(&h, &token_of(&second, "refresh_token")).await;
+    assert_eq!(again.status, StatusCode::BAD_REQUEST);
+    assert_eq!(again.json(), json!({"error": "invalid_grant"}));
+
+    let bad_secret = post_form(
+        &h,
+        "/v2/o/revoke/",
+        &[("token", "x")],
+        Some((CONFIDENTIAL_ID, "wrong")),
+    )
+    .await;
+    assert_eq!(bad_secret.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(bad_secret.json(), json!({"error": "invalid_client"}));
+    let no_client = post_form(&h, "/v2/o/revoke/", &[("token", "x")], None).await;
+    assert_eq!(no_client.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(no_client.json()["error_description"], "App id failed");
+}
+
+#[tokio::test]
+async fn revoke_token_follows_rfc_7009_and_bb2s_checks() {
+    let h = Harness::builtin("oauth-success").await;
+    let tokens = h.tokens("").await;
+    let access = token_of(&tokens, "access_token");
+    let unknown = post_form(&h, "/v2/o/revoke_token/", &[("token", "nope")], MINE).await;
+    assert_eq!(unknown.status, StatusCode::OK);
+    assert!(unknown.body.is_empty());
+
+    let foreign = post_form(
+        &h,
+        "/v2/o/revoke_token/",
+        &[("token", &access), ("client_id", PUBLIC_ID)],
+        None,
+    )
+    .await;
+    assert_eq!(foreign.status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        foreign.json(),
+        json!({"status_code": 403, "description": "Application did not have access to the provided token."})
+    );
+    let no_app = post_form(&h, "/v2/o/revoke_token/", &[("token", &access)], None).await;
+    assert_eq!(no_app.status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        no_app.json(),
+        json!({"status_code": 403, "description": "Application is not active or does not exist."})
+    );
+
+    let revoked = post_form(&h, "/v2/o/revoke_token/", &[("token", &access)], MINE).await;
+    assert_eq!(revoked.status, StatusCode::OK);
+    assert_eq!(
+        h.get_with_token("/v2/fhir/Patient/", &access).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+    // Revoking the access token leaves its refresh token usable.
+    let refreshed = refresh(&h, &token_of(&tokens, "refresh_token")).await;
+    assert_eq!(refreshed.status, StatusCode::OK, "{}", refreshed.text());
+    // Revoking a refresh token takes its access token too.
+    let new_refresh = token_of(&refreshed.json(), "refresh_token");
+    let new_access = token_of(&refreshed.json(), "access_token");
+    let hinted = post_form(
+        &h,
+        "/v2/o/revoke_token/",
+        &[
+            ("token", &new_refresh),
+            ("token_type_hint", "refresh_token"),
+        ],
+        MINE,
+    )
+    .await;
+    assert_eq!(hinted.status, StatusCode::OK);
+    assert_eq!(
+        h.get_with_token("/v2/fhir/Patient/", &new_access)
+            .await
+            .status,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        refresh(&h, &new_refresh).await.status,
+        StatusCode::BAD_REQUEST
+    );
+}
+
+#[tokio::test]
+async fn introspect_answers_authenticated_clients() {
+    let h = Harness::builtin("oauth-success").await;
+    let tokens = h.tokens("&scope=profile%20patient/Patient.read").await;
+    let access = token_of(&tokens, "access_token");
+    let live = post_form(&h, "/v2/o/introspect/", &[("token", &access)], MINE).await;
+    assert_eq!(live.status, StatusCode::OK);
+    let body = live.json();
+    assert_eq!(body["active"], true);
+    assert_eq!(body["scope"], "profile patient/Patient.read");
+    assert_eq!(body["client_id"], CONFIDENTIAL_ID);
+    assert_eq!(body["username"], "BBUser29999");
+    assert!(body["exp"].as_i64().unwrap() > 1_000_000_000);
+
+    let by_get = h
+        .send(
+            h.client
+                .get(h.url(&format!("/v2/o/introspect/?token={access}")))
+                .basic_auth(CONFIDENTIAL_ID, Some(CONFIDENTIAL_SECRET)),
+        )
+        .await;
+    assert_eq!(by_get.json()["active"], true);
+
+    let unknown = post_form(&h, "/v2/o/introspect/", &[("token", "nope")], MINE).await;
+    assert_eq!(unknown.json(), json!({"active": false}));
+    let wrong = post_form(
+        &h,
+        "/v2/o/introspect/",
+        &[("token", &access)],
+        Some((CONFIDENTIAL_ID, "wrong")),
+    )
+    .await;
+    assert_eq!(wrong.status, StatusCode::FORBIDDEN);
+    assert!(wrong.body.is_empty());
+
+    h.server.clock().advance(Duration::from_secs(36_000));
+    let expired = post_form(&h, "/v2/o/introspect/", &[("token", &access)], MINE).await;
+    assert_eq!(expired.json(), json!({"active": false}));
+}
+
+#[tokio::test]
+async fn expire_authenticated_user_deletes_the_grant() {
+    let h = Harness::builtin("oauth-success").await;
+    let path = format!("/v2/o/expire_authenticated_user/{JANE}/");
+    let before = post_form(&h, &path, &[], MINE).await;
+    assert_eq!(before.status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        before.text(),
+        "Patient was Not Found. Please check the id number and try again."
+    );
+    let tokens = h.tokens("").await;
+    let wrong = post_form(&h, &path, &[], Some((CONFIDENTIAL_ID, "wrong"))).await;
+    assert_eq!(wrong.status, StatusCode::FORBIDDEN);
+    assert!(wrong.body.is_empty());
+    let done = post_form(&h, &path, &[], MINE).await;
+    assert_eq!(done.status, StatusCode::OK);
+    assert_eq!(done.text(), "success");
+    let again = post_form(&h, &path, &[], MINE).await;
+    assert_eq!(again.status, StatusCode::NOT_FOUND);
+    assert_eq!(again.text(), "Data Access Grant was Not Found.");
+    let call = h
+        .get_with_token("/v2/fhir/Patient/", &token_of(&tokens, "access_token"))
+        .await;
+    assert_eq!(call.status, StatusCode::UNAUTHORIZED);
+
+    let no_slash = post_form(&h, path.trim_end_matches('/'), &[], MINE).await;
+    assert_eq!(no_slash.status, StatusCode::MOVED_PERMANENTLY);
+    assert_eq!(no_slash.location(), path);
+    let get = h.get(&path).await;
+    assert_eq!(get.status, StatusCode::METHOD_NOT_ALLOWED);
+
+    let production = Harness::yaml(&scenario("", "environment: production")).await;
+    let hidden = post_form(&production, &path, &[], MINE).await;
+    assert_eq!(hidden.status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn trailing_slashes_per_profile() {
+    let documented = Harness::builtin("oauth-success").await;
+    let current = Harness::yaml(&scenario("", "profile: current")).await;
+    for path in ["/v2/o/revoke", "/v2/o/revoke_token", "/v2/o/introspect"] {
+        for h in [&documented, &current] {
+            let reply = post_form(h, path, &[("token", "x")], MINE).await;
+            assert_eq!(reply.status, StatusCode::MOVED_PERMANENTLY, "{path}");
+            assert_eq!(reply.location(), format!("{path}/"));
+        }
+    }
+    let form = [("grant_type", "refresh_token"), ("refresh_token", "nope")];
+    let documented_token = post_form(&documented, "/v2/o/token", &form, MINE).await;
+    assert_eq!(documented_token.status, StatusCode::MOVED_PERMANENTLY);
+    let current_token = post_form(&current, "/v2/o/token", &form, MINE).await;
+    assert_eq!(current_token.status, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        current_token.json()["error_description"],
+        "Refresh token not found."
+    );
+}
+
+#[tokio::test]
+async fn thirteen_month_grants_expire_on_the_virtual_clock() {
+    for (profile, refresh_status, refresh_body) in [
+        (
+            "documented",
+            StatusCode::BAD_REQUEST,
+            json!({"status_code": 400, "error": "invalid_grant",
+                   "error_description": format!("User data access grant expired. {REAUTH}")}),
+        ),
+        (
+            "current",
+            StatusCode::UNAUTHORIZED,
+            json!({"status_code": 401, "error": "invalid_grant",
+                   "error_description": format!("User access has timed out. {REAUTH}")}),
+        ),
+    ] {
+        let h = Harness::yaml(&scenario(
+            "    data_access_type: THIRTEEN_MONTH",
+            &format!("profile: {profile}"),
+        ))
+        .await;
+        let tokens = current_tokens(&h).await;
+        if profile == "current" {
+            let expiration = tokens["access_grant_expiration"].as_str().unwrap();
+            let now = h.server.clock().now();
+            let expected = now
+                .to_zoned_datetime(jiff::tz::TimeZone::UTC)
+                .checked_add(jiff::Span::new().months(13))
+                .unwrap()
+                .timestamp();
+            let parsed: jiff::Timestamp = expiration.parse().unwrap();
+            assert!(
+                (parsed.as_second() - expected.as_second()).abs() <= 2,
+                "{expiration}"
+            );
+        } else {
+            assert!(tokens.get("access_grant_expiration").is_none());
+        }
+        // 13 months minus a day: still fine.
+        h.server
+            .clock()
+            .advance(Duration::from_secs(394 * 86_400 - 86_400));
+        let refreshed = refresh(&h, &token_of(&tokens, "refresh_token")).await;
+        assert_eq!(refreshed.status, StatusCode::OK, "{}", refreshed.text());
+        let refreshed = refreshed.json();
+        h.server.clock().advance(Duration::from_secs(3 * 86_400));
+        let call = h
+            .get_with_token(
+                "/v2/fhir/ExplanationOfBenefit/",
+                &token_of(&refreshed, "access_token"),
+            )
+            .await;
+        // The access token (1 h / 10 h) has expired too; the grant check is behind it.
+        assert_eq!(call.status, StatusCode::UNAUTHORIZED);
+        let late = refresh(&h, &token_of(&refreshed, "refresh_token")).await;
+        assert_eq!(late.status, refresh_status, "{profile}");
+        assert_eq!(late.json(), refresh_body, "{profile}");
+    }
+}
+
+/// A token response of the scenario's first app, PKCE and a long state (what `current`
+/// requires).
+async fn current_tokens(h: &Harness) -> Value {
+    h.tokens("").await
+}
+
+#[tokio::test]
+async fn fhir_says_access_timed_out_after_grant_expiry() {
+    let h = Harness::yaml(&scenario(
+        "    data_access_type: THIRTEEN_MONTH",
+        "tokens: {access_ttl: 31536000}",
+    ))
+    .await;
+    let tokens = h.tokens("").await;
+    // Refresh shortly before the grant ends: the new access token outlives the grant.
+    h.server.clock().advance(Duration::from_secs(390 * 86_400));
+    let refreshed = refresh(&h, &token_of(&tokens, "refresh_token")).await;
+    assert_eq!(refreshed.status, StatusCode::OK, "{}", refreshed.text());
+    let access = token_of(&refreshed.json(), "access_token");
+    assert_eq!(
+        h.get_with_token("/v2/fhir/Coverage/", &access).await.status,
+        StatusCode::OK
+    );
+    h.server.clock().advance(Duration::from_secs(10 * 86_400));
+    let call = h.get_with_token("/v2/fhir/Coverage/", &access).await;
+    assert_eq!(call.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        call.json(),
+        json!({"detail": format!("User access has timed out. {REAUTH}")})
+    );
+}
+
+#[tokio::test]
+async fn one_time_apps_cannot_refresh_and_research_never_expires() {
+    for (profile, status) in [
+        ("documented", StatusCode::UNAUTHORIZED),
+        ("current", StatusCode::FORBIDDEN),
+    ] {
+        let h = Harness::yaml(&scenario(
+            "    data_access_type: ONE_TIME",
+            &format!("profile: {profile}"),
+        ))
+        .await;
+        let tokens = h.tokens("").await;
+        assert!(tokens["refresh_token"].is_string());
+        let refused = refresh(&h, &token_of(&tokens, "refresh_token")).await;
+        assert_eq!(refused.status, status);
+        assert_eq!(
+            refused.json(),
+            json!({"status_code": status.as_u16(), "error": "invalid_client",
+                   "error_description": format!("Your application is not allowed to refresh tokens. {REAUTH} If your application needs to refresh tokens, contact us at BlueButtonAPI@cms.hhs.gov.")})
+        );
+        if profile == "current" {
+            assert_eq!(tokens["expires_in"], 3600);
+            let expiration = tokens["access_grant_expiration"].as_str().unwrap();
+            let parsed: jiff::Timestamp = expiration.parse().unwrap();
+            let delta = parsed.as_second() - h.server.clock().now().as_second();
+            assert!((3598..=3601).contains(&delta), "{expiration}");
+        } else {
+            assert_eq!(tokens["expires_in"], 36000);
+        }
+    }
+
+    let h = Harness::yaml(&scenario(
+        "    data_access_type: RESEARCH_STUDY",
+        "profile: current",
+    ))
+    .await;
+    let tokens = h.tokens("").await;
+    assert_eq!(tokens["access_grant_expiration"], "");
+    h.server
+        .clock()
+        .advance(Duration::from_secs(20 * 365 * 86_400));
+    let refreshed = refresh(&h, &token_of(&tokens, "refresh_token")).await;
+    assert_eq!(refreshed.status, StatusCode::OK, "{}", refreshed.text());
+    let call = h
+        .get_with_token(
+            "/v2/fhir/Patient/",
+            &token_of(&refreshed.json(), "access_token"),
+        )
+        .await;
+    assert_eq!(call.status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn current_refresh_of_a_deleted_grant_cannot_be_found() {
+    let h = Harness::yaml(&scenario("", "profile: current")).await;
+    let tokens = h.tokens("").await;
+    let path = format!("/v2/o/expire_authenticated_user/{JANE}/");
+    assert_eq!(post_form(&h, &path, &[], MINE).await.status, StatusCode::OK);
+    let refused = refresh(&h, &token_of(&tokens, "refresh_token")).await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        refused.json(),
+        json!({"status_code": 403, "error": "invalid_grant",
+               "error_description": format!("User access cannot be found. {REAUTH}")})
+    );
+}
+
+#[tokio::test]
+async fn inactive_apps_are_refused_everywhere() {
+    let h = Harness::yaml(&scenario("    active: false", "")).await;
+    let page = h
+        .authorize(&format!(
+            "client_id={CONFIDENTIAL_ID}&redirect_uri={REDIRECT}&response_type=code&state={STATE}"
+        ))
+        .await;
+    assert_eq!(page.status, StatusCode::FORBIDDEN);
+    assert!(
+        page.header("content-type")
+            .unwrap()
+            .starts_with("text/html")
+    );
+    assert!(
+        page.text()
+            .contains(&format!("invalid_client : {}", inactive_text("Mine")))
+    );
+    let token = h
+        .token_form(&[("grant_type", "authorization_code"), ("code", "x")], MINE)
+        .await;
+    assert_eq!(token.status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        token.json(),
+        json!({"status_code": 403, "error": "invalid_client", "error_description": inactive_text("Mine")})
+    );
+    let revoke = post_form(&h, "/v2/o/revoke_token/", &[("token", "x")], MINE).await;
+    assert_eq!(revoke.status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        revoke.json(),
+        json!({"status_code": 403, "description": "Application is not active or does not exist."})
+    );
+}
