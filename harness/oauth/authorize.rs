@@ -1,6 +1,7 @@
 //! `GET|POST /v2/o/authorize/`: the automated login. It checks the request as BB2 and
-//! oauthlib do, in their order (behaviour file §2.2, `documented` profile), logs in the
-//! scenario's beneficiary (or the `login_hint` one), and redirects back with a code.
+//! oauthlib do, in their order (behaviour file §2.2; `current` adds BB2's required PKCE and
+//! `state` before the login and refuses public apps), logs in the scenario's beneficiary
+//! (or the `login_hint` one), and redirects back with a code.
 
 use crate::exchange::{Request, Response};
 use crate::oauth::client_auth::is_well_formed_client_id;
@@ -8,7 +9,7 @@ use crate::oauth::scopes::{self, Refusal};
 use crate::oauth::store::{TokenStore, expiry};
 use crate::oauth::{errors, grant, pkce, redirect};
 use crate::params::Params;
-use crate::scenario::{App, ClientType, GrantType, Probe};
+use crate::scenario::{App, ClientType, GrantType, Probe, Profile};
 use crate::world::World;
 use http::{HeaderName, Method, StatusCode};
 use std::sync::Arc;
@@ -74,6 +75,10 @@ fn check<'w>(world: &'w World, params: &Params) -> Result<Checked<'w>, Response>
             "Illegal query parameter [client_secret] detected",
         ));
     }
+    let current = world.profile() == Profile::Current;
+    if current {
+        required_params(params)?;
+    }
     if let Some(name) = params.first_duplicate(&SINGLE_PARAMS) {
         return Err(errors::fatal_page(
             "invalid_request",
@@ -108,7 +113,10 @@ fn check<'w>(world: &'w World, params: &Params) -> Result<Checked<'w>, Response>
                 Some("Missing response_type parameter."),
             ));
         }
-        Some("code") if !app.grant_types.contains(&GrantType::AuthorizationCode) => {
+        Some("code")
+            if !app.grant_types.contains(&GrantType::AuthorizationCode)
+                || (current && app.client_type == ClientType::Public) =>
+        {
             return Err(back("unauthorized_client", None));
         }
         Some("code") => {}
@@ -126,7 +134,7 @@ fn check<'w>(world: &'w World, params: &Params) -> Result<Checked<'w>, Response>
             Some("Transform algorithm not supported."),
         ));
     }
-    if scopes::granted(params.get("scope"), app, true) == Err(Refusal::Invalid) {
+    if scopes::granted(params.get("scope"), app, true, world.profile()) == Err(Refusal::Invalid) {
         return Err(errors::bb2_message(
             StatusCode::BAD_REQUEST,
             "Invalid scopes.",
@@ -137,6 +145,40 @@ fn check<'w>(world: &'w World, params: &Params) -> Result<Checked<'w>, Response>
         code_challenge: code_challenge.map(|c| pkce::normalize_challenge(c).to_owned()),
         redirect_uri,
     })
+}
+
+/// BB2's `_check_for_required_params` (`current`): S256 only, a `state` of 16 characters or
+/// more, and `code_challenge`, `code_challenge_method` and `state` all present, checked in
+/// that order; each refusal is a 400 JSON body.
+fn required_params(params: &Params) -> Result<(), Response> {
+    if params
+        .non_empty("code_challenge_method")
+        .is_some_and(|method| method != pkce::S256)
+    {
+        return Err(errors::bb2(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            "code_challenge_method must be S256",
+        ));
+    }
+    if params
+        .non_empty("state")
+        .is_some_and(|state| state.chars().count() < 16)
+    {
+        return Err(errors::bb2_message(
+            StatusCode::BAD_REQUEST,
+            "State parameter should have a minimum of 16 characters",
+        ));
+    }
+    let missing: Vec<&str> = ["code_challenge", "code_challenge_method", "state"]
+        .into_iter()
+        .filter(|name| params.non_empty(name).is_none())
+        .collect();
+    if !missing.is_empty() {
+        let message = format!("Missing Required Parameter(s): {}", missing.join(", "));
+        return Err(errors::bb2_message(StatusCode::BAD_REQUEST, &message));
+    }
+    Ok(())
 }
 
 /// BB2's app lookup: unknown or malformed client ids and inactive apps get an HTML page,
@@ -184,12 +226,14 @@ fn log_in(world: &World, store: &TokenStore, params: &Params, checked: Checked<'
         return redirect_error(&checked.redirect_uri, params, "access_denied", None);
     }
     let shares = login.share_demographics && checked.app.require_demographic_scopes;
-    let granted = match scopes::granted(params.get("scope"), checked.app, shares) {
+    let profile = world.profile();
+    let granted = match scopes::granted(params.get("scope"), checked.app, shares, profile) {
         Ok(granted) => granted,
         Err(_) => return redirect_error(&checked.redirect_uri, params, "access_denied", None),
     };
-    if !shares {
-        // BB2 deletes earlier tokens of this app and beneficiary when demographics are withheld.
+    if !shares || profile == Profile::Current {
+        // BB2 deletes earlier tokens of this app and beneficiary when demographics are
+        // withheld, and (`current`) on every authorization.
         store.delete_tokens(&checked.app.client_id, &beneficiary.patient_id);
     }
     let session = store.open_session(

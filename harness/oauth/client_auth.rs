@@ -5,7 +5,7 @@
 use crate::exchange::Response;
 use crate::oauth::{errors, grant};
 use crate::params::Params;
-use crate::scenario::{App, ClientType};
+use crate::scenario::{App, ClientType, Profile};
 use crate::world::World;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
@@ -113,10 +113,11 @@ pub fn identify<'w>(
 }
 
 /// Whether the credentials authenticate `app`: confidential apps must present their secret
-/// (compared in constant time); public apps authenticate by client id alone.
-pub fn authenticates(app: &App, credentials: &Credentials) -> bool {
+/// (compared in constant time); public apps authenticate by client id alone, except in the
+/// `current` profile, where BB2 has no public clients.
+pub fn authenticates(app: &App, credentials: &Credentials, profile: Profile) -> bool {
     match (app.client_type, &app.client_secret, &credentials.secret) {
-        (ClientType::Public, _, _) => true,
+        (ClientType::Public, _, _) => profile == Profile::Documented,
         (ClientType::Confidential, Some(expected), Some(given)) => {
             bool::from(expected.as_bytes().ct_eq(given.as_bytes()))
         }

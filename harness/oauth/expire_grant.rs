@@ -25,7 +25,7 @@ pub async fn expire_authenticated_user(
     let Ok((app, credentials)) = client_auth::identify(world, &request.headers, &params) else {
         return forbidden();
     };
-    if !client_auth::authenticates(app, &credentials) {
+    if !client_auth::authenticates(app, &credentials, world.profile()) {
         return forbidden();
     }
     if !store.knows_patient(patient_id) {

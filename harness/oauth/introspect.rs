@@ -26,7 +26,7 @@ pub async fn introspect(world: &World, store: &TokenStore, request: &Request) ->
         Ok(found) => found,
         Err(response) => return response,
     };
-    if !client_auth::authenticates(app, &credentials) {
+    if !client_auth::authenticates(app, &credentials, world.profile()) {
         return Response::html(StatusCode::FORBIDDEN, "");
     }
     let now = world.clock().now();

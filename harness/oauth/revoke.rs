@@ -21,7 +21,7 @@ pub async fn revoke(world: &World, store: &TokenStore, request: &Request) -> Res
         Ok(found) => found,
         Err(response) => return response,
     };
-    if !client_auth::authenticates(app, &credentials) {
+    if !client_auth::authenticates(app, &credentials, world.profile()) {
         return errors::invalid_client();
     }
     let session = params
@@ -64,7 +64,7 @@ pub async fn revoke_token(world: &World, store: &TokenStore, request: &Request) 
         Ok((_, credentials)) => credentials,
         Err(response) => return response,
     };
-    if !client_auth::authenticates(app, &credentials) {
+    if !client_auth::authenticates(app, &credentials, world.profile()) {
         return errors::invalid_client();
     }
     match store.revoke_token(token, &app.client_id) {

@@ -50,7 +50,7 @@ pub async fn token(world: &World, store: &TokenStore, request: &Request) -> Resp
     if let Some(name) = params.first_duplicate(&SINGLE_PARAMS) {
         return errors::invalid_request(&format!("Duplicate {name} parameter."));
     }
-    if !client_auth::authenticates(app, &credentials) {
+    if !client_auth::authenticates(app, &credentials, world.profile()) {
         return errors::invalid_client();
     }
     if !app.grant_types.contains(&GrantType::AuthorizationCode) {

@@ -466,3 +466,124 @@ async fn inactive_apps_are_refused_everywhere() {
         json!({"status_code": 403, "description": "Application is not active or does not exist."})
     );
 }
+
+fn authorize_query(client_id: &str, extra: &str) -> String {
+    format!("client_id={client_id}&redirect_uri={REDIRECT}&response_type=code{extra}")
+}
+
+#[tokio::test]
+async fn current_requires_pkce_and_state_before_login() {
+    let h = Harness::yaml(&scenario("", "profile: current")).await;
+    let challenge = bluebutton_harness::oauth::pkce::s256_challenge(VERIFIER);
+    let cases = [
+        (
+            format!("&state={STATE}&code_challenge={challenge}&code_challenge_method=plain"),
+            json!({"status_code": 400, "error": "invalid_request", "error_description": "code_challenge_method must be S256"}),
+        ),
+        (
+            "&state=short".to_owned(),
+            json!({"status_code": 400, "message": "State parameter should have a minimum of 16 characters"}),
+        ),
+        (
+            String::new(),
+            json!({"status_code": 400, "message": "Missing Required Parameter(s): code_challenge, code_challenge_method, state"}),
+        ),
+        (
+            format!("&code_challenge={challenge}"),
+            json!({"status_code": 400, "message": "Missing Required Parameter(s): code_challenge_method, state"}),
+        ),
+    ];
+    for (extra, body) in cases {
+        let reply = h.authorize(&authorize_query(CONFIDENTIAL_ID, &extra)).await;
+        assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{extra}");
+        assert_eq!(reply.header("content-type"), Some("application/json"));
+        assert_eq!(reply.json(), body, "{extra}");
+    }
+    // documented keeps oauthlib's redirect for a confidential app without PKCE or state.
+    let documented = Harness::builtin("oauth-success").await;
+    let reply = documented
+        .authorize(&authorize_query(CONFIDENTIAL_ID, ""))
+        .await;
+    assert_eq!(reply.status, StatusCode::FOUND);
+    assert!(reply.location_params().contains_key("code"));
+}
+
+#[tokio::test]
+async fn current_refuses_public_apps() {
+    let h = Harness::yaml(&scenario("", "profile: current")).await;
+    let challenge = bluebutton_harness::oauth::pkce::s256_challenge(VERIFIER);
+    let reply = h
+        .authorize(&authorize_query(
+            PUBLIC_ID,
+            &format!("&state={STATE}&code_challenge={challenge}&code_challenge_method=S256"),
+        ))
+        .await;
+    assert_eq!(reply.status, StatusCode::FOUND);
+    let params = reply.location_params();
+    assert_eq!(params["error"], "unauthorized_client");
+    assert_eq!(params["state"], STATE);
+    let token = h
+        .token_form(
+            &[
+                ("grant_type", "authorization_code"),
+                ("code", "x"),
+                ("client_id", PUBLIC_ID),
+            ],
+            None,
+        )
+        .await;
+    assert_eq!(token.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(token.json(), json!({"error": "invalid_client"}));
+    assert_eq!(
+        token.header("www-authenticate"),
+        Some("Bearer error=\"invalid_client\"")
+    );
+}
+
+#[tokio::test]
+async fn current_grants_the_condensed_scope_string() {
+    let h = Harness::yaml(&scenario("", "profile: current")).await;
+    let all = "openid%20profile%20launch/patient%20patient/Patient.r%20patient/Patient.s\
+               %20patient/ExplanationOfBenefit.rs%20patient/Coverage.rs%20patient/Coverage.s";
+    let tokens = h.tokens(&format!("&scope={all}")).await;
+    assert_eq!(
+        tokens["scope"],
+        "patient/Patient.rs patient/ExplanationOfBenefit.rs patient/Coverage.rs launch/patient openid profile"
+    );
+    assert_eq!(tokens["expires_in"], 3600);
+    let documented = Harness::builtin("oauth-success").await;
+    let tokens = documented.tokens(&format!("&scope={all}")).await;
+    assert_eq!(
+        tokens["scope"],
+        "openid profile launch/patient patient/Patient.r patient/Patient.s \
+         patient/ExplanationOfBenefit.rs patient/Coverage.rs patient/Coverage.s"
+    );
+}
+
+#[tokio::test]
+async fn re_authorization_revokes_earlier_tokens_only_in_current() {
+    for (profile, earlier_status) in [
+        ("documented", StatusCode::OK),
+        ("current", StatusCode::UNAUTHORIZED),
+    ] {
+        let h = Harness::yaml(&scenario("", &format!("profile: {profile}"))).await;
+        let first = h.tokens("").await;
+        let second = h.tokens("").await;
+        let earlier = h
+            .get_with_token("/v2/fhir/Patient/", &token_of(&first, "access_token"))
+            .await;
+        assert_eq!(earlier.status, earlier_status, "{profile}");
+        let latest = h
+            .get_with_token("/v2/fhir/Patient/", &token_of(&second, "access_token"))
+            .await;
+        assert_eq!(latest.status, StatusCode::OK, "{profile}");
+        if profile == "current" {
+            let old_refresh = refresh(&h, &token_of(&first, "refresh_token")).await;
+            assert_eq!(old_refresh.status, StatusCode::BAD_REQUEST);
+            assert_eq!(
+                old_refresh.json()["error_description"],
+                "Refresh token not found."
+            );
+        }
+    }
+}
