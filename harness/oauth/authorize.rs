@@ -1,7 +1,8 @@
 //! `GET|POST /v2/o/authorize/`: the automated login. It checks the request as BB2 and
 //! oauthlib do, in their order (behaviour file §2.2; `current` adds BB2's required PKCE and
 //! `state` before the login and refuses public apps), logs in the scenario's beneficiary
-//! (or the `login_hint` one), and redirects back with a code.
+//! (or the `login_hint` one), and redirects back with a code, or (implicit flow,
+//! `documented` only, public apps registered for it) with an access token in the fragment.
 
 use crate::exchange::{Request, Response};
 use crate::oauth::client_auth::is_well_formed_client_id;
@@ -56,6 +57,8 @@ struct Checked<'w> {
     app: &'w App,
     redirect_uri: String,
     code_challenge: Option<String>,
+    /// `response_type=token`: the answer goes in the redirect's fragment.
+    implicit: bool,
 }
 
 fn check<'w>(world: &'w World, params: &Params) -> Result<Checked<'w>, Response> {
@@ -103,8 +106,9 @@ fn check<'w>(world: &'w World, params: &Params) -> Result<Checked<'w>, Response>
             }
         },
     };
+    let implicit = params.non_empty("response_type") == Some("token");
     let back = |error: &str, description: Option<&str>| {
-        redirect_error(&redirect_uri, params, error, description)
+        redirect_error(&redirect_uri, params, error, description, implicit)
     };
     match params.non_empty("response_type") {
         None => {
@@ -120,10 +124,19 @@ fn check<'w>(world: &'w World, params: &Params) -> Result<Checked<'w>, Response>
             return Err(back("unauthorized_client", None));
         }
         Some("code") => {}
+        // BB2 has no implicit apps (`current`); the guide's are public apps registered for it.
+        Some("token")
+            if current
+                || app.client_type != ClientType::Public
+                || !app.grant_types.contains(&GrantType::Implicit) =>
+        {
+            return Err(back("unauthorized_client", None));
+        }
+        Some("token") => {}
         Some(_) => return Err(back("unsupported_response_type", None)),
     }
-    let code_challenge = params.non_empty("code_challenge");
-    if app.client_type == ClientType::Public && code_challenge.is_none() {
+    let code_challenge = params.non_empty("code_challenge").filter(|_| !implicit);
+    if app.client_type == ClientType::Public && code_challenge.is_none() && !implicit {
         return Err(back("invalid_request", Some("Code challenge required.")));
     }
     if code_challenge.is_some()
@@ -144,6 +157,7 @@ fn check<'w>(world: &'w World, params: &Params) -> Result<Checked<'w>, Response>
         app,
         code_challenge: code_challenge.map(|c| pkce::normalize_challenge(c).to_owned()),
         redirect_uri,
+        implicit,
     })
 }
 
@@ -222,14 +236,23 @@ fn log_in(world: &World, store: &TokenStore, params: &Params, checked: Checked<'
             &[("error", "not_found")],
         ));
     };
+    let denied = || {
+        redirect_error(
+            &checked.redirect_uri,
+            params,
+            "access_denied",
+            None,
+            checked.implicit,
+        )
+    };
     if !login.approve {
-        return redirect_error(&checked.redirect_uri, params, "access_denied", None);
+        return denied();
     }
     let shares = login.share_demographics && checked.app.require_demographic_scopes;
     let profile = world.profile();
     let granted = match scopes::granted(params.get("scope"), checked.app, shares, profile) {
         Ok(granted) => granted,
-        Err(_) => return redirect_error(&checked.redirect_uri, params, "access_denied", None),
+        Err(_) => return denied(),
     };
     if !shares || profile == Profile::Current {
         // BB2 deletes earlier tokens of this app and beneficiary when demographics are
@@ -243,45 +266,65 @@ fn log_in(world: &World, store: &TokenStore, params: &Params, checked: Checked<'
         grant::expires_at(checked.app, world.clock().now()),
     );
     let session_id = session.id;
-    let expires_at = expiry(world.clock().now(), world.code_ttl());
-    let code = match store.issue_code(
-        session,
-        checked.redirect_uri.clone(),
-        checked.code_challenge,
-        expires_at,
-    ) {
-        Ok(code) => code,
-        Err(_) => return errors::server_error(),
-    };
     let state = params.get("state").map(|state| match login.probe {
         Some(Probe::TamperedState) => format!("{state}{TAMPERED_SUFFIX}"),
         _ => state.to_owned(),
     });
-    let mut back = vec![("code", code.as_str())];
-    back.extend(state.as_deref().map(|state| ("state", state)));
-    let response = Response::redirect(
-        StatusCode::FOUND,
-        &redirect::with_params(&checked.redirect_uri, &back),
-    )
-    .in_session(session_id);
+    let location = if checked.implicit {
+        let now = world.clock().now();
+        let scope = session.scope.clone();
+        let Ok(token) = store.issue_access(session, scope.clone(), expiry(now, world.access_ttl()))
+        else {
+            return errors::server_error();
+        };
+        let expires_in = world.access_ttl().to_string();
+        // oauthlib's order: BearerToken's fields, then `state`; no refresh token.
+        let mut back = vec![
+            ("access_token", token.as_str()),
+            ("expires_in", expires_in.as_str()),
+            ("token_type", "Bearer"),
+            ("scope", scope.as_str()),
+        ];
+        back.extend(state.as_deref().map(|state| ("state", state)));
+        redirect::with_fragment(&checked.redirect_uri, &back)
+    } else {
+        let expires_at = expiry(world.clock().now(), world.code_ttl());
+        let code = match store.issue_code(
+            session,
+            checked.redirect_uri.clone(),
+            checked.code_challenge,
+            expires_at,
+        ) {
+            Ok(code) => code,
+            Err(_) => return errors::server_error(),
+        };
+        let mut back = vec![("code", code.as_str())];
+        back.extend(state.as_deref().map(|state| ("state", state)));
+        redirect::with_params(&checked.redirect_uri, &back)
+    };
+    let response = Response::redirect(StatusCode::FOUND, &location).in_session(session_id);
     match login.probe {
         Some(Probe::ReplayCallback) => response.header(PROBE_HEADER, REPLAY_CALLBACK),
         _ => response,
     }
 }
 
-/// oauthlib's error redirect: `error`, then `error_description`, then `state`.
+/// oauthlib's error redirect: `error`, then `error_description`, then `state`; in the
+/// fragment for the implicit flow.
 fn redirect_error(
     redirect_uri: &str,
     params: &Params,
     error: &str,
     description: Option<&str>,
+    in_fragment: bool,
 ) -> Response {
     let mut pairs = vec![("error", error)];
     pairs.extend(description.map(|d| ("error_description", d)));
     pairs.extend(params.get("state").map(|state| ("state", state)));
-    Response::redirect(
-        StatusCode::FOUND,
-        &redirect::with_params(redirect_uri, &pairs),
-    )
+    let location = if in_fragment {
+        redirect::with_fragment(redirect_uri, &pairs)
+    } else {
+        redirect::with_params(redirect_uri, &pairs)
+    };
+    Response::redirect(StatusCode::FOUND, &location)
 }

@@ -431,6 +431,27 @@ impl TokenStore {
         issue_pair(&mut vaults, session, scope, expires_at)
     }
 
+    /// Issues an access token alone in `session` (the implicit flow: no refresh token).
+    pub fn issue_access(
+        &self,
+        session: Arc<Session>,
+        scope: String,
+        expires_at: Timestamp,
+    ) -> Result<String, RandomnessError> {
+        let access_token = secret::new_token()?;
+        self.vaults().access.insert(
+            digest(&access_token),
+            AccessRecord {
+                session,
+                scope,
+                expires_at,
+                revoked: false,
+                calls: 0,
+            },
+        );
+        Ok(access_token)
+    }
+
     /// The session and scope of a live refresh token, for `client_id`.
     pub fn refresh_token(
         &self,

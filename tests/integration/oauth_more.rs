@@ -587,3 +587,179 @@ async fn re_authorization_revokes_earlier_tokens_only_in_current() {
         }
     }
 }
+
+/// The parameters of a redirect's fragment.
+fn fragment_params(location: &str) -> Vec<(String, String)> {
+    let fragment = location.split_once('#').map(|(_, f)| f).unwrap_or_default();
+    form_urlencoded::parse(fragment.as_bytes())
+        .into_owned()
+        .collect()
+}
+
+#[tokio::test]
+async fn implicit_flow_puts_the_token_in_the_fragment() {
+    let h = Harness::builtin("oauth-success").await;
+    let reply = h
+        .authorize(&format!(
+            "client_id={PUBLIC_ID}&redirect_uri={REDIRECT}&response_type=token&state={STATE}"
+        ))
+        .await;
+    assert_eq!(reply.status, StatusCode::FOUND, "{}", reply.text());
+    let location = reply.location();
+    assert!(
+        location.starts_with(&format!("{REDIRECT}#access_token=")),
+        "{location}"
+    );
+    let params = fragment_params(&location);
+    let names: Vec<&str> = params.iter().map(|(k, _)| k.as_str()).collect();
+    assert_eq!(
+        names,
+        ["access_token", "expires_in", "token_type", "scope", "state"]
+    );
+    let value = |name: &str| {
+        params
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+            .unwrap()
+    };
+    assert_eq!(value("expires_in"), "36000");
+    assert_eq!(value("token_type"), "Bearer");
+    assert_eq!(
+        value("scope"),
+        "profile patient/Patient.read patient/ExplanationOfBenefit.read patient/Coverage.read"
+    );
+    assert!(
+        location.contains("scope=profile+patient%2FPatient.read+"),
+        "{location}"
+    );
+    assert_eq!(value("state"), STATE);
+    let token = value("access_token");
+    assert_eq!(token.len(), 30);
+    let patient = h
+        .get_with_token(&format!("/v2/fhir/Patient/{JANE}"), &token)
+        .await;
+    assert_eq!(patient.status, StatusCode::OK);
+    // No refresh token exists for it.
+    let refused = h
+        .token_form(
+            &[
+                ("grant_type", "refresh_token"),
+                ("refresh_token", &token),
+                ("client_id", PUBLIC_ID),
+            ],
+            None,
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        refused.json()["error_description"],
+        "Refresh token not found."
+    );
+}
+
+#[tokio::test]
+async fn implicit_is_only_for_public_apps_registered_for_it_and_never_in_current() {
+    let unauthorized = |reply: &Reply| {
+        assert_eq!(reply.status, StatusCode::FOUND);
+        let location = reply.location();
+        assert!(!location.contains('?'), "{location}");
+        let params = fragment_params(&location);
+        assert_eq!(
+            params,
+            [
+                ("error".to_owned(), "unauthorized_client".to_owned()),
+                ("state".to_owned(), STATE.to_owned())
+            ]
+        );
+    };
+    let h = Harness::builtin("oauth-success").await;
+    let confidential = h
+        .authorize(&format!(
+            "client_id={CONFIDENTIAL_ID}&redirect_uri={REDIRECT}&response_type=token&state={STATE}"
+        ))
+        .await;
+    unauthorized(&confidential);
+
+    let current = Harness::yaml(&scenario("", "profile: current")).await;
+    let challenge = bluebutton_harness::oauth::pkce::s256_challenge(VERIFIER);
+    let reply = current
+        .authorize(&format!(
+            "client_id={PUBLIC_ID}&redirect_uri={REDIRECT}&response_type=token&state={STATE}\
+             &code_challenge={challenge}&code_challenge_method=S256"
+        ))
+        .await;
+    unauthorized(&reply);
+
+    let denied = Harness::yaml(&format!("{}login: {{approve: false}}\n", scenario("", ""))).await;
+    let reply = denied
+        .authorize(&format!(
+            "client_id={PUBLIC_ID}&redirect_uri={REDIRECT}&response_type=token&state={STATE}"
+        ))
+        .await;
+    assert_eq!(
+        fragment_params(&reply.location()),
+        [
+            ("error".to_owned(), "access_denied".to_owned()),
+            ("state".to_owned(), STATE.to_owned())
+        ]
+    );
+}
+
+#[tokio::test]
+async fn registration_rules_of_redirect_uris() {
+    use bluebutton_harness::scenario::{self, Source};
+    let text = format!(
+        "version: 1
+name: registration
+environment: production
+apps:
+  - name: Mine
+    client_id: {CONFIDENTIAL_ID}
+    client_secret: {CONFIDENTIAL_SECRET}
+    client_type: confidential
+    redirect_uris: \"http://127.0.0.1/callback http://app.example/cb\"
+  - name: Native
+    client_id: {PUBLIC_ID}
+    client_type: public
+    redirect_uris:
+      - gov.cms.bluebutton.oauthtester:/callback
+      - https://app.example/cb#frag
+"
+    );
+    let errors = scenario::parse(&text, Source::Builtin("registration")).unwrap_err();
+    let errors: Vec<String> = errors.iter().map(|e| e.to_string()).collect();
+    assert_eq!(
+        errors,
+        [
+            "<built-in registration>:9:20: apps[0].redirect_uris: redirect URI \
+             `http://app.example/cb` uses plain http, which production allows only for loopback \
+             hosts (127.0.0.1, [::1], localhost): use https",
+            "<built-in registration>:15:9: apps[1].redirect_uris[1]: redirect URI \
+             `https://app.example/cb#frag` has a fragment (`#`), which OAuth forbids",
+        ]
+    );
+
+    // A sandbox app registered with one string uses every URI of it.
+    let h = Harness::yaml(&format!(
+        "version: 1
+name: one-string
+apps:
+  - name: Mine
+    client_id: {CONFIDENTIAL_ID}
+    client_secret: {CONFIDENTIAL_SECRET}
+    client_type: confidential
+    redirect_uris: \"http://app.example/cb\\n{REDIRECT}\"
+"
+    ))
+    .await;
+    let code = h.code("").await;
+    assert_eq!(h.exchange(&code).await.status, StatusCode::OK);
+    let other = h
+        .authorize(&format!(
+            "client_id={CONFIDENTIAL_ID}&redirect_uri=http://evil.example/cb&response_type=code"
+        ))
+        .await;
+    assert_eq!(other.status, StatusCode::BAD_REQUEST);
+    assert_eq!(other.header("location"), None);
+}
