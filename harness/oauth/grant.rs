@@ -154,6 +154,50 @@ mod tests {
     }
 
     #[test]
+    fn calls_are_refused_for_inactive_apps_and_missing_or_expired_grants() {
+        use crate::scenario::BeneficiarySpec;
+        use crate::world::population;
+        use std::sync::Arc;
+        let spec = BeneficiarySpec {
+            username: "BBUser29999".into(),
+            password: "PW29999!".into(),
+            patient_id: "-20140000008325".into(),
+            name: None,
+            claims: None,
+        };
+        let now: Timestamp = "2026-03-01T00:00:00Z"
+            .parse()
+            .unwrap_or(Timestamp::UNIX_EPOCH);
+        let mut app = defaults::apps().remove(0);
+        let store = TokenStore::new();
+        let session = store.open_session(
+            &app.client_id,
+            Arc::new(population::from_spec(&spec, 0)),
+            "profile".into(),
+            expires_at(&app, now),
+        );
+        assert_eq!(call_refusal(&store, Some(&app), &session, now), None);
+        let later = "2027-04-01T00:00:00Z"
+            .parse()
+            .unwrap_or(Timestamp::UNIX_EPOCH);
+        assert_eq!(
+            call_refusal(&store, Some(&app), &session, later),
+            Some((StatusCode::UNAUTHORIZED, timed_out()))
+        );
+        app.active = false;
+        assert_eq!(
+            call_refusal(&store, Some(&app), &session, now),
+            Some((StatusCode::UNAUTHORIZED, inactive_message(&app)))
+        );
+        app.active = true;
+        store.delete_grant(&app.client_id, &spec.patient_id);
+        assert_eq!(
+            call_refusal(&store, Some(&app), &session, now).map(|(status, _)| status),
+            Some(StatusCode::FORBIDDEN)
+        );
+    }
+
+    #[test]
     fn inactive_text_names_the_app() {
         let app = defaults::apps().remove(0);
         assert!(
