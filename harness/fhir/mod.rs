@@ -67,7 +67,7 @@ pub fn handle(
         );
         return with_view_headers(response);
     };
-    let response = match bearer::authenticate(request, store, world.clock().now(), &content_type) {
+    let response = match bearer::authenticate(request, world, store, &content_type) {
         Ok(auth) => {
             let session = auth.session.id;
             let token = bearer::bearer_token(request).unwrap_or_default();

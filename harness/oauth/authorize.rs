@@ -1,14 +1,16 @@
 //! `GET|POST /v2/o/authorize/`: the automated login. It checks the request as BB2 and
-//! oauthlib do, in their order (behaviour file §2.2, `documented` profile), logs in the
-//! scenario's beneficiary (or the `login_hint` one), and redirects back with a code.
+//! oauthlib do, in their order (behaviour file §2.2; `current` adds BB2's required PKCE and
+//! `state` before the login and refuses public apps), logs in the scenario's beneficiary
+//! (or the `login_hint` one), and redirects back with a code, or (implicit flow,
+//! `documented` only, public apps registered for it) with an access token in the fragment.
 
 use crate::exchange::{Request, Response};
 use crate::oauth::client_auth::is_well_formed_client_id;
 use crate::oauth::scopes::{self, Refusal};
 use crate::oauth::store::{TokenStore, expiry};
-use crate::oauth::{errors, pages, pkce, redirect};
+use crate::oauth::{errors, grant, pages, pkce, redirect};
 use crate::params::Params;
-use crate::scenario::{App, ClientType, GrantType, Probe};
+use crate::scenario::{App, ClientType, GrantType, Probe, Profile};
 use crate::world::World;
 use http::{HeaderName, Method, StatusCode};
 use std::sync::Arc;
@@ -62,6 +64,8 @@ pub struct Checked<'w> {
     app: &'w App,
     redirect_uri: String,
     code_challenge: Option<String>,
+    /// `response_type=token`: the answer goes in the redirect's fragment.
+    implicit: bool,
 }
 
 impl Checked<'_> {
@@ -101,6 +105,10 @@ pub fn check<'w>(world: &'w World, params: &Params) -> Result<Checked<'w>, Respo
             "Illegal query parameter [client_secret] detected",
         ));
     }
+    let current = world.profile() == Profile::Current;
+    if current {
+        required_params(params)?;
+    }
     if let Some(name) = params.first_duplicate(&SINGLE_PARAMS) {
         return Err(errors::fatal_page(
             "invalid_request",
@@ -125,8 +133,9 @@ pub fn check<'w>(world: &'w World, params: &Params) -> Result<Checked<'w>, Respo
             }
         },
     };
+    let implicit = params.non_empty("response_type") == Some("token");
     let back = |error: &str, description: Option<&str>| {
-        redirect_error(&redirect_uri, params, error, description)
+        redirect_error(&redirect_uri, params, error, description, implicit)
     };
     match params.non_empty("response_type") {
         None => {
@@ -135,14 +144,26 @@ pub fn check<'w>(world: &'w World, params: &Params) -> Result<Checked<'w>, Respo
                 Some("Missing response_type parameter."),
             ));
         }
-        Some("code") if !app.grant_types.contains(&GrantType::AuthorizationCode) => {
+        Some("code")
+            if !app.grant_types.contains(&GrantType::AuthorizationCode)
+                || (current && app.client_type == ClientType::Public) =>
+        {
             return Err(back("unauthorized_client", None));
         }
         Some("code") => {}
+        // BB2 has no implicit apps (`current`); the guide's are public apps registered for it.
+        Some("token")
+            if current
+                || app.client_type != ClientType::Public
+                || !app.grant_types.contains(&GrantType::Implicit) =>
+        {
+            return Err(back("unauthorized_client", None));
+        }
+        Some("token") => {}
         Some(_) => return Err(back("unsupported_response_type", None)),
     }
-    let code_challenge = params.non_empty("code_challenge");
-    if app.client_type == ClientType::Public && code_challenge.is_none() {
+    let code_challenge = params.non_empty("code_challenge").filter(|_| !implicit);
+    if app.client_type == ClientType::Public && code_challenge.is_none() && !implicit {
         return Err(back("invalid_request", Some("Code challenge required.")));
     }
     if code_challenge.is_some()
@@ -153,7 +174,7 @@ pub fn check<'w>(world: &'w World, params: &Params) -> Result<Checked<'w>, Respo
             Some("Transform algorithm not supported."),
         ));
     }
-    if scopes::granted(params.get("scope"), app, true) == Err(Refusal::Invalid) {
+    if scopes::granted(params.get("scope"), app, true, world.profile()) == Err(Refusal::Invalid) {
         return Err(errors::bb2_message(
             StatusCode::BAD_REQUEST,
             "Invalid scopes.",
@@ -163,10 +184,46 @@ pub fn check<'w>(world: &'w World, params: &Params) -> Result<Checked<'w>, Respo
         app,
         code_challenge: code_challenge.map(|c| pkce::normalize_challenge(c).to_owned()),
         redirect_uri,
+        implicit,
     })
 }
 
-/// BB2's app lookup: unknown or malformed client ids get an HTML page, never a redirect.
+/// BB2's `_check_for_required_params` (`current`): S256 only, a `state` of 16 characters or
+/// more, and `code_challenge`, `code_challenge_method` and `state` all present, checked in
+/// that order; each refusal is a 400 JSON body.
+fn required_params(params: &Params) -> Result<(), Response> {
+    if params
+        .non_empty("code_challenge_method")
+        .is_some_and(|method| method != pkce::S256)
+    {
+        return Err(errors::bb2(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            "code_challenge_method must be S256",
+        ));
+    }
+    if params
+        .non_empty("state")
+        .is_some_and(|state| state.chars().count() < 16)
+    {
+        return Err(errors::bb2_message(
+            StatusCode::BAD_REQUEST,
+            "State parameter should have a minimum of 16 characters",
+        ));
+    }
+    let missing: Vec<&str> = ["code_challenge", "code_challenge_method", "state"]
+        .into_iter()
+        .filter(|name| params.non_empty(name).is_none())
+        .collect();
+    if !missing.is_empty() {
+        let message = format!("Missing Required Parameter(s): {}", missing.join(", "));
+        return Err(errors::bb2_message(StatusCode::BAD_REQUEST, &message));
+    }
+    Ok(())
+}
+
+/// BB2's app lookup: unknown or malformed client ids and inactive apps get an HTML page,
+/// never a redirect.
 fn find_app<'w>(world: &'w World, params: &Params) -> Result<&'w App, Response> {
     let Some(client_id) = params.non_empty("client_id") else {
         return Err(errors::app_page(
@@ -180,12 +237,17 @@ fn find_app<'w>(world: &'w World, params: &Params) -> Result<&'w App, Response> 
             "Invalid client_id format",
         ));
     }
-    world.app(client_id).ok_or_else(|| {
+    let app = world.app(client_id).ok_or_else(|| {
         errors::app_page(
             StatusCode::BAD_REQUEST,
             "Application does not exist (client_id)",
         )
-    })
+    })?;
+    if !app.active {
+        let detail = format!("invalid_client : {}", grant::inactive_message(app));
+        return Err(errors::app_page(StatusCode::FORBIDDEN, &detail));
+    }
+    Ok(app)
 }
 
 /// The automated login: the scenario's beneficiary (or the `login_hint` one) decides as the
@@ -218,63 +280,95 @@ pub fn complete(
             &[("error", "not_found")],
         ));
     };
+    let denied = || {
+        redirect_error(
+            &checked.redirect_uri,
+            params,
+            "access_denied",
+            None,
+            checked.implicit,
+        )
+    };
     if !decision.approve {
-        return redirect_error(&checked.redirect_uri, params, "access_denied", None);
+        return denied();
     }
     let shares = decision.share_demographics && checked.app.require_demographic_scopes;
-    let granted = match scopes::granted(params.get("scope"), checked.app, shares) {
+    let profile = world.profile();
+    let granted = match scopes::granted(params.get("scope"), checked.app, shares, profile) {
         Ok(granted) => granted,
-        Err(_) => return redirect_error(&checked.redirect_uri, params, "access_denied", None),
+        Err(_) => return denied(),
     };
-    if !shares {
-        // BB2 deletes earlier tokens of this app and beneficiary when demographics are withheld.
-        store.revoke_grant(&checked.app.client_id, &beneficiary.patient_id);
+    if !shares || profile == Profile::Current {
+        // BB2 deletes earlier tokens of this app and beneficiary when demographics are
+        // withheld, and (`current`) on every authorization.
+        store.delete_tokens(&checked.app.client_id, &beneficiary.patient_id);
     }
     let session = store.open_session(
         &checked.app.client_id,
         Arc::new(beneficiary),
         granted.join(" "),
+        grant::expires_at(checked.app, world.clock().now()),
     );
     let session_id = session.id;
-    let expires_at = expiry(world.clock().now(), world.code_ttl());
-    let code = match store.issue_code(
-        session,
-        checked.redirect_uri.clone(),
-        checked.code_challenge,
-        expires_at,
-    ) {
-        Ok(code) => code,
-        Err(_) => return errors::server_error(),
-    };
     let state = params.get("state").map(|state| match login.probe {
         Some(Probe::TamperedState) => format!("{state}{TAMPERED_SUFFIX}"),
         _ => state.to_owned(),
     });
-    let mut back = vec![("code", code.as_str())];
-    back.extend(state.as_deref().map(|state| ("state", state)));
-    let response = Response::redirect(
-        StatusCode::FOUND,
-        &redirect::with_params(&checked.redirect_uri, &back),
-    )
-    .in_session(session_id);
+    let location = if checked.implicit {
+        let now = world.clock().now();
+        let scope = session.scope.clone();
+        let Ok(token) = store.issue_access(session, scope.clone(), expiry(now, world.access_ttl()))
+        else {
+            return errors::server_error();
+        };
+        let expires_in = world.access_ttl().to_string();
+        // oauthlib's order: BearerToken's fields, then `state`; no refresh token.
+        let mut back = vec![
+            ("access_token", token.as_str()),
+            ("expires_in", expires_in.as_str()),
+            ("token_type", "Bearer"),
+            ("scope", scope.as_str()),
+        ];
+        back.extend(state.as_deref().map(|state| ("state", state)));
+        redirect::with_fragment(&checked.redirect_uri, &back)
+    } else {
+        let expires_at = expiry(world.clock().now(), world.code_ttl());
+        let code = match store.issue_code(
+            session,
+            checked.redirect_uri.clone(),
+            checked.code_challenge,
+            expires_at,
+        ) {
+            Ok(code) => code,
+            Err(_) => return errors::server_error(),
+        };
+        let mut back = vec![("code", code.as_str())];
+        back.extend(state.as_deref().map(|state| ("state", state)));
+        redirect::with_params(&checked.redirect_uri, &back)
+    };
+    let response = Response::redirect(StatusCode::FOUND, &location).in_session(session_id);
     match login.probe {
         Some(Probe::ReplayCallback) => response.header(PROBE_HEADER, REPLAY_CALLBACK),
         _ => response,
     }
 }
 
-/// oauthlib's error redirect: `error`, then `error_description`, then `state`.
+/// oauthlib's error redirect: `error`, then `error_description`, then `state`; in the
+/// fragment for the implicit flow.
 fn redirect_error(
     redirect_uri: &str,
     params: &Params,
     error: &str,
     description: Option<&str>,
+    in_fragment: bool,
 ) -> Response {
     let mut pairs = vec![("error", error)];
     pairs.extend(description.map(|d| ("error_description", d)));
     pairs.extend(params.get("state").map(|state| ("state", state)));
-    Response::redirect(
-        StatusCode::FOUND,
-        &redirect::with_params(redirect_uri, &pairs),
-    )
+    let location = if in_fragment {
+        redirect::with_fragment(redirect_uri, &pairs)
+    } else {
+        redirect::with_params(redirect_uri, &pairs)
+    };
+    Response::redirect(StatusCode::FOUND, &location)
 }

@@ -2,10 +2,11 @@
 //! framework with django-oauth-toolkit answers it (behaviour file §3.1–3.2).
 
 use crate::exchange::{Request, Response};
+use crate::oauth::grant;
 use crate::oauth::store::{AccessCheck, Session, TokenStore};
+use crate::world::World;
 use http::StatusCode;
 use http::header::{AUTHORIZATION, WWW_AUTHENTICATE};
-use jiff::Timestamp;
 use std::sync::Arc;
 
 const NOT_PROVIDED: &str = "Authentication credentials were not provided.";
@@ -19,13 +20,15 @@ pub struct Authenticated {
     pub scope: String,
 }
 
-/// Authenticates `request`; errors are rendered in `content_type` (the negotiated one).
+/// Authenticates `request` at the world's time: a live token of an active app whose grant
+/// exists and has not expired; errors are rendered in `content_type` (the negotiated one).
 pub fn authenticate(
     request: &Request,
+    world: &World,
     store: &TokenStore,
-    now: Timestamp,
     content_type: &str,
 ) -> Result<Authenticated, Response> {
+    let now = world.clock().now();
     if request
         .query_pairs()
         .iter()
@@ -45,7 +48,13 @@ pub fn authenticate(
         return Err(unauthorized("Bearer realm=\"api\""));
     };
     match store.check_access(token, now) {
-        AccessCheck::Valid { session, scope } => Ok(Authenticated { session, scope }),
+        AccessCheck::Valid { session, scope } => {
+            let app = world.app(&session.client_id);
+            match grant::call_refusal(store, app, &session, now) {
+                Some((status, detail)) => Err(Response::detail(status, content_type, &detail)),
+                None => Ok(Authenticated { session, scope }),
+            }
+        }
         AccessCheck::Expired => Err(unauthorized(
             "Bearer realm=\"api\",error=\"invalid_token\",error_description=\"The access token has expired.\"",
         )),

@@ -3,9 +3,9 @@
 //! `client_secret`, or both (behaviour file §2.5, §2.7).
 
 use crate::exchange::Response;
-use crate::oauth::errors;
+use crate::oauth::{errors, grant};
 use crate::params::Params;
-use crate::scenario::{App, ClientType};
+use crate::scenario::{App, ClientType, Profile};
 use crate::world::World;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
@@ -50,7 +50,7 @@ pub fn is_well_formed_client_id(client_id: &str) -> bool {
 
 /// BB2's `validate_app_is_active` on the token endpoint: the app the request names, or the
 /// BB2-style error (`App id failed`, `Invalid client_id format`, `Application does not exist`,
-/// `different app in headers than in request data`).
+/// `different app in headers than in request data`, 403 for an inactive app).
 pub fn identify<'w>(
     world: &'w World,
     headers: &HeaderMap,
@@ -98,6 +98,13 @@ pub fn identify<'w>(
             )
         });
     };
+    if !app.active {
+        return Err(errors::bb2(
+            StatusCode::FORBIDDEN,
+            "invalid_client",
+            &grant::inactive_message(app),
+        ));
+    }
     let secret = match header {
         Some((_, secret)) => Some(secret),
         None => params.get("client_secret").map(str::to_owned),
@@ -106,10 +113,11 @@ pub fn identify<'w>(
 }
 
 /// Whether the credentials authenticate `app`: confidential apps must present their secret
-/// (compared in constant time); public apps authenticate by client id alone.
-pub fn authenticates(app: &App, credentials: &Credentials) -> bool {
+/// (compared in constant time); public apps authenticate by client id alone, except in the
+/// `current` profile, where BB2 has no public clients.
+pub fn authenticates(app: &App, credentials: &Credentials, profile: Profile) -> bool {
     match (app.client_type, &app.client_secret, &credentials.secret) {
-        (ClientType::Public, _, _) => true,
+        (ClientType::Public, _, _) => profile == Profile::Documented,
         (ClientType::Confidential, Some(expected), Some(given)) => {
             bool::from(expected.as_bytes().ct_eq(given.as_bytes()))
         }

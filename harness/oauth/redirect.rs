@@ -114,6 +114,16 @@ pub fn with_params(uri: &str, params: &[(&str, &str)]) -> String {
     out
 }
 
+/// `uri` with `params` as its fragment, as oauthlib answers the implicit flow (any fragment
+/// of `uri` is replaced).
+pub fn with_fragment(uri: &str, params: &[(&str, &str)]) -> String {
+    let encoded = form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(params)
+        .finish();
+    let base = uri.split('#').next().unwrap_or(uri);
+    format!("{base}#{encoded}")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -188,6 +198,20 @@ mod tests {
             "gov.cms.bluebutton.oauthtester:/other",
             &allowed
         ));
+    }
+
+    #[test]
+    fn fragment_params() {
+        assert_eq!(
+            with_fragment(
+                "http://a/cb?k=v",
+                &[
+                    ("access_token", "t"),
+                    ("scope", "profile patient/Patient.read")
+                ]
+            ),
+            "http://a/cb?k=v#access_token=t&scope=profile+patient%2FPatient.read"
+        );
     }
 
     #[test]

@@ -1,8 +1,8 @@
 //! Scopes: what an authorization grants (DESIGN profile table, behaviour file §2.3) and what
 //! each scope lets a token do.
 
-use crate::scenario::App;
 use crate::scenario::defaults::SUPPORTED_SCOPES;
+use crate::scenario::{App, Profile};
 
 /// The granted scope when the request names none (`documented`: the guide's four).
 const DEFAULT_REQUEST: [&str; 4] = [
@@ -60,19 +60,34 @@ fn is_demographic(scope: &str) -> bool {
     scope == "profile" || scope.starts_with("patient/Patient.")
 }
 
-/// The scopes an authorization grants, in request order: what was asked (or the guide's
-/// default four), among the app's scopes, minus demographics when they are not shared.
+/// The resources in the order BB2's scope strings list them (behaviour file §2.7).
+const RESOURCE_ORDER: [&str; 3] = ["Patient", "ExplanationOfBenefit", "Coverage"];
+
+/// The scopes an authorization grants.
+///
+/// `documented`: in request order, what was asked (or the guide's default four), among the
+/// app's scopes, minus demographics when they are not shared.
+///
+/// `current` (behaviour file §2.3): what was asked (or the app's whole scope set),
+/// condensed (`.r` + `.s` → `.rs`; `.r`/`.s` dropped beside `.rs`), minus demographics when
+/// not shared, among the app's scopes; listed resource by resource (Patient,
+/// ExplanationOfBenefit, Coverage), then `launch/patient`, `openid`, `profile`.
 pub fn granted(
     requested: Option<&str>,
     app: &App,
     shares_demographics: bool,
+    profile: Profile,
 ) -> Result<Vec<String>, Refusal> {
     let asked: Vec<&str> = match requested.map(str::trim).filter(|r| !r.is_empty()) {
         Some(words) => words.split_whitespace().collect(),
+        None if profile == Profile::Current => app.scopes.iter().map(String::as_str).collect(),
         None => DEFAULT_REQUEST.to_vec(),
     };
     if asked.iter().any(|scope| !SUPPORTED_SCOPES.contains(scope)) {
         return Err(Refusal::Invalid);
+    }
+    if profile == Profile::Current {
+        return granted_current(&asked, app, shares_demographics);
     }
     let keep_demographics = shares_demographics && app.require_demographic_scopes;
     let mut granted: Vec<String> = Vec::new();
@@ -80,6 +95,47 @@ pub fn granted(
         let allowed =
             app.scopes.iter().any(|s| s == scope) && (keep_demographics || !is_demographic(scope));
         if allowed && !granted.iter().any(|g| g == scope) {
+            granted.push(scope.to_owned());
+        }
+    }
+    if granted.is_empty() {
+        return Err(Refusal::NothingGranted);
+    }
+    Ok(granted)
+}
+
+/// The `current` profile's grant (see [`granted`]).
+fn granted_current(
+    asked: &[&str],
+    app: &App,
+    shares_demographics: bool,
+) -> Result<Vec<String>, Refusal> {
+    let keep_demographics = shares_demographics && app.require_demographic_scopes;
+    let app_has = |scope: &str| app.scopes.iter().any(|s| s == scope);
+    let mut granted: Vec<String> = Vec::new();
+    for resource in RESOURCE_ORDER {
+        if resource == "Patient" && !keep_demographics {
+            continue;
+        }
+        let form = |suffix: &str| format!("patient/{resource}.{suffix}");
+        let asked_for = |suffix: &str| asked.contains(&form(suffix).as_str());
+        if asked_for("read") && app_has(&form("read")) {
+            granted.push(form("read"));
+        }
+        let read = asked_for("r") && app_has(&form("r"));
+        let search = asked_for("s") && app_has(&form("s"));
+        let both = asked_for("rs") && app_has(&form("rs"));
+        if both || (read && search) {
+            granted.push(form("rs"));
+        } else if read {
+            granted.push(form("r"));
+        } else if search {
+            granted.push(form("s"));
+        }
+    }
+    for scope in ["launch/patient", "openid", "profile"] {
+        let demographic = is_demographic(scope) && !keep_demographics;
+        if asked.contains(&scope) && app_has(scope) && !demographic {
             granted.push(scope.to_owned());
         }
     }
@@ -133,11 +189,11 @@ mod tests {
     #[test]
     fn nothing_asked_gives_the_guides_four() {
         assert_eq!(
-            granted(None, &app(), true),
+            granted(None, &app(), true, Profile::Documented),
             Ok(DEFAULT_REQUEST.map(String::from).to_vec())
         );
         assert_eq!(
-            granted(Some("  "), &app(), true),
+            granted(Some("  "), &app(), true, Profile::Documented),
             Ok(DEFAULT_REQUEST.map(String::from).to_vec())
         );
     }
@@ -148,6 +204,7 @@ mod tests {
             Some("patient/Coverage.rs openid patient/Coverage.rs"),
             &app(),
             true,
+            Profile::Documented,
         );
         assert_eq!(
             got,
@@ -157,7 +214,7 @@ mod tests {
 
     #[test]
     fn declined_demographics_remove_patient_and_profile() {
-        let got = granted(None, &app(), false);
+        let got = granted(None, &app(), false, Profile::Documented);
         assert_eq!(
             got,
             Ok(vec![
@@ -166,7 +223,12 @@ mod tests {
             ])
         );
         assert_eq!(
-            granted(Some("profile patient/Patient.rs"), &app(), false),
+            granted(
+                Some("profile patient/Patient.rs"),
+                &app(),
+                false,
+                Profile::Documented
+            ),
             Err(Refusal::NothingGranted)
         );
     }
@@ -174,17 +236,22 @@ mod tests {
     #[test]
     fn unsupported_scopes_are_invalid_and_app_scopes_limit() {
         assert_eq!(
-            granted(Some("profile foo"), &app(), true),
+            granted(Some("profile foo"), &app(), true, Profile::Documented),
             Err(Refusal::Invalid)
         );
         assert_eq!(
-            granted(Some("patient/AuditEvent.rs"), &app(), true),
+            granted(
+                Some("patient/AuditEvent.rs"),
+                &app(),
+                true,
+                Profile::Documented
+            ),
             Err(Refusal::Invalid)
         );
         let mut limited = app();
         limited.scopes = vec!["patient/Coverage.read".to_owned()];
         assert_eq!(
-            granted(None, &limited, true),
+            granted(None, &limited, true, Profile::Documented),
             Ok(vec!["patient/Coverage.read".to_owned()])
         );
     }
@@ -241,5 +308,37 @@ mod tests {
             "patient/Coverage.read",
             "patient/Patient.rs profile"
         ));
+    }
+
+    #[test]
+    fn current_condenses_and_orders() {
+        let all = "openid profile launch/patient patient/Patient.r patient/Patient.s \
+                   patient/Coverage.rs patient/Coverage.r patient/ExplanationOfBenefit.rs";
+        let got = granted(Some(all), &app(), true, Profile::Current).map(|g| g.join(" "));
+        assert_eq!(
+            got.as_deref(),
+            Ok(
+                "patient/Patient.rs patient/ExplanationOfBenefit.rs patient/Coverage.rs \
+                 launch/patient openid profile"
+            )
+        );
+        let declined = granted(Some(all), &app(), false, Profile::Current).map(|g| g.join(" "));
+        assert_eq!(
+            declined.as_deref(),
+            Ok("patient/ExplanationOfBenefit.rs patient/Coverage.rs launch/patient openid")
+        );
+        let nothing_asked = granted(None, &app(), true, Profile::Current).map(|g| g.join(" "));
+        assert_eq!(
+            nothing_asked.as_deref(),
+            Ok(
+                "patient/Patient.read patient/Patient.rs patient/ExplanationOfBenefit.read \
+                 patient/ExplanationOfBenefit.rs patient/Coverage.read patient/Coverage.rs \
+                 launch/patient openid profile"
+            )
+        );
+        assert_eq!(
+            granted(Some("profile"), &app(), false, Profile::Current),
+            Err(Refusal::NothingGranted)
+        );
     }
 }

@@ -2,7 +2,10 @@
 //! digest's first eight bytes, then compared in full in constant time), so the store never
 //! holds a token in clear and never compares secrets byte by byte with an early exit.
 //!
-//! Sessions are grants: one authorization and the chain of tokens refreshed from it.
+//! Sessions are one authorization and the chain of tokens refreshed from it. A beneficiary's
+//! grant to an app (BB2's `DataAccessGrant`) spans its sessions: it carries the expiry of
+//! the app's data access type, renewed by each authorization, and deleting it revokes every
+//! token of the app and beneficiary.
 
 use crate::exchange::SessionId;
 use crate::oauth::secret::{self, RandomnessError};
@@ -68,14 +71,37 @@ pub struct Session {
     pub beneficiary: Arc<Beneficiary>,
     /// The scope granted at authorization (space-separated).
     pub scope: String,
+    /// Its tokens were deleted (a later authorization replaced them).
     revoked: AtomicBool,
+    /// The grant it belongs to was deleted (revoke, expire_authenticated_user).
+    grant_deleted: AtomicBool,
 }
 
 impl Session {
-    /// Whether the grant was revoked (every token of it is then invalid).
+    /// Whether its tokens are dead: deleted, or their grant deleted.
     pub fn is_revoked(&self) -> bool {
-        self.revoked.load(Ordering::Relaxed)
+        self.revoked.load(Ordering::Relaxed) || self.grant_deleted.load(Ordering::Relaxed)
     }
+}
+
+/// A beneficiary's grant to an app (BB2's `DataAccessGrant`).
+#[derive(Debug, Default)]
+struct Grant {
+    /// Every session opened under it, oldest first.
+    sessions: Vec<Arc<Session>>,
+    /// When it expires (`None`: never).
+    expires_at: Option<Timestamp>,
+    /// Whether it exists (false once deleted, until the next authorization).
+    present: bool,
+}
+
+/// The state of a beneficiary's grant to an app.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GrantState {
+    /// It exists and expires then (`None`: never).
+    Present(Option<Timestamp>),
+    /// It was never made or was deleted.
+    Missing,
 }
 
 /// An authorization code as issued.
@@ -157,6 +183,30 @@ pub enum RefreshProblem {
     OtherClient,
     /// Already rotated or revoked (`invalid_grant`).
     Revoked,
+    /// Its grant was deleted (BB2: `User access cannot be found.`).
+    GrantDeleted,
+}
+
+/// A token as introspection sees it.
+#[derive(Debug, Clone)]
+pub struct Introspection {
+    /// The session.
+    pub session: Arc<Session>,
+    /// The token's scope.
+    pub scope: String,
+    /// When it expires.
+    pub expires_at: Timestamp,
+}
+
+/// What an RFC 7009 revocation found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Revocation {
+    /// No such token (revocation succeeds anyway).
+    Unknown,
+    /// The token belongs to another app; nothing was revoked.
+    OtherClient,
+    /// The token was revoked.
+    Revoked,
 }
 
 #[derive(Debug, Default)]
@@ -164,8 +214,8 @@ struct Vaults {
     codes: Vault<CodeGrant>,
     access: Vault<AccessRecord>,
     refresh: Vault<RefreshRecord>,
-    /// Sessions by (client id, patient id), to revoke a beneficiary's grant to an app.
-    grants: HashMap<(String, String), Vec<Arc<Session>>>,
+    /// Grants by (client id, patient id).
+    grants: HashMap<(String, String), Grant>,
 }
 
 /// Every code, token and session of one server.
@@ -196,12 +246,14 @@ impl TokenStore {
         self.vaults.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Opens a session for an approved authorization.
+    /// Opens a session for an approved authorization, and makes or renews the grant of the
+    /// app and beneficiary with its new expiry (`None`: never).
     pub fn open_session(
         &self,
         client_id: &str,
         beneficiary: Arc<Beneficiary>,
         scope: String,
+        grant_expires_at: Option<Timestamp>,
     ) -> Arc<Session> {
         let session = Arc::new(Session {
             id: SessionId(self.next_session.fetch_add(1, Ordering::Relaxed) + 1),
@@ -209,27 +261,118 @@ impl TokenStore {
             beneficiary,
             scope,
             revoked: AtomicBool::new(false),
+            grant_deleted: AtomicBool::new(false),
         });
         let key = (client_id.to_owned(), session.beneficiary.patient_id.clone());
-        self.vaults()
-            .grants
-            .entry(key)
-            .or_default()
-            .push(Arc::clone(&session));
+        let mut vaults = self.vaults();
+        let grant = vaults.grants.entry(key).or_default();
+        grant.sessions.push(Arc::clone(&session));
+        grant.expires_at = grant_expires_at;
+        grant.present = true;
         session
     }
 
-    /// Revokes every session (so every token) of this app and beneficiary.
-    pub fn revoke_grant(&self, client_id: &str, patient_id: &str) {
+    /// Deletes every token of this app and beneficiary; the grant stays.
+    pub fn delete_tokens(&self, client_id: &str, patient_id: &str) {
         let vaults = self.vaults();
-        if let Some(sessions) = vaults
+        if let Some(grant) = vaults
             .grants
             .get(&(client_id.to_owned(), patient_id.to_owned()))
         {
-            for session in sessions {
+            for session in &grant.sessions {
                 session.revoked.store(true, Ordering::Relaxed);
             }
         }
+    }
+
+    /// Deletes the grant of this app and beneficiary, which revokes every token of it;
+    /// false when there was none.
+    pub fn delete_grant(&self, client_id: &str, patient_id: &str) -> bool {
+        let mut vaults = self.vaults();
+        let key = (client_id.to_owned(), patient_id.to_owned());
+        match vaults.grants.get_mut(&key) {
+            Some(grant) if grant.present => {
+                grant.present = false;
+                for session in &grant.sessions {
+                    session.grant_deleted.store(true, Ordering::Relaxed);
+                }
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// The state of the grant of this app and beneficiary.
+    pub fn grant(&self, client_id: &str, patient_id: &str) -> GrantState {
+        let vaults = self.vaults();
+        match vaults
+            .grants
+            .get(&(client_id.to_owned(), patient_id.to_owned()))
+        {
+            Some(grant) if grant.present => GrantState::Present(grant.expires_at),
+            _ => GrantState::Missing,
+        }
+    }
+
+    /// Whether any app was ever authorized by this patient (BB2's crosswalk exists).
+    pub fn knows_patient(&self, patient_id: &str) -> bool {
+        self.vaults()
+            .grants
+            .keys()
+            .any(|(_, patient)| patient == patient_id)
+    }
+
+    /// The live access token `token` for introspection (`None`: unknown, revoked, expired).
+    pub fn introspect(&self, token: &str, now: Timestamp) -> Option<Introspection> {
+        let mut vaults = self.vaults();
+        let record = vaults.access.get_mut(&digest(token))?;
+        if record.revoked || record.session.is_revoked() || now >= record.expires_at {
+            return None;
+        }
+        Some(Introspection {
+            session: Arc::clone(&record.session),
+            scope: record.scope.clone(),
+            expires_at: record.expires_at,
+        })
+    }
+
+    /// The session of `token` (an access or refresh token), if it is known.
+    pub fn session_of(&self, token: &str) -> Option<Arc<Session>> {
+        let mut vaults = self.vaults();
+        let digest = digest(token);
+        if let Some(record) = vaults.access.get_mut(&digest) {
+            return Some(Arc::clone(&record.session));
+        }
+        vaults
+            .refresh
+            .get_mut(&digest)
+            .map(|record| Arc::clone(&record.session))
+    }
+
+    /// RFC 7009 revocation by `client_id`: an access token is deleted alone (its refresh
+    /// token stays usable); a refresh token is revoked with its access token.
+    pub fn revoke_token(&self, token: &str, client_id: &str) -> Revocation {
+        let mut vaults = self.vaults();
+        let digest = digest(token);
+        if let Some(record) = vaults.access.get_mut(&digest) {
+            if record.session.client_id != client_id {
+                return Revocation::OtherClient;
+            }
+            record.revoked = true;
+            return Revocation::Revoked;
+        }
+        let Some(record) = vaults.refresh.get_mut(&digest) else {
+            return Revocation::Unknown;
+        };
+        if record.session.client_id != client_id {
+            return Revocation::OtherClient;
+        }
+        record.revoked = true;
+        let access = record.access;
+        if let Some(access) = vaults.access.get_mut(&access) {
+            access.revoked = true;
+        }
+        Revocation::Revoked
     }
 
     /// Issues a code for `session`.
@@ -288,6 +431,27 @@ impl TokenStore {
         issue_pair(&mut vaults, session, scope, expires_at)
     }
 
+    /// Issues an access token alone in `session` (the implicit flow: no refresh token).
+    pub fn issue_access(
+        &self,
+        session: Arc<Session>,
+        scope: String,
+        expires_at: Timestamp,
+    ) -> Result<String, RandomnessError> {
+        let access_token = secret::new_token()?;
+        self.vaults().access.insert(
+            digest(&access_token),
+            AccessRecord {
+                session,
+                scope,
+                expires_at,
+                revoked: false,
+                calls: 0,
+            },
+        );
+        Ok(access_token)
+    }
+
     /// The session and scope of a live refresh token, for `client_id`.
     pub fn refresh_token(
         &self,
@@ -302,7 +466,14 @@ impl TokenStore {
         if record.session.client_id != client_id {
             return Err(RefreshProblem::OtherClient);
         }
-        if record.revoked || record.session.is_revoked() {
+        if record.session.revoked.load(Ordering::Relaxed) {
+            // Deleted with the other tokens of an earlier authorization.
+            return Err(RefreshProblem::Unknown);
+        }
+        if record.session.grant_deleted.load(Ordering::Relaxed) {
+            return Err(RefreshProblem::GrantDeleted);
+        }
+        if record.revoked {
             return Err(RefreshProblem::Revoked);
         }
         Ok((Arc::clone(&record.session), record.scope.clone()))
@@ -319,7 +490,7 @@ impl TokenStore {
         let Some(record) = vaults.refresh.get_mut(&digest(token)) else {
             return Ok(Err(RefreshProblem::Unknown));
         };
-        if record.revoked {
+        if record.revoked || record.session.is_revoked() {
             return Ok(Err(RefreshProblem::Revoked));
         }
         record.revoked = true;
@@ -417,6 +588,7 @@ mod tests {
             client_id,
             Arc::new(population::from_spec(&spec, 0)),
             "profile".into(),
+            None,
         )
     }
 
@@ -530,7 +702,7 @@ mod tests {
     }
 
     #[test]
-    fn revoking_a_grant_kills_its_tokens_only() -> Result<(), RandomnessError> {
+    fn deleting_tokens_kills_this_apps_tokens_only() -> Result<(), RandomnessError> {
         let store = TokenStore::new();
         let mine = store.issue_tokens(
             session(&store, "app"),
@@ -542,7 +714,7 @@ mod tests {
             "profile".into(),
             expiry(now(), 3600),
         )?;
-        store.revoke_grant("app", &mine.session.beneficiary.patient_id);
+        store.delete_tokens("app", &mine.session.beneficiary.patient_id);
         assert!(matches!(
             store.check_access(&mine.access_token, now()),
             AccessCheck::Invalid
@@ -551,6 +723,84 @@ mod tests {
             store.check_access(&other_app.access_token, now()),
             AccessCheck::Valid { .. }
         ));
+        Ok(())
+    }
+
+    #[test]
+    fn a_deleted_grant_revokes_its_tokens_until_the_next_authorization()
+    -> Result<(), RandomnessError> {
+        let store = TokenStore::new();
+        let old = store.issue_tokens(
+            session(&store, "app"),
+            "profile".into(),
+            expiry(now(), 3600),
+        )?;
+        let patient = old.session.beneficiary.patient_id.clone();
+        assert_eq!(store.grant("app", &patient), GrantState::Present(None));
+        assert!(store.knows_patient(&patient));
+        assert!(store.delete_grant("app", &patient));
+        assert!(!store.delete_grant("app", &patient));
+        assert_eq!(store.grant("app", &patient), GrantState::Missing);
+        assert!(store.introspect(&old.access_token, now()).is_none());
+        assert_eq!(
+            store.refresh_token(&old.refresh_token, "app").err(),
+            Some(RefreshProblem::GrantDeleted)
+        );
+        let new = store.issue_tokens(
+            session(&store, "app"),
+            "profile".into(),
+            expiry(now(), 3600),
+        )?;
+        assert!(matches!(
+            store.check_access(&old.access_token, now()),
+            AccessCheck::Invalid
+        ));
+        assert!(store.introspect(&new.access_token, now()).is_some());
+        store.delete_tokens("app", &patient);
+        assert_eq!(
+            store.refresh_token(&new.refresh_token, "app").err(),
+            Some(RefreshProblem::Unknown)
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn rfc7009_revocation() -> Result<(), RandomnessError> {
+        let store = TokenStore::new();
+        let pair = store.issue_tokens(
+            session(&store, "app"),
+            "profile".into(),
+            expiry(now(), 3600),
+        )?;
+        assert_eq!(
+            store
+                .session_of(&pair.access_token)
+                .map(|s| s.client_id.clone())
+                .as_deref(),
+            Some("app")
+        );
+        assert_eq!(
+            store.revoke_token(&pair.access_token, "other"),
+            Revocation::OtherClient
+        );
+        assert_eq!(store.revoke_token("nope", "app"), Revocation::Unknown);
+        assert_eq!(
+            store.revoke_token(&pair.access_token, "app"),
+            Revocation::Revoked
+        );
+        assert!(store.refresh_token(&pair.refresh_token, "app").is_ok());
+        let second = store.rotate(&pair.refresh_token, "profile".into(), expiry(now(), 3600))?;
+        let second = second.map_err(|_| ()).ok();
+        if let Some(second) = second {
+            assert_eq!(
+                store.revoke_token(&second.refresh_token, "app"),
+                Revocation::Revoked
+            );
+            assert!(matches!(
+                store.check_access(&second.access_token, now()),
+                AccessCheck::Invalid
+            ));
+        }
         Ok(())
     }
 }

@@ -4,9 +4,9 @@
 use crate::exchange::{Request, Response};
 use crate::oauth::client_auth::{self, Credentials};
 use crate::oauth::store::{IssuedTokens, RefreshProblem, TokenStore, expiry};
-use crate::oauth::{errors, pkce, scopes};
+use crate::oauth::{errors, grant, pkce, scopes};
 use crate::params::Params;
-use crate::scenario::{App, GrantType};
+use crate::scenario::{App, GrantType, Profile};
 use crate::world::World;
 use http::StatusCode;
 use http::header::{CACHE_CONTROL, PRAGMA};
@@ -26,7 +26,7 @@ pub async fn token(world: &World, store: &TokenStore, request: &Request) -> Resp
     };
     let grant_type = params.get("grant_type");
     if grant_type == Some("refresh_token")
-        && let Err(response) = refresh_pre_check(store, app, &params)
+        && let Err(response) = refresh_pre_check(world, store, app, &params)
     {
         return response;
     }
@@ -50,7 +50,7 @@ pub async fn token(world: &World, store: &TokenStore, request: &Request) -> Resp
     if let Some(name) = params.first_duplicate(&SINGLE_PARAMS) {
         return errors::invalid_request(&format!("Duplicate {name} parameter."));
     }
-    if !client_auth::authenticates(app, &credentials) {
+    if !client_auth::authenticates(app, &credentials, world.profile()) {
         return errors::invalid_client();
     }
     if !app.grant_types.contains(&GrantType::AuthorizationCode) {
@@ -61,7 +61,7 @@ pub async fn token(world: &World, store: &TokenStore, request: &Request) -> Resp
         Exchange::Refresh => refresh(world, store, app, &params),
     };
     match issued {
-        Ok(tokens) => success(world, &tokens),
+        Ok(tokens) => success(world, store, app, &tokens),
         Err(response) => response,
     }
 }
@@ -72,8 +72,13 @@ enum Exchange {
     Refresh,
 }
 
-/// BB2 looks the refresh token up before oauthlib runs (behaviour file §2.9).
-fn refresh_pre_check(store: &TokenStore, app: &App, params: &Params) -> Result<(), Response> {
+/// BB2 looks the refresh token and its grant up before oauthlib runs (behaviour file §2.9).
+fn refresh_pre_check(
+    world: &World,
+    store: &TokenStore,
+    app: &App,
+    params: &Params,
+) -> Result<(), Response> {
     let bad = |description: &str| {
         Err(errors::bb2(
             StatusCode::BAD_REQUEST,
@@ -85,10 +90,18 @@ fn refresh_pre_check(store: &TokenStore, app: &App, params: &Params) -> Result<(
         return bad("Missing refresh token parameter");
     };
     match store.refresh_token(token, &app.client_id) {
-        Err(RefreshProblem::Unknown) => bad("Refresh token not found."),
-        Err(RefreshProblem::OtherClient) => bad("Token does not match client_id"),
+        Err(RefreshProblem::Unknown) => return bad("Refresh token not found."),
+        Err(RefreshProblem::OtherClient) => return bad("Token does not match client_id"),
         // A revoked (rotated) token passes here; oauthlib refuses it with invalid_grant.
-        Ok(_) | Err(RefreshProblem::Revoked) => Ok(()),
+        Ok(_) | Err(RefreshProblem::Revoked | RefreshProblem::GrantDeleted) => {}
+    }
+    let now = world.clock().now();
+    match store.session_of(token) {
+        Some(session) => match grant::refresh_refusal(world.profile(), store, app, &session, now) {
+            Some(refusal) => Err(refusal),
+            None => Ok(()),
+        },
+        None => bad("Refresh token not found."),
     }
 }
 
@@ -171,8 +184,8 @@ fn refresh(
 }
 
 /// The token response (`documented`: no `access_grant_expiration`).
-fn success(world: &World, tokens: &IssuedTokens) -> Response {
-    let body = json!({
+fn success(world: &World, store: &TokenStore, app: &App, tokens: &IssuedTokens) -> Response {
+    let mut body = json!({
         "access_token": tokens.access_token,
         "expires_in": world.access_ttl(),
         "token_type": "Bearer",
@@ -180,6 +193,11 @@ fn success(world: &World, tokens: &IssuedTokens) -> Response {
         "refresh_token": tokens.refresh_token,
         "patient": tokens.session.beneficiary.patient_id,
     });
+    if world.profile() == Profile::Current {
+        let access_expires_at = expiry(world.clock().now(), world.access_ttl());
+        body["access_grant_expiration"] =
+            grant::access_grant_expiration(store, app, &tokens.session, access_expires_at).into();
+    }
     Response::json(StatusCode::OK, &body)
         .header(CACHE_CONTROL, "no-store")
         .header(PRAGMA, "no-cache")

@@ -13,7 +13,7 @@ const JSON: &str = "application/json";
 
 /// Handles a userinfo request.
 pub fn userinfo(world: &World, store: &TokenStore, request: &Request) -> Response {
-    let auth = match bearer::authenticate(request, store, world.clock().now(), JSON) {
+    let auth = match bearer::authenticate(request, world, store, JSON) {
         Ok(auth) => auth,
         Err(response) => return response,
     };

@@ -1,8 +1,9 @@
-//! The `apps` list of a scenario file: each registered app, checked key by key and against
-//! its client type.
+//! The `apps` list of a scenario file: each registered app, checked key by key, against its
+//! client type, and against BB2's registration rules for redirect URIs in the scenario's
+//! environment (behaviour file §2.1).
 
 use crate::scenario::defaults;
-use crate::scenario::model::{App, ClientType, GrantType, Scenario};
+use crate::scenario::model::{App, ClientType, DataAccessType, Environment, GrantType, Scenario};
 use crate::scenario::reader::{Field, Located, Reader, then, values};
 use marked_yaml::Node;
 
@@ -15,6 +16,8 @@ const APP_KEYS: &[&str] = &[
     "redirect_uris",
     "scopes",
     "require_demographic_scopes",
+    "data_access_type",
+    "active",
 ];
 
 /// An app entry: the app if it is valid, and its client id if that is (checked for
@@ -24,9 +27,17 @@ struct Read {
     client_id: Option<Located<String>>,
 }
 
-/// The apps of the file (at least one, client ids unique).
-pub fn apps(r: &mut Reader, node: &Node, key: &str) -> Option<Vec<App>> {
-    let read = r.non_empty_list(node, key, "app", app)?;
+/// The apps of the file (at least one, client ids unique). `environment` is the scenario's
+/// (`None` when it is invalid: then the environment rules are not checked).
+pub fn apps(
+    r: &mut Reader,
+    node: &Node,
+    key: &str,
+    environment: Option<Environment>,
+) -> Option<Vec<App>> {
+    let read = r.non_empty_list(node, key, "app", |r, node, key| {
+        app(r, node, key, environment)
+    })?;
     let client_ids = read
         .iter()
         .flatten()
@@ -35,7 +46,7 @@ pub fn apps(r: &mut Reader, node: &Node, key: &str) -> Option<Vec<App>> {
     read.into_iter().map(|read| read?.value.app).collect()
 }
 
-fn app(r: &mut Reader, node: &Node, key: &str) -> Option<Read> {
+fn app(r: &mut Reader, node: &Node, key: &str, environment: Option<Environment>) -> Option<Read> {
     let map = r.mapping(node, key, APP_KEYS)?;
     let name = r.required(map, key, "name", Reader::string);
     let client_id = r.required(map, key, "client_id", then(Reader::string, client_id));
@@ -59,8 +70,7 @@ fn app(r: &mut Reader, node: &Node, key: &str) -> Option<Read> {
         values(grants)
     });
     let redirect_uris = r.required(map, key, "redirect_uris", |r, node, key| {
-        let uri = then(Reader::string, redirect_uri);
-        values(r.non_empty_list(node, key, "redirect URI", uri)?)
+        redirect_uris(r, node, key, environment)
     });
     let scopes = r.optional(map, key, "scopes", |r, node, key| {
         let scopes = r.list(node, key, then(Reader::string, supported_scope))?;
@@ -69,6 +79,13 @@ fn app(r: &mut Reader, node: &Node, key: &str) -> Option<Read> {
     });
     let require_demographic_scopes =
         r.optional(map, key, "require_demographic_scopes", Reader::boolean);
+    let data_access_type = r.optional(
+        map,
+        key,
+        "data_access_type",
+        then(Reader::string, data_access_type),
+    );
+    let active = r.optional(map, key, "active", Reader::boolean);
     let client_secret = match (client_type, client_secret) {
         (Some(ClientType::Public), Field::Given(secret)) => {
             r.error(
@@ -99,6 +116,8 @@ fn app(r: &mut Reader, node: &Node, key: &str) -> Option<Read> {
             redirect_uris: redirect_uris?.value,
             scopes: scopes.or(defaults::supported_scopes())?,
             require_demographic_scopes: require_demographic_scopes.or(true)?,
+            data_access_type: data_access_type.or(DataAccessType::default())?,
+            active: active.or(true)?,
         })
     });
     Some(Read { app, client_id })
@@ -175,15 +194,55 @@ fn supported_scope(scope: String) -> Result<String, String> {
     }
 }
 
-/// An absolute URI with a scheme, no whitespace and no fragment; http(s) ones with a host.
-fn redirect_uri(uri: String) -> Result<String, String> {
-    match redirect_uri_problem(&uri) {
-        None => Ok(uri),
-        Some(problem) => Err(format!("redirect URI `{uri}` {problem}")),
-    }
+fn data_access_type(name: String) -> Result<DataAccessType, String> {
+    DataAccessType::from_name(&name).ok_or_else(|| {
+        format!(
+            "unknown data access type `{name}`; expected `ONE_TIME`, `THIRTEEN_MONTH` or \
+             `RESEARCH_STUDY`"
+        )
+    })
 }
 
-fn redirect_uri_problem(uri: &str) -> Option<&'static str> {
+/// The registered redirect URIs: a list, or one string of URIs separated by spaces or
+/// newlines (BB2's registration form). Each must pass [`redirect_uri_problem`].
+fn redirect_uris(
+    r: &mut Reader,
+    node: &Node,
+    key: &str,
+    environment: Option<Environment>,
+) -> Option<Vec<String>> {
+    let check = move |uri: String| match redirect_uri_problem(&uri, environment) {
+        None => Ok(uri),
+        Some(problem) => Err(format!("redirect URI `{uri}` {problem}")),
+    };
+    if node.as_sequence().is_some() {
+        let uris = r.non_empty_list(node, key, "redirect URI", then(Reader::string, check))?;
+        return values(uris);
+    }
+    let text = r.string(node, key)?;
+    let mut uris = Vec::new();
+    let mut valid = true;
+    for uri in text.split_whitespace() {
+        match check(uri.to_owned()) {
+            Ok(uri) => uris.push(uri),
+            Err(message) => {
+                r.error(node.span(), key, message);
+                valid = false;
+            }
+        }
+    }
+    if uris.is_empty() && valid {
+        r.error(node.span(), key, "expected at least one redirect URI");
+        return None;
+    }
+    valid.then_some(uris)
+}
+
+/// Why BB2 would not register `uri` in `environment`, if it would not: it must be absolute,
+/// without whitespace or fragment; `http` and `https` URIs need a host, and plain `http` is
+/// for the sandbox only, except loopback hosts (RFC 8252); custom schemes (reverse DNS, e.g.
+/// `gov.cms.bluebutton.oauthtester:/callback`) are allowed in both environments.
+fn redirect_uri_problem(uri: &str, environment: Option<Environment>) -> Option<&'static str> {
     if uri.chars().any(char::is_whitespace) {
         return Some("contains whitespace");
     }
@@ -200,13 +259,32 @@ fn redirect_uri_problem(uri: &str) -> Option<&'static str> {
         let host = rest
             .strip_prefix("//")
             .and_then(|after| after.split(['/', '?']).next());
-        if host.is_none_or(str::is_empty) {
+        let Some(host) = host.filter(|h| !h.is_empty()) else {
             return Some("has no host: expected e.g. http://127.0.0.1/callback");
+        };
+        if scheme.eq_ignore_ascii_case("http")
+            && environment == Some(Environment::Production)
+            && !is_loopback(host)
+        {
+            return Some(
+                "uses plain http, which production allows only for loopback hosts \
+                 (127.0.0.1, [::1], localhost): use https",
+            );
         }
     } else if rest.is_empty() {
         return Some("has nothing after its scheme");
     }
     None
+}
+
+/// Whether a netloc's host is a loopback host (port and user info ignored).
+fn is_loopback(netloc: &str) -> bool {
+    let host_port = netloc.rsplit_once('@').map_or(netloc, |(_, hp)| hp);
+    let host = match host_port.strip_prefix('[') {
+        Some(rest) => rest.split(']').next().unwrap_or_default(),
+        None => host_port.split(':').next().unwrap_or_default(),
+    };
+    host == "::1" || host == "127.0.0.1" || host.eq_ignore_ascii_case("localhost")
 }
 
 /// `[a-zA-Z][a-zA-Z0-9+.-]*` (RFC 3986).
@@ -230,7 +308,7 @@ mod tests {
             "gov.cms.bluebutton.oauthtester:/callback",
             "com.example+app-1:cb",
         ] {
-            assert_eq!(redirect_uri(good.to_owned()), Ok(good.to_owned()));
+            assert_eq!(redirect_uri_problem(good, Some(Environment::Sandbox)), None);
         }
         for (bad, problem) in [
             ("http://x/cb#frag", "fragment"),
@@ -243,8 +321,28 @@ mod tests {
             ("http://", "no host"),
             ("app:", "nothing after"),
         ] {
-            let error = redirect_uri(bad.to_owned()).err().unwrap_or_default();
+            let error = redirect_uri_problem(bad, Some(Environment::Sandbox)).unwrap_or_default();
             assert!(error.contains(problem), "{bad}: {error}");
+        }
+    }
+
+    #[test]
+    fn production_allows_http_only_on_loopback() {
+        let production = Some(Environment::Production);
+        for good in [
+            "http://127.0.0.1/callback",
+            "http://127.0.0.1:8080/callback",
+            "http://[::1]:9/cb",
+            "http://localhost:8080/testclient/callback",
+            "https://app.example/cb",
+            "gov.cms.bluebutton.oauthtester:/callback",
+        ] {
+            assert_eq!(redirect_uri_problem(good, production), None, "{good}");
+        }
+        for bad in ["http://app.example/cb", "HTTP://10.0.0.1/cb"] {
+            let problem = redirect_uri_problem(bad, production).unwrap_or_default();
+            assert!(problem.contains("plain http"), "{bad}: {problem}");
+            assert_eq!(redirect_uri_problem(bad, Some(Environment::Sandbox)), None);
         }
     }
 }

@@ -2,7 +2,9 @@
 //! scenario starts from. Lists given in a file replace these; maps merge over them.
 
 use crate::claim_type::{ClaimCounts, ClaimType};
-use crate::scenario::model::{App, BeneficiarySpec, ClientType, GrantType, Login, Tokens};
+use crate::scenario::model::{
+    App, BeneficiarySpec, ClientType, DataAccessType, GrantType, Login, Tokens,
+};
 
 /// Every scope BB2 v1/v2 accepts (behaviour file §2.3), in this order.
 pub const SUPPORTED_SCOPES: &[&str] = &[
@@ -52,6 +54,8 @@ pub fn apps() -> Vec<App> {
             redirect_uris: vec![GUIDE_REDIRECT_URI.into(), LOOPBACK_REDIRECT_URI.into()],
             scopes: supported_scopes(),
             require_demographic_scopes: true,
+            data_access_type: DataAccessType::ThirteenMonth,
+            active: true,
         },
         App {
             name: "bbh public native app".into(),
@@ -66,6 +70,8 @@ pub fn apps() -> Vec<App> {
             ],
             scopes: supported_scopes(),
             require_demographic_scopes: true,
+            data_access_type: DataAccessType::ThirteenMonth,
+            active: true,
         },
     ]
 }

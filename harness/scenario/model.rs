@@ -9,7 +9,7 @@ pub enum Profile {
     /// The published guide (the default).
     #[default]
     Documented,
-    /// The 2026 server (behaviour file). Not built yet: `bbh serve` refuses it.
+    /// The 2026 server (behaviour file).
     Current,
 }
 
@@ -50,6 +50,71 @@ pub enum GrantType {
     Implicit,
 }
 
+/// How long an app keeps access to a beneficiary's data (BB2's `data_access_type`,
+/// behaviour file §2.9).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum DataAccessType {
+    /// "1 hour": access ends with the access token; refresh is refused.
+    OneTime,
+    /// The grant expires 13 months after the authorization (the default).
+    #[default]
+    ThirteenMonth,
+    /// The grant never expires.
+    ResearchStudy,
+}
+
+impl DataAccessType {
+    /// The name used in scenario files (`ONE_TIME`, `THIRTEEN_MONTH`, `RESEARCH_STUDY`).
+    pub fn name(self) -> &'static str {
+        match self {
+            DataAccessType::OneTime => "ONE_TIME",
+            DataAccessType::ThirteenMonth => "THIRTEEN_MONTH",
+            DataAccessType::ResearchStudy => "RESEARCH_STUDY",
+        }
+    }
+
+    /// Parses a scenario-file name.
+    pub fn from_name(name: &str) -> Option<DataAccessType> {
+        [
+            DataAccessType::OneTime,
+            DataAccessType::ThirteenMonth,
+            DataAccessType::ResearchStudy,
+        ]
+        .into_iter()
+        .find(|t| t.name() == name)
+    }
+}
+
+/// Which BB2 environment a scenario stands for: it decides which redirect URIs an app may
+/// register (plain `http` only in the sandbox, loopback excepted).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Environment {
+    /// `sandbox.bluebutton.cms.gov` (the default).
+    #[default]
+    Sandbox,
+    /// `api.bluebutton.cms.gov`.
+    Production,
+}
+
+impl Environment {
+    /// The name used in scenario files.
+    pub fn name(self) -> &'static str {
+        match self {
+            Environment::Sandbox => "sandbox",
+            Environment::Production => "production",
+        }
+    }
+
+    /// Parses `sandbox` or `production`.
+    pub fn from_name(name: &str) -> Option<Environment> {
+        match name {
+            "sandbox" => Some(Environment::Sandbox),
+            "production" => Some(Environment::Production),
+            _ => None,
+        }
+    }
+}
+
 /// An app registered with the fake server.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct App {
@@ -70,6 +135,10 @@ pub struct App {
     /// Whether the beneficiary is asked to share demographics (default true); when false,
     /// Patient scopes and `profile` are never granted.
     pub require_demographic_scopes: bool,
+    /// How long its access to a beneficiary's data lasts.
+    pub data_access_type: DataAccessType,
+    /// Whether the app is active (an inactive app is refused everywhere).
+    pub active: bool,
 }
 
 /// A beneficiary a scenario defines (scenario beneficiaries win over generated sandbox logins).
@@ -216,6 +285,8 @@ pub struct Scenario {
     pub description: String,
     /// Which behaviour profile it asks for.
     pub profile: Profile,
+    /// Which BB2 environment it stands for.
+    pub environment: Environment,
     /// Seed of every generated value (ids, names, claims).
     pub seed: u64,
     /// Where the virtual clock starts (`now:`); the wall clock when `None`.

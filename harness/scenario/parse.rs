@@ -9,7 +9,8 @@ use crate::scenario::defaults;
 use crate::scenario::error::ScenarioError;
 use crate::scenario::expect::expect;
 use crate::scenario::model::{
-    BeneficiarySpec, Expect, Login, Probe, Profile, RateLimit, Scenario, Source, Tokens,
+    BeneficiarySpec, Environment, Expect, Login, Probe, Profile, RateLimit, Scenario, Source,
+    Tokens,
 };
 use crate::scenario::reader::{Field, Reader, integer, then};
 use crate::scenario::stubs::stubs;
@@ -21,6 +22,7 @@ const TOP_KEYS: &[&str] = &[
     "name",
     "description",
     "profile",
+    "environment",
     "seed",
     "now",
     "apps",
@@ -54,6 +56,9 @@ fn scenario(r: &mut Reader, root: &Node, source: Source) -> Option<Scenario> {
     let name = r.required(top, "", "name", then(Reader::string, kebab_case));
     let description = r.optional(top, "", "description", Reader::string);
     let profile = r.optional(top, "", "profile", then(Reader::string, profile));
+    let environment = r
+        .optional(top, "", "environment", then(Reader::string, environment))
+        .or(Environment::default());
     let seed = r.optional(top, "", "seed", integer(0..=u64::MAX));
     let now = r.optional(
         top,
@@ -61,7 +66,9 @@ fn scenario(r: &mut Reader, root: &Node, source: Source) -> Option<Scenario> {
         "now",
         then(Reader::string, |text| parse_instant(&text)),
     );
-    let apps = r.optional(top, "", "apps", apps);
+    let apps = r.optional(top, "", "apps", |r, node, key| {
+        apps(r, node, key, environment)
+    });
     let beneficiaries = r
         .optional(top, "", "beneficiaries", beneficiaries)
         .or(defaults::beneficiaries());
@@ -88,6 +95,7 @@ fn scenario(r: &mut Reader, root: &Node, source: Source) -> Option<Scenario> {
         name: name?.value,
         description: description.or(String::new())?,
         profile: profile.or(Profile::default())?,
+        environment: environment?,
         seed: seed.or(0)?,
         now: now.map(Some).or(None)?,
         apps: apps.or(defaults::apps())?,
@@ -120,6 +128,11 @@ fn kebab_case(name: String) -> Result<String, String> {
             "expected a kebab-case name such as `my-scenario`, found `{name}`"
         ))
     }
+}
+
+fn environment(name: String) -> Result<Environment, String> {
+    Environment::from_name(&name)
+        .ok_or_else(|| format!("unknown environment `{name}`; expected `sandbox` or `production`"))
 }
 
 fn profile(name: String) -> Result<Profile, String> {

@@ -55,6 +55,8 @@ fn defaults_are_the_designed_ones() {
                 ],
                 scopes: scopes.clone(),
                 require_demographic_scopes: true,
+                data_access_type: DataAccessType::ThirteenMonth,
+                active: true,
             },
             App {
                 name: "bbh public native app".into(),
@@ -69,6 +71,8 @@ fn defaults_are_the_designed_ones() {
                 ],
                 scopes,
                 require_demographic_scopes: true,
+                data_access_type: DataAccessType::ThirteenMonth,
+                active: true,
             },
         ]
     );
@@ -139,6 +143,7 @@ fn a_minimal_file_takes_every_default() {
             name: "minimal".into(),
             description: String::new(),
             profile: Profile::Documented,
+            environment: Environment::Sandbox,
             seed: 0,
             now: None,
             apps: defaults::apps(),
@@ -210,6 +215,8 @@ tokens:
             redirect_uris: vec!["http://127.0.0.1/callback".into()],
             scopes: vec!["openid".into(), "patient/Coverage.rs".into()],
             require_demographic_scopes: false,
+            data_access_type: DataAccessType::ThirteenMonth,
+            active: true,
         }]
     );
     assert_eq!(
@@ -271,6 +278,8 @@ tokens:
             redirect_uris: vec!["http://127.0.0.1/callback".into()],
             scopes: defaults::apps().remove(0).scopes,
             require_demographic_scopes: true,
+            data_access_type: DataAccessType::ThirteenMonth,
+            active: true,
         }]
     );
     assert_eq!(
@@ -327,7 +336,7 @@ apps:
             "1:10: version: expected 1, found 2",
             "2:7: name: expected a kebab-case name such as `my-scenario`, found `Not Kebab`",
             "3:1: colour: unknown key `colour`; expected one of: version, name, description, \
-             profile, seed, now, apps, beneficiaries, login, tokens, expect, stubs, rate_limit",
+             profile, environment, seed, now, apps, beneficiaries, login, tokens, expect, stubs, rate_limit",
             "4:10: profile: unknown profile `newest`; expected `documented` or `current`",
             "5:7: seed: expected an integer from 0 to 18446744073709551615, found -1",
             "7:13: tokens.code_ttl: expected an integer from 1 to 86400, found a string",
@@ -369,7 +378,7 @@ apps:
     client_id: AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA
     client_type: public
     redirect_uris: [http://127.0.0.1/callback]
-    active: true
+    logo_uri: https://x
 beneficiaries:
   - username: BBUser00001
     patient_id: '-1'
@@ -390,9 +399,9 @@ stubs:
     assert_eq!(
         errors(&text),
         [
-            "8:5: apps[0].active: unknown key `active`; expected one of: name, client_id, \
-             client_secret, client_type, grant_types, redirect_uris, scopes, \
-             require_demographic_scopes",
+            "8:5: apps[0].logo_uri: unknown key `logo_uri`; expected one of: name, \
+             client_id, client_secret, client_type, grant_types, redirect_uris, scopes, \
+             require_demographic_scopes, data_access_type, active",
             "12:5: beneficiaries[0].email: unknown key `email`; expected one of: username, \
              password, patient_id, name, claims",
             "13:26: beneficiaries[0].claims.xray: unknown claim type `xray`; expected one of: \
@@ -1169,4 +1178,94 @@ apps:
              choice); it registers: http://localhost:8080/cb, http://127.0.0.1:9000/callback"
         )
     );
+}
+
+const ONE_APP: &str = "version: 1
+name: registration
+apps:
+  - name: Mine
+    client_id: swBu7LWsCnIRfu530qnfPw1y5vMmER3lAM2L6rq2
+    client_secret: s
+    client_type: confidential
+";
+
+#[test]
+fn data_access_type_active_and_environment() {
+    let scenario = parse_text(&format!(
+        "{ONE_APP}    redirect_uris: [http://127.0.0.1/callback]\n    data_access_type: ONE_TIME\n    \
+         active: false\nenvironment: production\n"
+    ))
+    .unwrap();
+    assert_eq!(scenario.environment, Environment::Production);
+    assert_eq!(scenario.apps[0].data_access_type, DataAccessType::OneTime);
+    assert!(!scenario.apps[0].active);
+    let defaults = parse_text(&format!(
+        "{ONE_APP}    redirect_uris: [http://127.0.0.1/callback]\n"
+    ))
+    .unwrap();
+    assert_eq!(defaults.environment, Environment::Sandbox);
+    assert_eq!(
+        defaults.apps[0].data_access_type,
+        DataAccessType::ThirteenMonth
+    );
+    assert!(defaults.apps[0].active);
+    assert_eq!(
+        errors(&format!(
+            "{ONE_APP}    redirect_uris: [http://127.0.0.1/callback]\n    data_access_type: \
+             FOREVER\n    active: 1\nenvironment: staging\n"
+        )),
+        vec![
+            "9:23: apps[0].data_access_type: unknown data access type `FOREVER`; expected \
+             `ONE_TIME`, `THIRTEEN_MONTH` or `RESEARCH_STUDY`",
+            "10:13: apps[0].active: expected true or false, found an integer",
+            "11:14: environment: unknown environment `staging`; expected `sandbox` or `production`",
+        ]
+    );
+}
+
+#[test]
+fn redirect_uris_as_one_string() {
+    let scenario = parse_text(&format!(
+        "{ONE_APP}    redirect_uris: \"https://app.example/cb http://127.0.0.1/callback\\n\\
+         gov.cms.bluebutton.oauthtester:/callback\"\n"
+    ))
+    .unwrap();
+    assert_eq!(
+        scenario.apps[0].redirect_uris,
+        vec![
+            "https://app.example/cb",
+            "http://127.0.0.1/callback",
+            "gov.cms.bluebutton.oauthtester:/callback"
+        ]
+    );
+    assert_eq!(
+        errors(&format!(
+            "{ONE_APP}    redirect_uris: \"https://app.example/cb#top http://127.0.0.1/callback\"\n"
+        )),
+        vec![
+            "8:20: apps[0].redirect_uris: redirect URI `https://app.example/cb#top` has a \
+             fragment (`#`), which OAuth forbids"
+        ]
+    );
+    assert_eq!(
+        errors(&format!("{ONE_APP}    redirect_uris: \" \"\n")),
+        vec!["8:20: apps[0].redirect_uris: expected at least one redirect URI"]
+    );
+}
+
+#[test]
+fn production_refuses_plain_http_except_loopback() {
+    let text = format!(
+        "environment: production\n{ONE_APP}    redirect_uris:\n      - http://127.0.0.1/callback\n      \
+         - http://localhost:8080/cb\n      - http://app.example/cb\n      - https://app.example/cb\n"
+    );
+    assert_eq!(
+        errors(&text),
+        vec![
+            "12:9: apps[0].redirect_uris[2]: redirect URI `http://app.example/cb` uses plain \
+             http, which production allows only for loopback hosts (127.0.0.1, [::1], \
+             localhost): use https"
+        ]
+    );
+    assert!(parse_text(&text.replace("environment: production", "environment: sandbox")).is_ok());
 }

@@ -6,8 +6,8 @@ use crate::exchange::{Request, Response};
 use crate::fhir::{self, Route};
 use crate::oauth::pages::{self, Pages};
 use crate::oauth::store::TokenStore;
-use crate::oauth::{authorize, token, userinfo};
-use crate::scenario::Profile;
+use crate::oauth::{authorize, expire_grant, introspect, revoke, token, userinfo};
+use crate::scenario::{Environment, Profile};
 use crate::world::World;
 use http::header::{ACCESS_CONTROL_REQUEST_METHOD, ALLOW, CONTENT_TYPE, ORIGIN};
 use http::{HeaderName, Method, StatusCode};
@@ -17,6 +17,11 @@ use http::{HeaderName, Method, StatusCode};
 enum Endpoint {
     Authorize,
     Token,
+    Revoke,
+    RevokeToken,
+    Introspect,
+    /// `expire_authenticated_user/<patient_id>/`.
+    ExpireUser(String),
     UserInfo,
     Fhir(ApiVersion, Route),
     /// `/robots.txt`.
@@ -33,11 +38,14 @@ enum Endpoint {
 /// BB2's `robots.txt` (behaviour file §1.1).
 const ROBOTS: &str = "User-agent: *\nDisallow: /v1/o/\nDisallow: /v2/o/\nDisallow: /v3/o/";
 
-/// The `/{v}/o/` endpoints that exist only with their trailing slash, per profile: in
-/// `documented` the token endpoint too (behaviour file §0.1, DESIGN "Profiles").
+/// The sandbox helper's path below `/{v}/`; the patient id (`[-0-9]+`) and a slash follow.
+const EXPIRE_USER: &str = "o/expire_authenticated_user/";
+
+/// The `/{v}/o/` endpoints that exist only with their trailing slash (authorize, revoke,
+/// revoke_token, introspect), per profile: in `documented` the token endpoint too (behaviour file §0.1, DESIGN "Profiles").
 fn slash_only(rest: &str, profile: Profile) -> bool {
     match rest {
-        "o/authorize/" => true,
+        "o/authorize/" | "o/revoke/" | "o/revoke_token/" | "o/introspect/" => true,
         "o/token/" => profile == Profile::Documented,
         _ => false,
     }
@@ -56,7 +64,19 @@ fn endpoint(path: &str, profile: Profile) -> Endpoint {
         "o/authorize/" => return Endpoint::Authorize,
         "o/token/" => return Endpoint::Token,
         "o/token" if profile == Profile::Current => return Endpoint::Token,
+        "o/revoke/" => return Endpoint::Revoke,
+        "o/revoke_token/" => return Endpoint::RevokeToken,
+        "o/introspect/" => return Endpoint::Introspect,
         _ => {}
+    }
+    if let Some(after) = rest.strip_prefix(EXPIRE_USER) {
+        let is_id =
+            |id: &str| !id.is_empty() && id.bytes().all(|b| b == b'-' || b.is_ascii_digit());
+        match after.strip_suffix('/') {
+            Some(id) if is_id(id) => return Endpoint::ExpireUser(id.to_owned()),
+            None if is_id(after) => return Endpoint::AppendSlash,
+            _ => {}
+        }
     }
     // BB2's userinfo pattern has no `$`: `/userinfo`, `/userinfo/`, `/userinfoXYZ` all match.
     if rest.starts_with("connect/userinfo") {
@@ -88,7 +108,13 @@ pub async fn route(
     if is_cors_preflight(request) {
         return preflight();
     }
-    match endpoint(&request.path, world.profile()) {
+    let endpoint = match endpoint(&request.path, world.profile()) {
+        Endpoint::ExpireUser(_) if world.scenario().environment == Environment::Production => {
+            Endpoint::NotFound
+        }
+        endpoint => endpoint,
+    };
+    match endpoint {
         Endpoint::Authorize => match request.method {
             Method::GET | Method::HEAD | Method::POST => {
                 authorize::authorize(world, store, request, pages.is_some()).await
@@ -97,6 +123,26 @@ pub async fn route(
         },
         Endpoint::Token => match request.method {
             Method::POST => token::token(world, store, request).await,
+            _ => django_view_method(request, "POST, OPTIONS"),
+        },
+        Endpoint::Revoke => match request.method {
+            Method::POST => revoke::revoke(world, store, request).await,
+            _ => django_view_method(request, "POST, OPTIONS"),
+        },
+        Endpoint::RevokeToken => match request.method {
+            Method::POST => revoke::revoke_token(world, store, request).await,
+            _ => django_view_method(request, "POST, OPTIONS"),
+        },
+        Endpoint::Introspect => match request.method {
+            Method::GET | Method::HEAD | Method::POST => {
+                introspect::introspect(world, store, request).await
+            }
+            _ => django_view_method(request, "GET, POST, HEAD, OPTIONS"),
+        },
+        Endpoint::ExpireUser(patient_id) => match request.method {
+            Method::POST => {
+                expire_grant::expire_authenticated_user(world, store, request, &patient_id).await
+            }
             _ => django_view_method(request, "POST, OPTIONS"),
         },
         Endpoint::UserInfo => userinfo::userinfo(world, store, request),
@@ -199,6 +245,25 @@ mod tests {
                 documented(&format!("/{v}/connect/userinfoXYZ")),
                 Endpoint::UserInfo
             );
+            assert_eq!(documented(&format!("/{v}/o/revoke")), Endpoint::AppendSlash);
+            assert_eq!(
+                documented(&format!("/{v}/o/revoke_token/")),
+                Endpoint::RevokeToken
+            );
+            assert_eq!(
+                documented(&format!("/{v}/o/introspect")),
+                Endpoint::AppendSlash
+            );
+            assert_eq!(
+                documented(&format!(
+                    "/{v}/o/expire_authenticated_user/-20140000008325/"
+                )),
+                Endpoint::ExpireUser("-20140000008325".into())
+            );
+            assert_eq!(
+                documented(&format!("/{v}/o/expire_authenticated_user/-20140000008325")),
+                Endpoint::AppendSlash
+            );
         }
         assert_eq!(
             documented("/v1/fhir/Patient"),
@@ -222,6 +287,8 @@ mod tests {
             "/v3/o/token/",
             "/fhir/Patient/",
             "/",
+            "/v2/o/revokes/",
+            "/v2/o/expire_authenticated_user/abc/",
             "/v2/o/authoriz",
             "/v2/o/tokenx",
         ] {

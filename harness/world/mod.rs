@@ -19,6 +19,9 @@ use throttle::Throttle;
 /// Access-token lifetime of the `documented` profile (the guide era; behaviour file §0.1).
 const DOCUMENTED_ACCESS_TTL: u64 = 36_000;
 
+/// Access-token lifetime of the `current` profile (behaviour file §0.1).
+const CURRENT_ACCESS_TTL: u64 = 3_600;
+
 /// A running scenario: what it defines plus the virtual clock.
 #[derive(Debug)]
 pub struct World {
@@ -85,7 +88,10 @@ impl World {
         self.scenario
             .tokens
             .access_ttl
-            .unwrap_or(DOCUMENTED_ACCESS_TTL)
+            .unwrap_or(match self.scenario.profile {
+                Profile::Documented => DOCUMENTED_ACCESS_TTL,
+                Profile::Current => CURRENT_ACCESS_TTL,
+            })
     }
 
     /// Authorization-code lifetime in seconds.

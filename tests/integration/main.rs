@@ -11,6 +11,7 @@ mod interactive;
 mod journey;
 mod named_scenarios;
 mod oauth_errors;
+mod oauth_more;
 mod probes_and_stubs;
 mod profiles;
 mod rate_limit;

@@ -150,12 +150,12 @@ async fn authorize_redirect_errors() {
         "invalid_request",
         Some("Missing response_type parameter."),
     );
-    let implicit = h
+    let unsupported = h
         .authorize(&format!(
-            "client_id={PUBLIC_ID}&redirect_uri={REDIRECT}&response_type=token&state={STATE}"
+            "client_id={PUBLIC_ID}&redirect_uri={REDIRECT}&response_type=id_token&state={STATE}"
         ))
         .await;
-    expect(&implicit, "unsupported_response_type", None);
+    expect(&unsupported, "unsupported_response_type", None);
     let public_without_pkce = h.authorize(&authorize_query(PUBLIC_ID, "")).await;
     expect(
         &public_without_pkce,

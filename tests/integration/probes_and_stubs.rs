@@ -162,7 +162,7 @@ async fn tampered_state_alters_the_state_of_success_redirects_only() {
     assert_eq!(h.exchange(code).await.status, StatusCode::OK);
     // An error redirect keeps the state the client sent.
     let error = h
-        .authorize(&authorize_query().replace("response_type=code", "response_type=token"))
+        .authorize(&authorize_query().replace("response_type=code", "response_type=id_token"))
         .await;
     let params = error.location_params();
     assert_eq!(
@@ -182,7 +182,7 @@ async fn replay_callback_marks_success_redirects_only() {
     assert_eq!(params.get("state").map(String::as_str), Some(STATE));
     assert!(params.contains_key("code"));
     let error = h
-        .authorize(&authorize_query().replace("response_type=code", "response_type=token"))
+        .authorize(&authorize_query().replace("response_type=code", "response_type=id_token"))
         .await;
     assert_eq!(error.status, StatusCode::FOUND);
     assert_eq!(error.header("x-bbh-probe"), None);

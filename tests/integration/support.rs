@@ -61,6 +61,9 @@ pub fn assert_valid(name: &str, body: &Value) {
 /// Which schema the JSON body of an answer to `path` with `status` must match.
 fn schema_for(path: &str, status: StatusCode, body: &Value) -> Option<&'static str> {
     let ok = status == StatusCode::OK;
+    if path.starts_with("/v2/o/introspect") {
+        return Some(if ok { "introspection" } else { "oauth-error" });
+    }
     if path.starts_with("/v2/o/") {
         return Some(if ok { "token-response" } else { "oauth-error" });
     }

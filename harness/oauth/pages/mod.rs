@@ -136,7 +136,7 @@ pub async fn consent(
             return to_login(&authorize_path, &params);
         };
         return match authorize::check(world, &params) {
-            Ok(checked) => consent_page(request, &params, &checked, &username),
+            Ok(checked) => consent_page(world, request, &params, &checked, &username),
             Err(refused) => refused,
         };
     }
@@ -165,13 +165,15 @@ pub async fn consent(
 }
 
 fn consent_page(
+    world: &World,
     request: &Request,
     params: &Params,
     checked: &authorize::Checked<'_>,
     username: &str,
 ) -> Response {
     let app = checked.app();
-    let granted = scopes::granted(params.get("scope"), app, true).unwrap_or_default();
+    let granted =
+        scopes::granted(params.get("scope"), app, true, world.profile()).unwrap_or_default();
     let has = |resource: &str| {
         granted
             .iter()
