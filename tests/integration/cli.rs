@@ -141,24 +141,48 @@ fn serve(args: &[&str]) -> (std::process::Child, String) {
 }
 
 #[tokio::test]
-async fn profile_current_serves_the_current_behaviour() {
-    let (mut child, url) = serve(&["--profile", "current"]);
+async fn profile_current_and_now_set_the_behaviour_and_the_clock() {
+    let (mut child, url) = serve(&["--profile", "current", "--now", "2030-01-02T03:04:05Z"]);
     let client = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .no_proxy()
         .build()
         .unwrap();
+    let challenge = bluebutton_harness::oauth::pkce::s256_challenge(VERIFIER);
+    let authorize = format!(
+        "{url}/v2/o/authorize/?client_id={CONFIDENTIAL_ID}&redirect_uri={REDIRECT}&response_type=code&state={STATE}&code_challenge={challenge}&code_challenge_method=S256"
+    );
+    let redirect = client.get(&authorize).send().await.unwrap();
+    let location = redirect.headers()["location"].to_str().unwrap().to_owned();
+    let code = reqwest::Url::parse(&location)
+        .unwrap()
+        .query_pairs()
+        .find(|(k, _)| k == "code")
+        .map(|(_, v)| v.into_owned())
+        .unwrap();
     // `current` takes the token endpoint without its slash (documented: 301).
     let reply = client
         .post(format!("{url}/v2/o/token"))
-        .form(&[("grant_type", "authorization_code")])
+        .form(&[
+            ("grant_type", "authorization_code"),
+            ("code", code.as_str()),
+            ("redirect_uri", REDIRECT),
+            ("code_verifier", VERIFIER),
+            ("client_id", CONFIDENTIAL_ID),
+            ("client_secret", CONFIDENTIAL_SECRET),
+        ])
         .send()
         .await
         .unwrap();
+    let status = reply.status();
+    let body: serde_json::Value = reply.json().await.unwrap_or_default();
     let _ = child.kill();
     let _ = child.wait();
-    assert_ne!(reply.status(), 301);
-    assert_eq!(reply.status(), 401);
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["expires_in"], 3600);
+    // The 13-month grant runs from the clock `--now` set (the wall clock is years earlier).
+    let expiration = body["access_grant_expiration"].as_str().unwrap();
+    assert!(expiration.starts_with("2031-02-02T"), "{expiration}");
 }
 
 #[test]
