@@ -233,6 +233,7 @@ const DIAGNOSTIC_RADIOLOGY: Code = Code::new("4", "Diagnostic radiology");
 const DIAGNOSTIC_LABORATORY: Code = Code::new("5", "Diagnostic laboratory");
 const OTHER_MEDICAL_ITEMS: Code = Code::new("9", "Other medical items or services");
 const DME_PURCHASE: Code = Code::new("P", "Lump sum purchase of DME, prosthetics orthotics");
+/// `line_cms_type_srvc_cd`: a DME rental.
 pub const DME_RENTAL: Code = Code::new("R", "Rental of DME");
 
 const OFFICE_VISIT_ESTABLISHED_LOW: ProfessionalService = ProfessionalService {
