@@ -236,6 +236,8 @@ impl InstitutionalClaim {
         ));
 
         let contractor = *draw.pick(&CONTRACTOR_NUMBERS);
+        // Drawn in the order of the EOB's elements: the provider before the extensions.
+        let contained = vec![self.provider_organization(context, draw)];
         let mut extension = vec![
             extension_coding("nch_near_line_rec_ident_cd", &self.near_line_record),
             extension_identifier("fi_doc_clm_cntl_num", &draw.digits(15)),
@@ -251,7 +253,7 @@ impl InstitutionalClaim {
             .map(|line| line.units)
             .sum();
         ClaimDetails {
-            contained: vec![self.provider_organization(context, draw)],
+            contained,
             extension,
             billable_period_extension: vec![extension_coding("claim_query_cd", &QUERY_FINAL_BILL)],
             provider: json!({"reference": "#provider-org"}),
