@@ -9,8 +9,6 @@ use crate::scenario::yaml::ScalarKind;
 use marked_yaml::Node;
 
 const BENEFICIARY_KEYS: &[&str] = &["username", "password", "patient_id", "name", "claims"];
-/// The claim types the generator makes so far.
-const GENERATED_TYPES: [ClaimType; 3] = [ClaimType::Carrier, ClaimType::Inpatient, ClaimType::Pde];
 const MAX_CLAIMS_PER_TYPE: u32 = 1_000_000;
 
 /// A beneficiary entry: the beneficiary if it is valid, and its username and patient id if
@@ -114,14 +112,7 @@ fn claims(r: &mut Reader, node: &Node, key: &str) -> Option<ClaimCounts> {
         .map(|(code, count)| {
             let key = join(key, code.as_str());
             let claim_type = match ClaimType::from_code(code.as_str()) {
-                Some(t) if GENERATED_TYPES.contains(&t) => t,
-                Some(t) => {
-                    let message = format!(
-                        "claims of type `{t}` are not generated yet (supported here: carrier, inpatient, pde)"
-                    );
-                    r.error(code.span(), &key, message);
-                    return None;
-                }
+                Some(t) => t,
                 None => {
                     let codes: Vec<&str> = ClaimType::ALL.iter().map(|t| t.code()).collect();
                     let message = format!(

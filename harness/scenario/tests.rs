@@ -567,7 +567,7 @@ beneficiaries:
   - username: jane doe
     patient_id: abc
     name: Jane
-    claims: {carrier: 3, dme: 1, pde: -1, inpatient: 1000001}
+    claims: {carrier: 3, dme: 1, pde: -1, inpatient: 1000001, Snf: 2}
   - username: jane
     patient_id: -5
   - username: BBUser00001
@@ -586,11 +586,11 @@ login: {username: BBUser00001}
              optional leading `-`), found `abc`",
             "6:11: beneficiaries[0].name: expected given and family names, e.g. `Jane X \
              Doe`, found `Jane`",
-            "7:26: beneficiaries[0].claims.dme: claims of type `dme` are not generated yet \
-             (supported here: carrier, inpatient, pde)",
             "7:39: beneficiaries[0].claims.pde: expected an integer from 0 to 1000000, found -1",
             "7:54: beneficiaries[0].claims.inpatient: expected an integer from 0 to 1000000, \
              found 1000001",
+            "7:63: beneficiaries[0].claims.Snf: unknown claim type `Snf`; expected one of: \
+             carrier, dme, hha, hospice, inpatient, outpatient, pde, snf",
             "8:5: beneficiaries[1]: missing required key `password` (only sandbox logins \
              BBUserNNNNN have a default)",
             "11:17: beneficiaries[2].patient_id: duplicate patient_id (first given on line 9)",
@@ -625,6 +625,19 @@ fn claims_are_exact_and_unlisted_types_are_zero() {
         scenario.beneficiaries[0].claims,
         Some(ClaimCounts::default())
     );
+}
+
+#[test]
+fn claims_of_all_eight_types_are_accepted() {
+    let text = with(
+        "beneficiaries:\n  - username: BBUser00001\n    patient_id: '-19990000000002'\n    claims: {carrier: 1, dme: 2, hha: 3, hospice: 4, inpatient: 5, outpatient: 6, pde: 7, snf: 8}\nlogin: {username: BBUser00001}\n",
+    );
+    let scenario = parse_text(&text).unwrap();
+    let counts = scenario.beneficiaries[0].claims.unwrap();
+    for (n, claim_type) in ClaimType::ALL.into_iter().enumerate() {
+        assert_eq!(counts.get(claim_type), n as u32 + 1, "{claim_type}");
+    }
+    assert_eq!(counts.total(), 36);
 }
 
 #[test]

@@ -171,20 +171,39 @@ impl Facts {
         .collect()
     }
 
-    /// A realistic sandbox mix: carrier always, inpatient sometimes, Part D for the Doe block.
+    /// A realistic sandbox mix (behaviour §7.2): carrier claims always; inpatient stays for
+    /// about one in six; outpatient visits for most; now and then DME, SNF, home health or
+    /// hospice; Part D events for the 2014 (Doe) block only.
     fn claim_mix(&self) -> ClaimCounts {
+        let sometimes = |label: u64, percent: u64, most: u64| {
+            if self.pick(label, 100) < percent {
+                1 + self.pick(label + 100, most)
+            } else {
+                0
+            }
+        };
         let carrier = 5 + self.pick(30, 56);
-        let inpatient = self.pick(31, 5);
+        let inpatient = sometimes(31, 16, 4);
         let pde = if self.doe_block {
             20 + self.pick(32, 91)
         } else {
             0
         };
+        let outpatient = sometimes(33, 70, 40);
+        let dme = sometimes(34, 20, 6);
+        let snf = sometimes(35, 5, 2);
+        let hha = sometimes(36, 5, 4);
+        let hospice = sometimes(37, 2, 2);
         let count = |n: u64| u32::try_from(n).unwrap_or(0);
         ClaimCounts::from_pairs([
             (ClaimType::Carrier, count(carrier)),
+            (ClaimType::Dme, count(dme)),
+            (ClaimType::Hha, count(hha)),
+            (ClaimType::Hospice, count(hospice)),
             (ClaimType::Inpatient, count(inpatient)),
+            (ClaimType::Outpatient, count(outpatient)),
             (ClaimType::Pde, count(pde)),
+            (ClaimType::Snf, count(snf)),
         ])
     }
 
@@ -272,6 +291,52 @@ mod tests {
             Some(("-19990000000001".into(), "PW00000!".into(), 11))
         );
         assert!(from_sandbox_login("BBUser30000", 0).is_none());
+    }
+
+    #[test]
+    fn sandbox_mixes_look_like_the_sandbox() {
+        let logins = (0..400).map(|n| format!("BBUser{:05}", n * 25));
+        let benes: Vec<Beneficiary> = logins
+            .filter_map(|login| from_sandbox_login(&login, 9))
+            .collect();
+        assert_eq!(benes.len(), 400);
+        let with = |claim_type: ClaimType| {
+            benes
+                .iter()
+                .filter(|b| b.claims.get(claim_type) > 0)
+                .count()
+        };
+        assert_eq!(
+            with(ClaimType::Carrier),
+            400,
+            "every user has carrier claims"
+        );
+        assert!(
+            (30..=110).contains(&with(ClaimType::Inpatient)),
+            "some inpatient"
+        );
+        assert!(with(ClaimType::Outpatient) > 200, "outpatient for most");
+        for rare in [
+            ClaimType::Dme,
+            ClaimType::Snf,
+            ClaimType::Hha,
+            ClaimType::Hospice,
+        ] {
+            assert!((1..150).contains(&with(rare)), "{rare}: {}", with(rare));
+        }
+        let doe_block = |b: &&Beneficiary| b.patient_id.starts_with(DOE_BLOCK_PREFIX);
+        assert!(
+            benes
+                .iter()
+                .filter(doe_block)
+                .all(|b| b.claims.get(ClaimType::Pde) >= 20)
+        );
+        assert!(
+            benes
+                .iter()
+                .filter(|b| !doe_block(b))
+                .all(|b| b.claims.get(ClaimType::Pde) == 0)
+        );
     }
 
     #[test]

@@ -198,7 +198,7 @@ fn the_schema_refuses_what_the_parser_refuses() {
         "version: 1\nname: x\nbeneficiaries:\n  - {username: jane, patient_id: '-1'}\nlogin: {username: jane}\n".to_owned(),
         "version: 1\nname: x\nbeneficiaries:\n  - {username: BBUser00001, patient_id: 'abc'}\n".to_owned(),
         "version: 1\nname: x\nbeneficiaries:\n  - {username: BBUser00001, patient_id: '-1', name: Jane}\n".to_owned(),
-        "version: 1\nname: x\nbeneficiaries:\n  - {username: BBUser00001, patient_id: '-1', claims: {dme: 1}}\n".to_owned(),
+        "version: 1\nname: x\nbeneficiaries:\n  - {username: BBUser00001, patient_id: '-1', claims: {Dme: 1}}\n".to_owned(),
         "version: 1\nname: x\nbeneficiaries:\n  - {username: BBUser00001, patient_id: '-1', claims: {pde: -1}}\n".to_owned(),
     ];
     let validator = schema();

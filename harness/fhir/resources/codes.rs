@@ -233,7 +233,8 @@ const DIAGNOSTIC_RADIOLOGY: Code = Code::new("4", "Diagnostic radiology");
 const DIAGNOSTIC_LABORATORY: Code = Code::new("5", "Diagnostic laboratory");
 const OTHER_MEDICAL_ITEMS: Code = Code::new("9", "Other medical items or services");
 const DME_PURCHASE: Code = Code::new("P", "Lump sum purchase of DME, prosthetics orthotics");
-const DME_RENTAL: Code = Code::new("R", "Rental of DME");
+/// `line_cms_type_srvc_cd`: a DME rental.
+pub const DME_RENTAL: Code = Code::new("R", "Rental of DME");
 
 const OFFICE_VISIT_ESTABLISHED_LOW: ProfessionalService = ProfessionalService {
     hcpcs: Code::new("99213", "OFFICE O/P EST LOW 20 MIN"),
@@ -440,6 +441,16 @@ pub const DME_SERVICES: [ProfessionalService; 6] = [
         charge: (10_000, 18_000),
     },
 ];
+
+/// HCPCS modifier of a DME rental line.
+pub const MODIFIER_RENTAL: Code = Code::new("RR", "");
+/// HCPCS modifier of a new DME purchase (and of supplies).
+pub const MODIFIER_NEW: Code = Code::new("NU", "");
+/// `dmerc_line_supplr_type_cd` of a DME supplier company.
+pub const SUPPLIER_COMPANY: Code = Code::new(
+    "3",
+    "Suppliers (other than sole proprietorship) for whom employer identification (EI) numbers are used in coding the ID field.",
+);
 
 /// `nch_near_line_rec_ident_cd` of carrier claims.
 pub const RECORD_CARRIER: Code = Code::new(
@@ -739,28 +750,40 @@ pub const SNF_ROOM_AND_BOARD: RevenueLine = daily_revenue_line(
     (45_000, 90_000),
 );
 
-/// Home health visits.
+/// Home health visits (revenue center and HCPCS G-code).
 pub const HHA_LINES: [RevenueLine; 3] = [
-    revenue_line("0551", "Skilled nursing-visit charge", (15_000, 30_000)),
-    revenue_line("0421", "Physical therapy-visit charge", (15_000, 30_000)),
-    revenue_line(
-        "0571",
-        "Home health aide (home health)-visit charge",
+    hcpcs_revenue_line(
+        Code::new("0551", "Skilled nursing-visit charge"),
+        Code::new("G0299", "HHS/HOSPICE OF RN EA 15 MIN"),
+        (15_000, 30_000),
+    ),
+    hcpcs_revenue_line(
+        Code::new("0421", "Physical therapy-visit charge"),
+        Code::new("G0151", "HHCP-SERV OF PT,EA 15 MIN"),
+        (15_000, 30_000),
+    ),
+    hcpcs_revenue_line(
+        Code::new("0571", "Home health aide (home health)-visit charge"),
+        Code::new("G0156", "HHCP-SVS OF AIDE,EA 15 MIN"),
         (6_000, 12_000),
     ),
 ];
 
-/// Hospice care lines.
+/// Hospice visits (revenue center and HCPCS G-code).
 pub const HOSPICE_LINES: [RevenueLine; 3] = [
-    revenue_line("0551", "Skilled nursing-visit charge", (15_000, 30_000)),
-    revenue_line(
-        "0561",
-        "Medical social services-visit charge",
+    hcpcs_revenue_line(
+        Code::new("0551", "Skilled nursing-visit charge"),
+        Code::new("G0299", "HHS/HOSPICE OF RN EA 15 MIN"),
+        (15_000, 30_000),
+    ),
+    hcpcs_revenue_line(
+        Code::new("0561", "Medical social services-visit charge"),
+        Code::new("G0155", "HHCP-SVS OF CSW,EA 15 MIN"),
         (15_000, 25_000),
     ),
-    revenue_line(
-        "0571",
-        "Home health aide (home health)-visit charge",
+    hcpcs_revenue_line(
+        Code::new("0571", "Home health aide (home health)-visit charge"),
+        Code::new("G0156", "HHCP-SVS OF AIDE,EA 15 MIN"),
         (6_000, 12_000),
     ),
 ];
@@ -797,6 +820,11 @@ pub const ADMISSION_SOURCES: [Code; 3] = [
     Code::new("2", "Clinic or physician's office"),
     Code::new("4", "Transfer from a hospital (different facility)"),
 ];
+
+/// `clm_src_ip_admsn_cd`: a transfer from a hospital (a SNF stay after a hospital stay).
+pub const HOSPITAL_TRANSFER: Code = Code::new("4", "Transfer from a hospital (different facility)");
+/// `clm_ip_admsn_type_cd`: an elective admission.
+pub const ELECTIVE_ADMISSION: Code = Code::new("3", "Elective");
 
 /// `ptnt_dschrg_stus_cd`: discharged home.
 pub const DISCHARGED_HOME: Code = Code::new("01", "Discharged to home/self-care (routine charge).");

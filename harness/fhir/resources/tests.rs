@@ -166,8 +166,10 @@ fn ids_and_references() {
         assert_eq!(eob["id"], claim.resource_id());
         assert_eq!(eob["patient"]["reference"], "Patient/-20140000008325");
         let part = match claim_type {
-            ClaimType::Carrier | ClaimType::Dme | ClaimType::Outpatient => "part-b",
-            ClaimType::Inpatient | ClaimType::Snf | ClaimType::Hha | ClaimType::Hospice => "part-a",
+            ClaimType::Carrier | ClaimType::Dme | ClaimType::Outpatient | ClaimType::Hha => {
+                "part-b"
+            }
+            ClaimType::Inpatient | ClaimType::Snf | ClaimType::Hospice => "part-a",
             ClaimType::Pde => "part-d",
         };
         assert_eq!(
@@ -278,7 +280,7 @@ fn eob_identifiers_and_type_codings_follow_bb2() {
         );
         let (nch, hl7) = match claim_type {
             ClaimType::Carrier => (Some("71"), "professional"),
-            ClaimType::Dme => (Some("81"), "professional"),
+            ClaimType::Dme => (Some("82"), "professional"),
             ClaimType::Hha => (Some("10"), "institutional"),
             ClaimType::Hospice => (Some("50"), "institutional"),
             ClaimType::Inpatient => (Some("60"), "institutional"),
@@ -387,7 +389,7 @@ fn sizes_stay_near_bb2_sizes() {
         for resource in all_resources(seed) {
             let size = compact_size(&resource);
             assert!(
-                (3_000..=16_000).contains(&size),
+                (3_000..=24_000).contains(&size),
                 "{} is {size} bytes",
                 resource["id"]
             );
@@ -606,5 +608,180 @@ fn no_empty_elements() {
             };
             assert!(!empty, "{} {path}", resource["id"]);
         });
+    }
+}
+
+/// The codes of the extensions (by CCW column) of a JSON object.
+fn extension_columns(value: &Value) -> Vec<String> {
+    value["extension"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|e| e["url"].as_str())
+        .filter_map(|url| url.rsplit('/').next())
+        .map(str::to_owned)
+        .collect()
+}
+
+fn supporting_info<'v>(eob: &'v Value, code: &str) -> Option<&'v Value> {
+    eob["supportingInfo"].as_array()?.iter().find(|info| {
+        info["category"]["coding"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .any(|c| c["code"].as_str().is_some_and(|c| c.ends_with(code)))
+    })
+}
+
+fn benefit(eob: &Value, column: &str) -> Option<Value> {
+    let code = format!("https://bluebutton.cms.gov/resources/variables/{column}");
+    eob["benefitBalance"][0]["financial"]
+        .as_array()?
+        .iter()
+        .find(|f| f["type"]["coding"][0]["code"] == code)
+        .cloned()
+}
+
+#[test]
+fn dme_lines_name_the_supplier_and_equipment() {
+    for seed in 0..20 {
+        let eob = eob_v2(&beneficiary(seed), &typical_claim(ClaimType::Dme, seed));
+        assert_eq!(str_at(&eob, "/type/coding/0/code"), "82");
+        assert_eq!(
+            str_at(&eob, "/insurance/0/coverage/reference"),
+            "Coverage/part-b--20140000008325"
+        );
+        let performing = eob["careTeam"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| str_at(m, "/role/coding/0/code") == "performing")
+            .unwrap();
+        assert_eq!(str_at(performing, "/provider/identifier/value").len(), 10);
+        let items = eob["item"].as_array().unwrap();
+        assert!((1..=2).contains(&items.len()));
+        for item in items {
+            let columns = extension_columns(item);
+            for column in [
+                "suplrnum",
+                "dmerc_line_mtus_cnt",
+                "dmerc_line_prcng_state_cd",
+                "dmerc_line_supplr_type_cd",
+                "betos_cd",
+            ] {
+                assert!(columns.iter().any(|c| c == column), "{column}: {columns:?}");
+            }
+            assert!(!columns.iter().any(|c| c == "carr_line_prcng_lclty_cd"));
+            let hcpcs = str_at(item, "/productOrService/coding/0/code");
+            assert!(hcpcs.starts_with(['E', 'A', 'K', 'L']), "{hcpcs}");
+            let modifier = str_at(item, "/modifier/0/coding/0/code");
+            assert!(["RR", "NU"].contains(&modifier), "{modifier}");
+        }
+    }
+}
+
+#[test]
+fn hha_episodes_start_of_care_and_visits() {
+    for seed in 0..10 {
+        let claim = typical_claim(ClaimType::Hha, seed);
+        let eob = eob_v2(&beneficiary(seed), &claim);
+        assert_eq!(str_at(&eob, "/type/coding/0/code"), "10");
+        assert_eq!(
+            str_at(&eob, "/insurance/0/coverage/reference"),
+            "Coverage/part-b--20140000008325"
+        );
+        let admission = supporting_info(&eob, "admissionperiod").unwrap();
+        assert_eq!(
+            str_at(admission, "/timingPeriod/start"),
+            claim.start.to_string()
+        );
+        let visits = benefit(&eob, "clm_hha_tot_visit_cnt").unwrap();
+        let items = eob["item"].as_array().unwrap();
+        let visit_lines = items.len() as u64 - 1;
+        assert!(visits["usedUnsignedInt"].as_u64().unwrap() >= visit_lines);
+        for item in &items[..items.len() - 1] {
+            assert!(str_at(item, "/productOrService/coding/0/code").starts_with('G'));
+            assert!(item["servicedDate"].is_string());
+        }
+    }
+}
+
+#[test]
+fn hospice_periods_count_days_and_the_benefit_period() {
+    for seed in 0..10 {
+        let claim = typical_claim(ClaimType::Hospice, seed);
+        let eob = eob_v2(&beneficiary(seed), &claim);
+        assert_eq!(str_at(&eob, "/type/coding/0/code"), "50");
+        assert!(
+            extension_columns(&eob)
+                .iter()
+                .any(|c| c == "bene_hospc_prd_cnt")
+        );
+        let admission = supporting_info(&eob, "admissionperiod").unwrap();
+        assert_eq!(
+            str_at(admission, "/timingPeriod/end"),
+            claim.end.to_string()
+        );
+        assert_eq!(
+            benefit(&eob, "clm_utlztn_day_cnt").unwrap()["usedUnsignedInt"],
+            20
+        );
+        assert_eq!(
+            str_at(&eob, "/item/0/revenue/coding/0/code"),
+            "0651",
+            "routine home care by the day"
+        );
+    }
+}
+
+#[test]
+fn snf_stays_follow_a_qualifying_hospital_stay() {
+    for (seed, days, coinsurance_days) in [(1, 20, 0), (2, 30, 10), (3, 120, 80)] {
+        let claim = claim(ClaimType::Snf, seed, date(2024, 3, 4), days);
+        let eob = eob_v2(&beneficiary(seed), &claim);
+        assert_eq!(str_at(&eob, "/type/coding/0/code"), "20");
+        assert_eq!(
+            str_at(&eob, "/insurance/0/coverage/reference"),
+            "Coverage/part-a--20140000008325"
+        );
+        let qualifying = supporting_info(&eob, "nch_qlfyd_stay_from_dt").unwrap();
+        let hospital_end: Date = str_at(qualifying, "/timingPeriod/end").parse().unwrap();
+        assert!(hospital_end < claim.start);
+        assert!(supporting_info(&eob, "admissionperiod").is_some());
+        assert_eq!(
+            benefit(&eob, "bene_tot_coinsrnc_days_cnt").unwrap()["usedUnsignedInt"],
+            coinsurance_days
+        );
+        let owed = benefit(&eob, "nch_bene_pta_coinsrnc_lblty_amt").unwrap();
+        assert_eq!(
+            owed["usedMoney"]["value"].as_f64().unwrap(),
+            coinsurance_days as f64 * 204.0
+        );
+    }
+}
+
+#[test]
+fn outpatient_visits_bill_hcpcs_on_revenue_lines() {
+    for seed in 0..10 {
+        let eob = eob_v2(
+            &beneficiary(seed),
+            &typical_claim(ClaimType::Outpatient, seed),
+        );
+        assert_eq!(str_at(&eob, "/type/coding/0/code"), "40");
+        assert_eq!(
+            str_at(&eob, "/insurance/0/coverage/reference"),
+            "Coverage/part-b--20140000008325"
+        );
+        assert!(supporting_info(&eob, "admissionperiod").is_none());
+        let items = eob["item"].as_array().unwrap();
+        let (total, lines) = items.split_last().unwrap();
+        assert_eq!(str_at(total, "/revenue/coding/0/code"), "0001");
+        for line in lines {
+            assert_eq!(
+                str_at(line, "/productOrService/coding/0/system"),
+                "https://bluebutton.cms.gov/resources/codesystem/hcpcs"
+            );
+        }
+        assert!(benefit(&eob, "nch_bene_ptb_coinsrnc_amt").is_some());
     }
 }

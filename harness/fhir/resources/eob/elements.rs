@@ -248,6 +248,22 @@ impl SupportingInfo {
         self.add(category, json!({"timingPeriod": period}))
     }
 
+    /// A plain information entry with a period, from two Blue Button date variables
+    /// (`nch_qlfyd_stay_from_dt`): the category names the first.
+    pub fn information_period(
+        &mut self,
+        (column, column_display): (&str, &str),
+        start: Date,
+        end: Date,
+    ) -> &mut Self {
+        let category = vec![
+            coding(HL7_CLAIM_INFORMATION_CATEGORY, "info", "Information"),
+            information(column, column_display),
+        ];
+        let period = json!({"start": start.to_string(), "end": end.to_string()});
+        self.add(category, json!({"timingPeriod": period}))
+    }
+
     /// A plain information entry coded with a Blue Button variable.
     pub fn information_code(
         &mut self,

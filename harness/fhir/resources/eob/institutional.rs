@@ -10,16 +10,17 @@ use super::elements::{
 use super::{ClaimContext, ClaimDetails};
 use crate::fhir::resources::builders::{
     bare_coding, code_coding, coding, concept, extension_bare_coding, extension_coding,
-    extension_identifier, money, typed_identifier, variable_concept, with_extension,
+    extension_identifier, extension_quantity, money, typed_identifier, variable_concept,
+    with_extension,
 };
 use crate::fhir::resources::codes::{
     ADMISSION_SOURCES, ADMISSION_TYPES, CONTRACTOR_NUMBERS, Code, DIAGNOSES, DISCHARGE_STATUSES,
-    DISCHARGED_HOME, FACILITY_HHA, FACILITY_HOSPITAL, FACILITY_SNF, FACILITY_SPECIAL,
-    FREQUENCY_ADMIT_THROUGH_DISCHARGE, HHA_LINES, HOSPICE_LINES, HOSPICE_ROUTINE_HOME_CARE,
-    INPATIENT_ANCILLARIES, INPATIENT_ROOM_AND_BOARD, INPATIENT_STAYS, InpatientStay,
-    OPERATING_ROOM, OUTPATIENT_LINES, PRESENT_ON_ADMISSION, QUERY_FINAL_BILL, RECORD_HOME_HEALTH,
-    RECORD_PART_A_INSTITUTIONAL, RECORD_PART_B_INSTITUTIONAL, RevenueLine, SNF_LINES,
-    SNF_ROOM_AND_BOARD, TOTAL_CHARGE, part_a_deductible, part_b_deductible,
+    DISCHARGED_HOME, ELECTIVE_ADMISSION, FACILITY_HHA, FACILITY_HOSPITAL, FACILITY_SNF,
+    FACILITY_SPECIAL, FREQUENCY_ADMIT_THROUGH_DISCHARGE, HHA_LINES, HOSPICE_LINES,
+    HOSPICE_ROUTINE_HOME_CARE, HOSPITAL_TRANSFER, INPATIENT_ANCILLARIES, INPATIENT_ROOM_AND_BOARD,
+    INPATIENT_STAYS, InpatientStay, OPERATING_ROOM, OUTPATIENT_LINES, PRESENT_ON_ADMISSION,
+    QUERY_FINAL_BILL, RECORD_HOME_HEALTH, RECORD_PART_A_INSTITUTIONAL, RECORD_PART_B_INSTITUTIONAL,
+    RevenueLine, SNF_LINES, SNF_ROOM_AND_BOARD, TOTAL_CHARGE, part_a_deductible, part_b_deductible,
 };
 use crate::fhir::resources::dates::{add_days, days_between};
 use crate::fhir::resources::draw::Draw;
@@ -45,6 +46,8 @@ pub(super) struct InstitutionalClaim {
     max_lines: i64,
     /// An inpatient stay: DRG, admission details, POA diagnoses, procedures.
     stay: bool,
+    /// The admission (stay, start of care, election of hospice) its `admissionperiod` shows.
+    admission: Admission,
     /// Paid by Part B (outpatient) rather than Part A.
     part_b: bool,
 }
@@ -59,6 +62,7 @@ pub(super) const INPATIENT: InstitutionalClaim = InstitutionalClaim {
     lines: &INPATIENT_ANCILLARIES,
     max_lines: 2,
     stay: true,
+    admission: Admission::Hospital,
     part_b: false,
 };
 
@@ -72,6 +76,7 @@ pub(super) const OUTPATIENT: InstitutionalClaim = InstitutionalClaim {
     lines: &OUTPATIENT_LINES,
     max_lines: 3,
     stay: false,
+    admission: Admission::None,
     part_b: true,
 };
 
@@ -85,6 +90,7 @@ pub(super) const SNF: InstitutionalClaim = InstitutionalClaim {
     lines: &SNF_LINES,
     max_lines: 2,
     stay: false,
+    admission: Admission::NursingFacility,
     part_b: false,
 };
 
@@ -98,6 +104,7 @@ pub(super) const HHA: InstitutionalClaim = InstitutionalClaim {
     lines: &HHA_LINES,
     max_lines: 3,
     stay: false,
+    admission: Admission::HomeHealth,
     part_b: false,
 };
 
@@ -111,8 +118,36 @@ pub(super) const HOSPICE: InstitutionalClaim = InstitutionalClaim {
     lines: &HOSPICE_LINES,
     max_lines: 2,
     stay: false,
+    admission: Admission::Hospice,
     part_b: false,
 };
+
+/// Which admission a claim belongs to, and what the claim says about it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Admission {
+    /// A visit (outpatient): no admission.
+    None,
+    /// A hospital stay: admission period, point of origin and type (drawn), DRG.
+    Hospital,
+    /// A SNF stay after a qualifying hospital stay of three days or more; Part A pays the
+    /// first 20 days in full, then the patient owes a daily coinsurance.
+    NursingFacility,
+    /// A home health episode: its start of care and the number of visits.
+    HomeHealth,
+    /// A hospice benefit period: its start and the number of the period.
+    Hospice,
+}
+
+/// The Part A SNF daily coinsurance (days 21–100) of a year, in cents.
+fn snf_daily_coinsurance(year: i16) -> i64 {
+    match year {
+        ..=2022 => 19_450,
+        2023 => 20_000,
+        2024 => 20_400,
+        2025 => 20_950,
+        _ => 21_700,
+    }
+}
 
 /// A line to bill: what, how many units, at what unit charge, for how much, and when
 /// (visits only).
@@ -201,14 +236,25 @@ impl InstitutionalClaim {
         ));
 
         let contractor = *draw.pick(&CONTRACTOR_NUMBERS);
+        // Drawn in the order of the EOB's elements: the provider before the extensions.
+        let contained = vec![self.provider_organization(context, draw)];
+        let mut extension = vec![
+            extension_coding("nch_near_line_rec_ident_cd", &self.near_line_record),
+            extension_identifier("fi_doc_clm_cntl_num", &draw.digits(15)),
+            extension_bare_coding("clm_srvc_clsfctn_type_cd", self.service_classification),
+            extension_bare_coding("fi_num", contractor),
+        ];
+        if self.admission == Admission::Hospice {
+            extension.push(extension_quantity("bene_hospc_prd_cnt", draw.between(1, 3)));
+        }
+        let visits: i64 = lines
+            .iter()
+            .filter(|line| line.served.is_some())
+            .map(|line| line.units)
+            .sum();
         ClaimDetails {
-            contained: vec![self.provider_organization(context, draw)],
-            extension: vec![
-                extension_coding("nch_near_line_rec_ident_cd", &self.near_line_record),
-                extension_identifier("fi_doc_clm_cntl_num", &draw.digits(15)),
-                extension_bare_coding("clm_srvc_clsfctn_type_cd", self.service_classification),
-                extension_bare_coding("fi_num", contractor),
-            ],
+            contained,
+            extension,
             billable_period_extension: vec![extension_coding("claim_query_cd", &QUERY_FINAL_BILL)],
             provider: json!({"reference": "#provider-org"}),
             facility: json!({"extension": [extension_coding("clm_fac_type_cd", &self.facility_type)]}),
@@ -221,7 +267,12 @@ impl InstitutionalClaim {
             item: items,
             total: vec![claim_total_charge(amounts.charges)],
             payment: json!({"amount": money(amounts.paid)}),
-            benefit_balance: vec![medical_benefit_balance(self.financial(&amounts, days))],
+            benefit_balance: vec![medical_benefit_balance(self.financial(
+                &amounts,
+                days,
+                visits,
+                context.first_day.year(),
+            ))],
             ..ClaimDetails::default()
         }
     }
@@ -367,6 +418,40 @@ impl InstitutionalClaim {
                 draw.pick(&ADMISSION_TYPES),
             );
         }
+        match self.admission {
+            Admission::NursingFacility => {
+                let hospital_days = draw.between(3, 8);
+                let hospital_end = add_days(context.first_day, -1);
+                info.typed_period(
+                    ("admissionperiod", "Admission Period"),
+                    context.first_day,
+                    context.last_day,
+                )
+                .typed_code(
+                    ("pointoforigin", "Point Of Origin"),
+                    "clm_src_ip_admsn_cd",
+                    &HOSPITAL_TRANSFER,
+                )
+                .typed_code(
+                    ("admtype", "Admission Type"),
+                    "clm_ip_admsn_type_cd",
+                    &ELECTIVE_ADMISSION,
+                )
+                .information_period(
+                    ("nch_qlfyd_stay_from_dt", "NCH Qualified Stay From Date"),
+                    add_days(hospital_end, -hospital_days),
+                    hospital_end,
+                );
+            }
+            Admission::HomeHealth | Admission::Hospice => {
+                info.typed_period(
+                    ("admissionperiod", "Admission Period"),
+                    context.first_day,
+                    context.last_day,
+                );
+            }
+            Admission::None | Admission::Hospital => {}
+        }
         let discharge = if stay.is_some() {
             *draw.pick(&DISCHARGE_STATUSES)
         } else {
@@ -389,8 +474,30 @@ impl InstitutionalClaim {
     }
 
     /// The benefit balance of the claim's Medicare part.
-    fn financial(&self, amounts: &ClaimAmounts, days: i64) -> Vec<Value> {
+    fn financial(&self, amounts: &ClaimAmounts, days: i64, visits: i64, year: i16) -> Vec<Value> {
         let mut financial = Vec::new();
+        if self.admission == Admission::NursingFacility {
+            let coinsurance_days = (days.min(100) - 20).max(0);
+            financial.extend([
+                used_count(
+                    "bene_tot_coinsrnc_days_cnt",
+                    "Beneficiary Total Coinsurance Days Count",
+                    coinsurance_days,
+                ),
+                used_money(
+                    "nch_bene_pta_coinsrnc_lblty_amt",
+                    "NCH Beneficiary Part A Coinsurance Liability Amount",
+                    coinsurance_days * snf_daily_coinsurance(year),
+                ),
+            ]);
+        }
+        if self.admission == Admission::HomeHealth {
+            financial.push(used_count(
+                "clm_hha_tot_visit_cnt",
+                "Claim HHA Total Visit Count",
+                visits,
+            ));
+        }
         if self.part_b {
             financial.extend([
                 used_money(

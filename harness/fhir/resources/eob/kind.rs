@@ -45,8 +45,8 @@ impl ClaimKind {
             ClaimType::Dme => (
                 C4BB_EOB_PROFESSIONAL,
                 Some(Code::new(
-                    "81",
-                    "Durable medical equipment regional carrier (DMERC) non-DMEPOS claim",
+                    "82",
+                    "Durable medical equipment regional carrier (DMERC); DMEPOS claim",
                 )),
                 PROFESSIONAL,
                 CoveragePart::B,
@@ -55,7 +55,7 @@ impl ClaimKind {
                 C4BB_EOB_INPATIENT,
                 Some(Code::new("10", "Home Health Agency (HHA) claim")),
                 INSTITUTIONAL,
-                CoveragePart::A,
+                CoveragePart::B,
             ),
             ClaimType::Hospice => (
                 C4BB_EOB_INPATIENT,

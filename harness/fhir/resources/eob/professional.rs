@@ -13,10 +13,11 @@ use crate::fhir::resources::builders::{
     extension_quantity, merged, money, variable_concept, with_extension,
 };
 use crate::fhir::resources::codes::{
-    ASSIGNED_CLAIM, CONTRACTOR_NUMBERS, Code, DIAGNOSES, DME_SERVICES, DME_SUPPLIER, LINE_ALLOWED,
-    NO_PAYMENT_REDUCTION, ORIGINAL_DEBIT, PAID_AT_80_PERCENT, PAID_TO_PHYSICIAN, PARTICIPATION,
-    PRACTICES, ProfessionalService, RECORD_CARRIER, RECORD_DME, SOLO_PRACTITIONER,
-    SUBJECT_TO_DEDUCTIBLE, UNITS_ARE_SERVICES, part_b_deductible,
+    ASSIGNED_CLAIM, CONTRACTOR_NUMBERS, Code, DIAGNOSES, DME_RENTAL, DME_SERVICES, DME_SUPPLIER,
+    LINE_ALLOWED, MODIFIER_NEW, MODIFIER_RENTAL, NO_PAYMENT_REDUCTION, ORIGINAL_DEBIT,
+    PAID_AT_80_PERCENT, PAID_TO_PHYSICIAN, PARTICIPATION, PRACTICES, ProfessionalService,
+    RECORD_CARRIER, RECORD_DME, SOLO_PRACTITIONER, SUBJECT_TO_DEDUCTIBLE, SUPPLIER_COMPANY,
+    UNITS_ARE_SERVICES, part_b_deductible,
 };
 use crate::fhir::resources::draw::Draw;
 use crate::fhir::resources::systems::{BB_HCPCS, C4BB_ADJUDICATION_DISCRIMINATOR, variable};
@@ -30,17 +31,21 @@ pub(super) fn carrier(context: &ClaimContext<'_>, draw: &mut Draw) -> ClaimDetai
         specialty: practice.specialty,
         services: practice.services,
         max_lines: 1,
+        equipment: false,
     };
     supplier.render(context, draw)
 }
 
-/// A DME claim: equipment or supplies from a medical supply company.
+/// A DME claim: equipment or supplies from a medical supply company, billed by the
+/// supplier's NPI with its supplier number, HCPCS code and rental or purchase modifier on
+/// every line.
 pub(super) fn dme(context: &ClaimContext<'_>, draw: &mut Draw) -> ClaimDetails {
     let supplier = Supplier {
         near_line_record: RECORD_DME,
         specialty: DME_SUPPLIER,
         services: &DME_SERVICES,
-        max_lines: 1,
+        max_lines: 2,
+        equipment: true,
     };
     supplier.render(context, draw)
 }
@@ -53,6 +58,8 @@ struct Supplier {
     /// At most this many lines: each professional line is about 5 KB of JSON, so claims
     /// keep to one for now, as most of BB2's carrier claims do.
     max_lines: i64,
+    /// A DME regional carrier claim: DMERC line details instead of carrier ones.
+    equipment: bool,
 }
 
 /// The money of one line (or, added up, of the claim), in cents.
@@ -116,6 +123,11 @@ impl Supplier {
             0
         };
         let line_count = draw.between(1, self.max_lines) as usize;
+        let supplier_number = if self.equipment {
+            draw.digits(10)
+        } else {
+            String::new()
+        };
         let mut totals = LineAmounts::default();
         let mut items = Vec::new();
         for (index, service) in draw
@@ -133,7 +145,11 @@ impl Supplier {
                 performing,
                 diagnosis: draw.between(1, diagnoses.len() as i64),
             };
-            items.push(line.render(context, draw));
+            items.push(if self.equipment {
+                line.render_equipment(context, draw, &supplier_number)
+            } else {
+                line.render(context, draw)
+            });
         }
 
         let mut supporting_info = SupportingInfo::new();
@@ -197,11 +213,22 @@ impl Supplier {
                 "qualification": variable_concept("prvdr_spclty", &self.specialty),
             }),
         );
+        let participation = if self.equipment {
+            Vec::new()
+        } else {
+            vec![extension_coding(
+                "carr_line_prvdr_type_cd",
+                &SOLO_PRACTITIONER,
+            )]
+        };
         with_extension(
-            vec![
-                extension_coding("carr_line_prvdr_type_cd", &SOLO_PRACTITIONER),
-                extension_coding("prtcptng_ind_cd", draw.pick(&PARTICIPATION)),
-            ],
+            participation
+                .into_iter()
+                .chain([extension_coding(
+                    "prtcptng_ind_cd",
+                    draw.pick(&PARTICIPATION),
+                )])
+                .collect(),
             member,
         )
     }
@@ -255,6 +282,69 @@ impl Line<'_> {
                 extension_coding("betos_cd", &self.service.betos),
                 extension_coding("line_prcsg_ind_cd", &LINE_ALLOWED),
                 extension_coding("line_service_deductible", &SUBJECT_TO_DEDUCTIBLE),
+            ],
+            line,
+        )
+    }
+
+    /// A DME line: the supplier number, DMERC units and pricing state, and the HCPCS code
+    /// with its rental (`RR`) or new-purchase (`NU`) modifier.
+    fn render_equipment(
+        &self,
+        context: &ClaimContext<'_>,
+        draw: &mut Draw,
+        supplier_number: &str,
+    ) -> Value {
+        let served = draw
+            .date_between(context.first_day, context.last_day)
+            .to_string();
+        let units = 1;
+        let modifier = if self.service.service_type == DME_RENTAL {
+            MODIFIER_RENTAL
+        } else {
+            MODIFIER_NEW
+        };
+        let mut adjudication = self.adjudication();
+        adjudication.extend([
+            amount(
+                ELIGIBLE,
+                "line_prmry_alowd_chrg_amt",
+                "Line Primary Payer Allowed Charge Amount",
+                0,
+            ),
+            amount(
+                SUBMITTED,
+                "line_dme_prchs_price_amt",
+                "Line DME Purchase Price Amount",
+                self.amounts.allowed,
+            ),
+        ]);
+        let line = json!({
+            "sequence": self.sequence,
+            "careTeamSequence": [self.performing],
+            "diagnosisSequence": [self.diagnosis],
+            "category": variable_concept("line_cms_type_srvc_cd", &self.service.service_type),
+            "productOrService": concept(code_coding(BB_HCPCS, &self.service.hcpcs)),
+            "modifier": [concept(code_coding(BB_HCPCS, &modifier))],
+            "servicedPeriod": {"start": served, "end": served},
+            "locationCodeableConcept": with_extension(
+                vec![extension_bare_coding("prvdr_state_cd", &context.bene.state_code)],
+                concept(code_coding(&variable("line_place_of_srvc_cd"), &self.service.place)),
+            ),
+            "quantity": {"value": units},
+            "adjudication": adjudication,
+        });
+        with_extension(
+            vec![
+                extension_identifier("suplrnum", supplier_number),
+                extension_quantity("dmerc_line_mtus_cnt", units),
+                extension_coding("dmerc_line_mtus_cd", &UNITS_ARE_SERVICES),
+                extension_coding("betos_cd", &self.service.betos),
+                extension_coding("line_prcsg_ind_cd", &LINE_ALLOWED),
+                extension_coding("line_service_deductible", &SUBJECT_TO_DEDUCTIBLE),
+                extension_bare_coding("dmerc_line_prcng_state_cd", &context.bene.state_code),
+                extension_coding("dmerc_line_supplr_type_cd", &SUPPLIER_COMPANY),
+                extension_quantity("dmerc_line_scrn_svgs_amt", 0),
             ],
             line,
         )
