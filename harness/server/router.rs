@@ -1,6 +1,8 @@
 //! Which handler answers a path, BB2's URL layout (behaviour file §1.1): `/v2/o/` OAuth,
 //! `/v2/connect/userinfo`, `/v2/fhir/`; Django's slash redirects; its 404 page otherwise.
 
+use crate::api_version::ApiVersion;
+use crate::discovery::Document;
 use crate::exchange::{Request, Response};
 use crate::fhir::{self, Route};
 use crate::oauth::store::TokenStore;
@@ -15,6 +17,7 @@ enum Endpoint {
     Authorize,
     Token,
     UserInfo,
+    Discovery(Document, ApiVersion),
     Fhir(Route),
     /// Django's `APPEND_SLASH`: the path with a slash exists.
     AppendSlash,
@@ -25,6 +28,9 @@ enum Endpoint {
 const SLASH_ROUTES: [&str; 2] = ["/v2/o/authorize/", "/v2/o/token/"];
 
 fn endpoint(path: &str) -> Endpoint {
+    if let Some((document, version)) = Document::at(path) {
+        return Endpoint::Discovery(document, version);
+    }
     match path {
         "/v2/o/authorize/" => return Endpoint::Authorize,
         "/v2/o/token/" => return Endpoint::Token,
@@ -64,6 +70,12 @@ pub async fn route(world: &World, store: &TokenStore, request: &Request) -> Resp
             _ => django_view_method(request, "POST, OPTIONS"),
         },
         Endpoint::UserInfo => userinfo::userinfo(world, store, request),
+        Endpoint::Discovery(document, version) => match request.method {
+            Method::GET | Method::HEAD => {
+                document.render(&request.origin, version, world.profile())
+            }
+            _ => django_view_method(request, "GET"),
+        },
         Endpoint::Fhir(route) => fhir::handle(world, store, request, &route),
         Endpoint::AppendSlash => {
             let query = request
@@ -134,6 +146,10 @@ mod tests {
         assert_eq!(endpoint("/v2/o/token"), Endpoint::AppendSlash);
         assert_eq!(endpoint("/v2/connect/userinfoXYZ"), Endpoint::UserInfo);
         assert_eq!(
+            endpoint("/v2/fhir/metadata"),
+            Endpoint::Discovery(Document::CapabilityStatement, ApiVersion::V2)
+        );
+        assert_eq!(
             endpoint("/v2/fhir/Patient"),
             Endpoint::Fhir(Route {
                 resource: Resource::Patient,
@@ -143,7 +159,8 @@ mod tests {
         for path in [
             "/v1/fhir/Patient/",
             "/v3/fhir/Patient/",
-            "/v2/fhir/metadata",
+            "/v2/fhir/metadata/",
+            "/.well-known/smart-configuration",
             "/",
             "/v2/o/revoke/",
             "/v2/o/authoriz",

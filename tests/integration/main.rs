@@ -5,6 +5,7 @@
 
 mod cli;
 mod conform;
+mod discovery;
 mod fhir_api;
 mod fhir_r4;
 mod journey;
