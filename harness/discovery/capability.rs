@@ -25,7 +25,8 @@ pub const DATE: &str = "2024-07-25T06:51:53+00:00";
 /// `implementation.description`: the backend BB2 proxies to.
 const IMPLEMENTATION: &str = "gov.cms.bfd:bfd-server-war";
 /// The SMART extension naming the OAuth endpoints.
-pub const OAUTH_URIS: &str = "http://fhir-registry.smarthealthit.org/StructureDefinition/oauth-uris";
+pub const OAUTH_URIS: &str =
+    "http://fhir-registry.smarthealthit.org/StructureDefinition/oauth-uris";
 /// The code system of `security.service`.
 const SECURITY_SERVICE: &str = "http://hl7.org/fhir/restful-security-service";
 
@@ -68,7 +69,12 @@ const SEARCH_PARAMS: [SearchParam; 14] = [
     param("Coverage", "_lastUpdated", "date", LAST_UPDATED),
     SearchParam {
         r4_only: true,
-        ..param("Coverage", "_profile", "string", "A profile of the resources.")
+        ..param(
+            "Coverage",
+            "_profile",
+            "string",
+            "A profile of the resources.",
+        )
     },
     param("Coverage", "startIndex", "string", START_INDEX),
     param(

@@ -10,7 +10,10 @@ const PROFILES: [Profile; 2] = [Profile::Documented, Profile::Current];
 fn body(response: &Response) -> Value {
     assert_eq!(response.status, StatusCode::OK);
     assert_eq!(
-        response.headers.get(CONTENT_TYPE).and_then(|v| v.to_str().ok()),
+        response
+            .headers
+            .get(CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok()),
         Some("application/json")
     );
     serde_json::from_slice(&response.body).unwrap()
@@ -33,12 +36,30 @@ fn documents_are_at_bb2_paths_exactly() {
     use ApiVersion::{V1, V2};
     use Document::*;
     let cases = [
-        ("/.well-known/openid-configuration", (OpenIdConfiguration, V1)),
-        ("/.well-known/openid-configuration-v2", (OpenIdConfiguration, V2)),
-        ("/v1/connect/.well-known/openid-configuration", (OpenIdConfiguration, V1)),
-        ("/v2/connect/.well-known/openid-configuration", (OpenIdConfiguration, V2)),
-        ("/v1/fhir/.well-known/smart-configuration", (SmartConfiguration, V1)),
-        ("/v2/fhir/.well-known/smart-configuration", (SmartConfiguration, V2)),
+        (
+            "/.well-known/openid-configuration",
+            (OpenIdConfiguration, V1),
+        ),
+        (
+            "/.well-known/openid-configuration-v2",
+            (OpenIdConfiguration, V2),
+        ),
+        (
+            "/v1/connect/.well-known/openid-configuration",
+            (OpenIdConfiguration, V1),
+        ),
+        (
+            "/v2/connect/.well-known/openid-configuration",
+            (OpenIdConfiguration, V2),
+        ),
+        (
+            "/v1/fhir/.well-known/smart-configuration",
+            (SmartConfiguration, V1),
+        ),
+        (
+            "/v2/fhir/.well-known/smart-configuration",
+            (SmartConfiguration, V2),
+        ),
         ("/v1/fhir/metadata", (CapabilityStatement, V1)),
         ("/v2/fhir/metadata", (CapabilityStatement, V2)),
     ];
@@ -153,7 +174,10 @@ fn smart_configuration_per_profile() {
             documented["revocation_endpoint"],
             format!("{ORIGIN}/{v}/o/revoke_token/")
         );
-        assert_eq!(documented["token_endpoint"], format!("{ORIGIN}/{v}/o/token/"));
+        assert_eq!(
+            documented["token_endpoint"],
+            format!("{ORIGIN}/{v}/o/token/")
+        );
         for same in [
             "grant_types_supported",
             "response_types_supported",
@@ -235,7 +259,14 @@ fn capability_statement_lists_bfds_search_parameters() {
     );
     assert_eq!(
         search_params(&v2, 1),
-        ["patient", "_lastUpdated", "includeTaxNumbers", "service-date", "startIndex", "type"]
+        [
+            "patient",
+            "_lastUpdated",
+            "includeTaxNumbers",
+            "service-date",
+            "startIndex",
+            "type"
+        ]
     );
     assert_eq!(
         search_params(&v2, 2),
@@ -302,9 +333,15 @@ fn every_document_matches_its_schema_and_is_deterministic() {
         for version in ApiVersion::ALL {
             for origin in [ORIGIN, "https://sandbox.example:8443", "http://localhost"] {
                 let docs = [
-                    (&openid_schema, openid_configuration(origin, version, profile)),
+                    (
+                        &openid_schema,
+                        openid_configuration(origin, version, profile),
+                    ),
                     (&smart_schema, smart_configuration(origin, version, profile)),
-                    (&capability_schema, capability_statement(origin, version, profile)),
+                    (
+                        &capability_schema,
+                        capability_statement(origin, version, profile),
+                    ),
                 ];
                 for (schema, response) in docs {
                     let doc = body(&response);
@@ -345,7 +382,8 @@ fn schemas_tell_the_profiles_and_versions_apart() {
     r4["acceptUnknown"] = json!("extensions");
     assert!(!errors(&capability_schema, &r4).is_empty());
     let mut stu3 = metadata(ApiVersion::V1, Profile::Current);
-    stu3["rest"][0]["resource"][0]["profile"] = json!("http://hl7.org/fhir/StructureDefinition/Coverage");
+    stu3["rest"][0]["resource"][0]["profile"] =
+        json!("http://hl7.org/fhir/StructureDefinition/Coverage");
     assert!(!errors(&capability_schema, &stu3).is_empty());
     let mut operations = metadata(ApiVersion::V2, Profile::Current);
     operations["rest"][0]["operation"] = json!([{"name": "everything"}]);
