@@ -9,6 +9,7 @@ pub mod claim_type;
 pub mod cli;
 pub mod clock;
 pub mod conform;
+pub mod discovery;
 pub mod exchange;
 pub mod fhir;
 pub mod oauth;

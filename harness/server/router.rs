@@ -2,6 +2,7 @@
 //! `/v2/connect/userinfo`, `/v2/fhir/`; Django's slash redirects; its 404 page otherwise.
 
 use crate::api_version::ApiVersion;
+use crate::discovery::Document;
 use crate::exchange::{Request, Response};
 use crate::fhir::{self, Route};
 use crate::oauth::pages::{self, Pages};
@@ -23,6 +24,7 @@ enum Endpoint {
     /// `expire_authenticated_user/<patient_id>/`.
     ExpireUser(String),
     UserInfo,
+    Discovery(Document, ApiVersion),
     Fhir(ApiVersion, Route),
     /// `/robots.txt`.
     Robots,
@@ -42,7 +44,8 @@ const ROBOTS: &str = "User-agent: *\nDisallow: /v1/o/\nDisallow: /v2/o/\nDisallo
 const EXPIRE_USER: &str = "o/expire_authenticated_user/";
 
 /// The `/{v}/o/` endpoints that exist only with their trailing slash (authorize, revoke,
-/// revoke_token, introspect), per profile: in `documented` the token endpoint too (behaviour file §0.1, DESIGN "Profiles").
+/// revoke_token, introspect), per profile: in `documented` the token endpoint too (behaviour
+/// file §0.1, DESIGN "Profiles").
 fn slash_only(rest: &str, profile: Profile) -> bool {
     match rest {
         "o/authorize/" | "o/revoke/" | "o/revoke_token/" | "o/introspect/" => true,
@@ -52,6 +55,9 @@ fn slash_only(rest: &str, profile: Profile) -> bool {
 }
 
 fn endpoint(path: &str, profile: Profile) -> Endpoint {
+    if let Some((document, version)) = Document::at(path) {
+        return Endpoint::Discovery(document, version);
+    }
     match path {
         "/robots.txt" => return Endpoint::Robots,
         "/mymedicare/login" => return Endpoint::Login,
@@ -161,6 +167,12 @@ pub async fn route(
             }
             Some(_) => django_view_method(request, "GET, POST, HEAD, OPTIONS"),
             None => not_found(),
+        },
+        Endpoint::Discovery(document, version) => match request.method {
+            Method::GET | Method::HEAD => {
+                document.render(&request.origin, version, world.profile())
+            }
+            _ => django_view_method(request, "GET"),
         },
         Endpoint::AppendSlash => {
             let query = request
@@ -280,12 +292,18 @@ mod tests {
             documented("/v1/o/authorize/abc/"),
             Endpoint::Consent("abc".into())
         );
+        assert_eq!(
+            documented("/v1/fhir/metadata"),
+            Endpoint::Discovery(Document::CapabilityStatement, ApiVersion::V1)
+        );
         for path in [
             "/v2/o/authorize/abc",
             "/v2/o/authorize/a/b/",
             "/v3/fhir/Patient/",
             "/v3/o/token/",
             "/fhir/Patient/",
+            "/v2/fhir/metadata/",
+            "/.well-known/smart-configuration",
             "/",
             "/v2/o/revokes/",
             "/v2/o/expire_authenticated_user/abc/",

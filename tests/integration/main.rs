@@ -6,6 +6,7 @@
 mod claim_types;
 mod cli;
 mod conform;
+mod discovery;
 mod fhir_api;
 mod fhir_r4;
 mod interactive;
