@@ -8,6 +8,8 @@ use crate::fhir::Route;
 use crate::fhir::paging::{LinkStyle, Page};
 use crate::fhir::query::{self, Paging, Refused};
 use crate::fhir::resources::{CoveragePart, DATA_LAST_UPDATED, coverage_v2, eob_v2, patient_v2};
+use crate::fhir::stu3::{coverage_v1, eob_v1, patient_v1};
+use crate::world::Claim;
 use crate::fhir::type_param;
 use crate::fhir::{bundle, date_filter};
 use crate::oauth::scopes::Resource;
@@ -100,7 +102,7 @@ impl<'a> Asked<'a> {
         if id != self.bene.patient_id {
             return Err(Refusal::new(StatusCode::NOT_FOUND, NOT_FOUND));
         }
-        Ok(patient_v2(self.bene))
+        Ok(self.patient())
     }
 
     fn patient_search(&self) -> Result<Value, Refusal> {
@@ -121,7 +123,7 @@ impl<'a> Asked<'a> {
         let mut search = vec![echo];
         search.extend(self.echo("_lastUpdated"));
         let matches = if found && self.updated_since(&updated) {
-            vec![patient_v2(self.bene)]
+            vec![self.patient()]
         } else {
             Vec::new()
         };
@@ -149,7 +151,7 @@ impl<'a> Asked<'a> {
         if patient_id != self.bene.patient_id {
             return Err(Refusal::new(StatusCode::NOT_FOUND, NOT_FOUND));
         }
-        Ok(coverage_v2(self.bene, part))
+        Ok(self.coverage(part))
     }
 
     fn coverage_search(&self) -> Result<Value, Refusal> {
@@ -181,7 +183,7 @@ impl<'a> Asked<'a> {
         Ok(self.bundle(page, &search, |range| {
             range
                 .filter_map(|position| CoveragePart::ALL.get(to_usize(position)))
-                .map(|&part| coverage_v2(self.bene, part))
+                .map(|&part| self.coverage(part))
                 .collect()
         }))
     }
@@ -195,7 +197,7 @@ impl<'a> Asked<'a> {
         let claim = ClaimBook::of(self.bene)
             .find(claim_type, claim_id)
             .ok_or_else(|| Refusal::new(StatusCode::NOT_FOUND, NOT_FOUND))?;
-        Ok(eob_v2(self.bene, &claim))
+        Ok(self.eob(&claim))
     }
 
     fn eob_search(&self) -> Result<Value, Refusal> {
@@ -245,10 +247,34 @@ impl<'a> Asked<'a> {
                         None => Some(i),
                     })
                     .filter_map(|position| book.claim_at(position))
-                    .map(|claim| eob_v2(self.bene, &claim))
+                    .map(|claim| self.eob(&claim))
                     .collect()
             },
         ))
+    }
+
+    /// The beneficiary's Patient in the version asked.
+    fn patient(&self) -> Value {
+        match self.version {
+            ApiVersion::V1 => patient_v1(self.bene),
+            ApiVersion::V2 => patient_v2(self.bene),
+        }
+    }
+
+    /// One of the beneficiary's Coverage resources in the version asked.
+    fn coverage(&self, part: CoveragePart) -> Value {
+        match self.version {
+            ApiVersion::V1 => coverage_v1(self.bene, part),
+            ApiVersion::V2 => coverage_v2(self.bene, part),
+        }
+    }
+
+    /// A claim's ExplanationOfBenefit in the version asked.
+    fn eob(&self, claim: &Claim) -> Value {
+        match self.version {
+            ApiVersion::V1 => eob_v1(self.bene, claim),
+            ApiVersion::V2 => eob_v2(self.bene, claim),
+        }
     }
 
     /// The claim types a `type` value selects, per profile: the guide's lower-case codes, or

@@ -1,6 +1,7 @@
 //! Shared test support: a server per test on 127.0.0.1:0, an HTTP client that never follows
 //! redirects, and JSON Schema checks applied to every JSON body the tests receive.
 
+use bluebutton_harness::api_version::ApiVersion;
 use bluebutton_harness::clock::Clock;
 use bluebutton_harness::oauth::pkce;
 use bluebutton_harness::scenario::{self, Scenario};
@@ -61,22 +62,57 @@ pub fn assert_valid(name: &str, body: &Value) {
 /// Which schema the JSON body of an answer to `path` with `status` must match.
 fn schema_for(path: &str, status: StatusCode, body: &Value) -> Option<&'static str> {
     let ok = status == StatusCode::OK;
-    if path.starts_with("/v2/o/introspect") {
+    let (version, rest) = ApiVersion::split_path(path)?;
+    if rest.starts_with("o/introspect") {
         return Some(if ok { "introspection" } else { "oauth-error" });
     }
-    if path.starts_with("/v2/o/") {
+    if rest.starts_with("o/") {
         return Some(if ok { "token-response" } else { "oauth-error" });
     }
-    if path.starts_with("/v2/connect/userinfo") {
+    if rest.starts_with("connect/userinfo") {
         return Some(if ok { "userinfo" } else { "fhir-error" });
     }
-    if path.starts_with("/v2/fhir/") {
+    if rest.starts_with("fhir/") {
         if !ok {
             return Some("fhir-error");
         }
-        return (body["resourceType"] == "Bundle").then_some("bundle");
+        return match (body["resourceType"].as_str(), version) {
+            (Some("Bundle"), ApiVersion::V1) => Some("fhir/bundle-v1"),
+            (Some("Bundle"), ApiVersion::V2) => Some("bundle"),
+            (Some(resource_type), version) => resource_schema(resource_type, version),
+            (None, _) => None,
+        };
     }
     None
+}
+
+/// The tight schema of a served FHIR resource (`schemas/fhir/`), by type and version.
+fn resource_schema(resource_type: &str, version: ApiVersion) -> Option<&'static str> {
+    Some(match (resource_type, version) {
+        ("Patient", ApiVersion::V1) => "fhir/patient-v1",
+        ("Patient", ApiVersion::V2) => "fhir/patient-v2",
+        ("Coverage", ApiVersion::V1) => "fhir/coverage-v1",
+        ("Coverage", ApiVersion::V2) => "fhir/coverage-v2",
+        ("ExplanationOfBenefit", ApiVersion::V1) => "fhir/eob-v1",
+        ("ExplanationOfBenefit", ApiVersion::V2) => "fhir/eob-v2",
+        _ => return None,
+    })
+}
+
+/// Checks every resource of a served Bundle against its tight schema.
+fn assert_entries_valid(path: &str, body: &Value) {
+    let Some((version, _)) = ApiVersion::split_path(path) else {
+        return;
+    };
+    for entry in body["entry"].as_array().into_iter().flatten() {
+        let resource = &entry["resource"];
+        if let Some(name) = resource["resourceType"]
+            .as_str()
+            .and_then(|t| resource_schema(t, version))
+        {
+            assert_valid(name, resource);
+        }
+    }
 }
 
 /// One answer, its JSON body (if any) already checked against its schema.
@@ -185,6 +221,9 @@ impl Harness {
             let json = reply.json();
             if let Some(name) = schema_for(&path, reply.status, &json) {
                 assert_valid(name, &json);
+            }
+            if reply.status == StatusCode::OK && json["resourceType"] == "Bundle" {
+                assert_entries_valid(&path, &json);
             }
         }
         reply
