@@ -15,3 +15,6 @@ pub mod systems;
 pub use coverage::coverage_v1;
 pub use eob::eob_v1;
 pub use patient::patient_v1;
+
+#[cfg(test)]
+mod tests;
