@@ -10,6 +10,7 @@ mod fhir_r4;
 mod journey;
 mod named_scenarios;
 mod oauth_errors;
+mod payload_schemas;
 mod probes_and_stubs;
 mod rate_limit;
 mod runner;

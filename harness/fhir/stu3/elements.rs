@@ -23,7 +23,7 @@ pub fn object<const N: usize>(members: [(&str, Value); N]) -> Value {
 
 /// A member of an object, taken out of it (`null` when absent).
 pub fn take(members: &mut Map<String, Value>, key: &str) -> Value {
-    members.remove(key).unwrap_or(Value::Null)
+    members.shift_remove(key).unwrap_or(Value::Null)
 }
 
 /// The codings of a `CodeableConcept` (none when it is not one).
@@ -64,7 +64,7 @@ pub fn stu3_data_types(value: Value) -> Value {
                 })
                 .collect();
             if members.len() == 2 && members.contains_key("value") {
-                if let Some(currency) = members.remove("currency") {
+                if let Some(currency) = members.shift_remove("currency") {
                     members.insert("system".into(), json!(ISO_4217));
                     members.insert("code".into(), currency);
                 }
@@ -80,7 +80,7 @@ fn untyped_identifiers(identifier: Value) -> Value {
     match identifier {
         Value::Array(items) => Value::Array(items.into_iter().map(untyped_identifiers).collect()),
         Value::Object(mut members) => {
-            members.remove("type");
+            members.shift_remove("type");
             Value::Object(members)
         }
         other => other,

@@ -57,7 +57,7 @@ fn diagnosis(diagnosis: Value) -> Value {
     let Value::Object(mut members) = diagnosis else {
         return diagnosis;
     };
-    if let Some(on_admission) = members.remove("onAdmission") {
+    if let Some(on_admission) = members.shift_remove("onAdmission") {
         add_coding_extensions(&mut members, &on_admission);
     }
     if let Some(Value::Object(concept)) = members.get_mut("diagnosisCodeableConcept") {
@@ -75,7 +75,7 @@ fn diagnosis(diagnosis: Value) -> Value {
         }
     }
     let types: Vec<Value> = members
-        .remove("type")
+        .shift_remove("type")
         .and_then(|types| types.as_array().cloned())
         .unwrap_or_default()
         .iter()
@@ -87,7 +87,17 @@ fn diagnosis(diagnosis: Value) -> Value {
     if !types.is_empty() {
         members.insert("type".into(), Value::Array(types));
     }
-    Value::Object(reordered(members, &["extension", "sequence"]))
+    Value::Object(reordered(
+        members,
+        &[
+            "extension",
+            "sequence",
+            "diagnosisCodeableConcept",
+            "diagnosisReference",
+            "type",
+            "packageCode",
+        ],
+    ))
 }
 
 /// The Blue Button diagnosis type of an R4 one, if v1 has it.
@@ -139,7 +149,7 @@ fn reordered(mut members: Map<String, Value>, first: &[&str]) -> Map<String, Val
         .iter()
         .filter_map(|key| {
             members
-                .remove(*key)
+                .shift_remove(*key)
                 .map(|member| ((*key).to_owned(), member))
         })
         .collect();

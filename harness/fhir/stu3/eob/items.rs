@@ -68,13 +68,13 @@ pub fn item(item: Value, information: &Information) -> Value {
             .collect();
     }
     for coded in ["revenue", "service"] {
-        if let Some(concept) = renamed.remove(coded) {
+        if let Some(concept) = renamed.shift_remove(coded) {
             if let Some(concept) = without_system(concept, NUBC_REVENUE_CODES) {
                 renamed.insert(coded.into(), concept);
             }
         }
     }
-    if let Some(Value::Array(adjudication)) = renamed.remove("adjudication") {
+    if let Some(Value::Array(adjudication)) = renamed.shift_remove("adjudication") {
         let adjudication: Vec<Value> = adjudication
             .into_iter()
             .filter_map(adjudication_v1)
@@ -83,7 +83,7 @@ pub fn item(item: Value, information: &Information) -> Value {
             renamed.insert("adjudication".into(), Value::Array(adjudication));
         }
     }
-    if let Some(Value::Array(details)) = renamed.remove("detail") {
+    if let Some(Value::Array(details)) = renamed.shift_remove("detail") {
         let details: Vec<Value> = details
             .into_iter()
             .map(|detail| self::item(detail, information))
@@ -94,7 +94,7 @@ pub fn item(item: Value, information: &Information) -> Value {
         MEMBERS
             .iter()
             .filter_map(|name| {
-                let member = renamed.remove(*name)?;
+                let member = renamed.shift_remove(*name)?;
                 let empty = member.as_array().is_some_and(Vec::is_empty);
                 (!empty).then(|| ((*name).to_owned(), member))
             })
@@ -110,7 +110,7 @@ fn without_system(concept: Value, dropped: &str) -> Option<Value> {
     if let Some(Value::Array(codings)) = members.get_mut("coding") {
         codings.retain(|coding| system(coding) != dropped);
         if codings.is_empty() {
-            members.remove("coding");
+            members.shift_remove("coding");
         }
     }
     let informative = members.keys().any(|key| key == "coding" || key == "text");

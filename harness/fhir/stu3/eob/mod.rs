@@ -135,13 +135,13 @@ pub fn eob_v1(bene: &Beneficiary, claim: &Claim) -> Value {
 fn ordered(mut v1: Map<String, Value>) -> Value {
     // R4 names whose STU3 namesakes mean something else, and R4-only members.
     for r4_only in ["created", "insurer", "outcome", "use", "enterer"] {
-        v1.remove(r4_only);
+        v1.shift_remove(r4_only);
     }
     Value::Object(
         ELEMENTS
             .iter()
             .filter_map(|name| {
-                let member = v1.remove(*name)?;
+                let member = v1.shift_remove(*name)?;
                 (!member.is_null()).then(|| ((*name).to_owned(), member))
             })
             .collect(),

@@ -27,7 +27,7 @@ impl Parties {
             .partition(|resource| resource["resourceType"] == "Organization");
         for resource in &mut contained {
             if let Value::Object(members) = resource {
-                members.remove("meta");
+                members.shift_remove("meta");
             }
         }
         let r4_provider = take(r4, "provider");
