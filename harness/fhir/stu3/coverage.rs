@@ -30,13 +30,13 @@ pub fn coverage_v1(bene: &Beneficiary, part: CoveragePart) -> Value {
         ("status", v2["status"].clone()),
         (
             "type",
-            json!({"coding": [{"system": MEDICARE, "code": plan.clone()}]}),
+            json!({"coding": [{"system": MEDICARE, "code": plan}]}),
         ),
         ("beneficiary", v2["beneficiary"].clone()),
         ("period", v2["period"].clone()),
         (
             "grouping",
-            object([("subGroup", class("group")), ("subPlan", plan)]),
+            object([("subGroup", class("group")), ("subPlan", class("plan"))]),
         ),
     ])
 }

@@ -63,11 +63,12 @@ pub fn stu3_data_types(value: Value) -> Value {
                     (key, stu3_data_types(member))
                 })
                 .collect();
-            if members.len() == 2 && members.contains_key("value") {
-                if let Some(currency) = members.shift_remove("currency") {
-                    members.insert("system".into(), json!(ISO_4217));
-                    members.insert("code".into(), currency);
-                }
+            if members.len() == 2
+                && members.contains_key("value")
+                && let Some(currency) = members.shift_remove("currency")
+            {
+                members.insert("system".into(), json!(ISO_4217));
+                members.insert("code".into(), currency);
             }
             Value::Object(members)
         }

@@ -65,16 +65,31 @@ fn assert_matches(validator: &jsonschema::Validator, name: &str, resource: &Valu
     );
 }
 
+/// The three renderers of one API version.
+struct Renderers {
+    patient: fn(&Beneficiary) -> Value,
+    coverage: fn(&Beneficiary, CoveragePart) -> Value,
+    eob: fn(&Beneficiary, &Claim) -> Value,
+}
+
 /// (schema name, schema text, resources) for one API version.
 fn rendered(v1: bool) -> Vec<(&'static str, &'static str, Vec<Value>)> {
-    let (patient, coverage, eob): (
-        fn(&Beneficiary) -> Value,
-        fn(&Beneficiary, CoveragePart) -> Value,
-        fn(&Beneficiary, &Claim) -> Value,
-    ) = if v1 {
-        (patient_v1, coverage_v1, eob_v1)
+    let Renderers {
+        patient,
+        coverage,
+        eob,
+    } = if v1 {
+        Renderers {
+            patient: patient_v1,
+            coverage: coverage_v1,
+            eob: eob_v1,
+        }
     } else {
-        (patient_v2, coverage_v2, eob_v2)
+        Renderers {
+            patient: patient_v2,
+            coverage: coverage_v2,
+            eob: eob_v2,
+        }
     };
     let benes: Vec<Beneficiary> = SEEDS.iter().map(|seed| beneficiary(*seed)).collect();
     let patients = benes.iter().map(patient).collect();

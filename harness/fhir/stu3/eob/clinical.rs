@@ -13,12 +13,12 @@ pub fn care_team(members: Vec<Value>) -> Vec<Value> {
         .filter(|member| role_code(member) != "referring")
         .map(|mut member| {
             let role = stu3_role(role_code(&member));
-            if let Value::Object(members) = &mut member {
-                if let Some((code, display)) = role {
-                    let coding =
-                        json!({"system": CLAIM_CARE_TEAM_ROLE, "code": code, "display": display});
-                    members.insert("role".into(), json!({"coding": [coding]}));
-                }
+            if let Value::Object(members) = &mut member
+                && let Some((code, display)) = role
+            {
+                let coding =
+                    json!({"system": CLAIM_CARE_TEAM_ROLE, "code": code, "display": display});
+                members.insert("role".into(), json!({"coding": [coding]}));
             }
             member
         })
@@ -60,19 +60,19 @@ fn diagnosis(diagnosis: Value) -> Value {
     if let Some(on_admission) = members.shift_remove("onAdmission") {
         add_coding_extensions(&mut members, &on_admission);
     }
-    if let Some(Value::Object(concept)) = members.get_mut("diagnosisCodeableConcept") {
-        if let Some(Value::Array(codings)) = concept.get_mut("coding") {
-            let mut seen = Vec::new();
-            codings.retain_mut(|coding| {
-                if system(coding) == ICD_10_CM {
-                    coding["system"] = json!(ICD_10);
-                }
-                let key = (coding["system"].clone(), coding["code"].clone());
-                let first = !seen.contains(&key);
-                seen.push(key);
-                first
-            });
-        }
+    if let Some(Value::Object(concept)) = members.get_mut("diagnosisCodeableConcept")
+        && let Some(Value::Array(codings)) = concept.get_mut("coding")
+    {
+        let mut seen = Vec::new();
+        codings.retain_mut(|coding| {
+            if system(coding) == ICD_10_CM {
+                coding["system"] = json!(ICD_10);
+            }
+            let key = (coding["system"].clone(), coding["code"].clone());
+            let first = !seen.contains(&key);
+            seen.push(key);
+            first
+        });
     }
     let types: Vec<Value> = members
         .shift_remove("type")
@@ -135,10 +135,10 @@ fn add_coding_extensions(members: &mut Map<String, Value>, concept: &Value) {
         let extension = members
             .entry("extension")
             .or_insert_with(|| Value::Array(Vec::new()));
-        if let Value::Array(extension) = extension {
-            if !extension.iter().any(|e| e["url"] == url) {
-                extension.push(json!({"url": url, "valueCoding": coding}));
-            }
+        if let Value::Array(extension) = extension
+            && !extension.iter().any(|e| e["url"] == url)
+        {
+            extension.push(json!({"url": url, "valueCoding": coding}));
         }
     }
 }

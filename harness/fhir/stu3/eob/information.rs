@@ -144,9 +144,11 @@ fn category(entry: &Value, c4bb_code: Option<&str>) -> Option<Value> {
 }
 
 fn information_coding(variable_url: &str, display: &str) -> Value {
-    let display = (!display.is_empty())
-        .then(|| json!(display))
-        .unwrap_or(Value::Null);
+    let display = if display.is_empty() {
+        Value::Null
+    } else {
+        json!(display)
+    };
     object([
         ("system", json!(BB_INFORMATION)),
         ("code", json!(variable_url)),

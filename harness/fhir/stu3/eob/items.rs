@@ -68,10 +68,10 @@ pub fn item(item: Value, information: &Information) -> Value {
             .collect();
     }
     for coded in ["revenue", "service"] {
-        if let Some(concept) = renamed.shift_remove(coded) {
-            if let Some(concept) = without_system(concept, NUBC_REVENUE_CODES) {
-                renamed.insert(coded.into(), concept);
-            }
+        if let Some(concept) = renamed.shift_remove(coded)
+            && let Some(concept) = without_system(concept, NUBC_REVENUE_CODES)
+        {
+            renamed.insert(coded.into(), concept);
         }
     }
     if let Some(Value::Array(adjudication)) = renamed.shift_remove("adjudication") {

@@ -180,9 +180,9 @@ fn take_type_extensions(extension: &mut Vec<Value>) -> Vec<Value> {
 /// in `ex-claimtype`, then the near-line record and service classification codes.
 fn claim_type_v1(r4_type: &Value, claim_type: ClaimType, extra: Vec<Value>) -> Value {
     let mut kept: Vec<Value> = codings(r4_type)
-        .filter_map(|coding| {
+        .map(|coding| {
             if system(coding) != HL7_CLAIM_TYPE {
-                return Some(coding.clone());
+                return coding.clone();
             }
             // BFD's v1 outpatient transformer types outpatient claims `professional`.
             let (code, display) = match (claim_type, coding["code"].as_str()) {
@@ -191,7 +191,7 @@ fn claim_type_v1(r4_type: &Value, claim_type: ClaimType, extra: Vec<Value>) -> V
                 (_, Some("pharmacy")) => ("pharmacy", "Pharmacy"),
                 _ => ("professional", "Professional"),
             };
-            Some(json!({"system": EX_CLAIM_TYPE, "code": code, "display": display}))
+            json!({"system": EX_CLAIM_TYPE, "code": code, "display": display})
         })
         .collect();
     kept.extend(extra);
