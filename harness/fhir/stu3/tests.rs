@@ -345,3 +345,97 @@ fn v1_eob_tells_the_v2_claim() {
         }
     }
 }
+
+#[test]
+fn v1_searchsets_match_the_v1_bundle_schema() {
+    use crate::fhir::bundle::{bundle_id, searchset};
+    use crate::fhir::paging::Page;
+    let bundle_v1 = validator(include_str!("../../../schemas/fhir/bundle-v1.schema.json"));
+    let bundle_v2 = validator(include_str!("../../../schemas/bundle.schema.json"));
+    let bene = beneficiary(4);
+    let claims: Vec<Value> = ClaimType::ALL
+        .map(|claim_type| eob_v1(&bene, &claim(claim_type, 4)))
+        .into();
+    let page = Page {
+        start: 0,
+        count: 10,
+        total: claims.len() as u64,
+    };
+    let id = bundle_id(4, &["ExplanationOfBenefit"]);
+    let search = [("patient", bene.patient_id.as_str())];
+    let v1 = searchset(
+        &id,
+        "http://127.0.0.1:8000/v1/fhir/ExplanationOfBenefit",
+        &page,
+        &search,
+        claims,
+    );
+    assert_matches(&bundle_v1, "bundle-v1", &v1);
+    assert!(
+        !bundle_v2.is_valid(&v1),
+        "the v2 Bundle schema accepts /v1/ links"
+    );
+}
+
+#[test]
+fn v1_referrals_are_contained_referral_requests() {
+    let referred: Vec<Value> = SEEDS
+        .iter()
+        .flat_map(|seed| {
+            let bene = beneficiary(*seed);
+            [ClaimType::Carrier, ClaimType::Dme].map(|t| eob_v1(&bene, &claim(t, *seed)))
+        })
+        .filter(|eob| !eob["referral"].is_null())
+        .collect();
+    assert!(!referred.is_empty(), "no seed draws a referral");
+    for eob in referred {
+        let request = &eob["contained"][0];
+        assert_eq!(request["resourceType"], "ReferralRequest");
+        assert_eq!(request["id"], "1");
+        assert_eq!(request["subject"]["reference"], eob["patient"]["reference"]);
+        assert_eq!(
+            request["requester"]["agent"]["identifier"]["system"],
+            "http://hl7.org/fhir/sid/us-npi"
+        );
+        assert!(request["recipient"][0]["identifier"]["value"].is_string());
+        let team = eob["careTeam"].to_string();
+        assert!(!team.contains("referring"), "{}", eob["id"]);
+    }
+}
+
+#[test]
+fn v1_members_keep_fhir_order() {
+    let bene = beneficiary(9);
+    let keys = |value: &Value| -> Vec<String> {
+        value
+            .as_object()
+            .map(|o| o.keys().cloned().collect())
+            .unwrap_or_default()
+    };
+    for claim_type in ClaimType::ALL {
+        let eob = eob_v1(&bene, &claim(claim_type, 9));
+        assert_eq!(
+            keys(&eob["identifier"][0]),
+            ["system", "value"],
+            "{}",
+            eob["id"]
+        );
+        let top = keys(&eob);
+        assert_eq!(&top[..3], ["resourceType", "id", "meta"]);
+        let position = |name: &str| top.iter().position(|key| key == name);
+        assert!(
+            position("information") < position("careTeam"),
+            "{}",
+            eob["id"]
+        );
+        assert!(position("insurance") < position("item"), "{}", eob["id"]);
+        for diagnosis in eob["diagnosis"].as_array().into_iter().flatten() {
+            let keys = keys(diagnosis);
+            let at = |name: &str| keys.iter().position(|key| key == name);
+            assert!(at("sequence") < at("diagnosisCodeableConcept"));
+            if at("type").is_some() {
+                assert!(at("diagnosisCodeableConcept") < at("type"));
+            }
+        }
+    }
+}
