@@ -9,6 +9,7 @@ pub mod paging;
 pub mod query;
 pub mod resources;
 pub mod search;
+pub mod stu3;
 pub mod type_param;
 
 use crate::api_version::ApiVersion;

@@ -9,12 +9,12 @@ use crate::fhir::paging::{LinkStyle, Page};
 use crate::fhir::query::{self, Paging, Refused};
 use crate::fhir::resources::{CoveragePart, DATA_LAST_UPDATED, coverage_v2, eob_v2, patient_v2};
 use crate::fhir::stu3::{coverage_v1, eob_v1, patient_v1};
-use crate::world::Claim;
 use crate::fhir::type_param;
 use crate::fhir::{bundle, date_filter};
 use crate::oauth::scopes::Resource;
 use crate::params::Params;
 use crate::scenario::Profile;
+use crate::world::Claim;
 use crate::world::{Beneficiary, ClaimBook, World};
 use http::StatusCode;
 use serde_json::Value;
@@ -218,7 +218,7 @@ impl<'a> Asked<'a> {
         let positions = if !self.updated_since(&updated) {
             Some(Vec::new())
         } else if !served.is_empty() {
-            let wanted = types.clone().unwrap_or_else(|| ClaimType::ALL.to_vec());
+            let wanted = types.unwrap_or_else(|| ClaimType::ALL.to_vec());
             Some(book.positions_where(|claim| {
                 wanted.contains(&claim.claim_type) && date_filter::all_admit_day(&served, claim.end)
             }))

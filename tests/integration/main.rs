@@ -14,6 +14,7 @@ mod journey;
 mod named_scenarios;
 mod oauth_errors;
 mod oauth_more;
+mod payload_schemas;
 mod probes_and_stubs;
 mod profiles;
 mod rate_limit;
