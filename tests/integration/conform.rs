@@ -160,6 +160,67 @@ fn the_good_client_passes_the_whole_suite() {
     assert!(junit.contains("pkce-s256"), "{junit}");
 }
 
+#[test]
+fn the_good_client_passes_the_whole_suite_on_v1() {
+    let client = client_with(None);
+    let run = conform(
+        "conform-good-v1",
+        &["--suite", "all", "--api-version", "v1", "--client", &client],
+    );
+    assert_eq!(run.code(), 0, "{}\n{}", run.stdout(), run.stderr());
+    for name in bluebutton_harness::scenario::builtin_names() {
+        assert_eq!(run.checks(name)["outcome"], "pass", "{name}");
+        assert_eq!(run.checks(name)["api_version"], "v1", "{name}");
+    }
+}
+
+#[test]
+fn both_reference_clients_run_unchanged_in_the_current_profile_on_both_versions() {
+    let folder = fresh_dir("conform-current-scenario");
+    let scenario = folder.join("current-journey.yaml");
+    std::fs::write(
+        &scenario,
+        "version: 1\nname: current-journey\nprofile: current\n",
+    )
+    .unwrap();
+    let python = format!(
+        "python3 {}",
+        project_path("examples/python/bb_client.py").display()
+    );
+    for client in [client_with(None), python] {
+        for version in ["v1", "v2"] {
+            let run = conform(
+                "conform-current",
+                &[
+                    "--scenario",
+                    scenario.to_str().unwrap(),
+                    "--api-version",
+                    version,
+                    "--client",
+                    &client,
+                ],
+            );
+            assert_eq!(run.code(), 0, "{client} {version}:\n{}", run.stdout());
+            let transcript = run.transcript("current-journey");
+            // The current profile's token answer reached the client: 1-hour tokens and the
+            // grant's expiry.
+            assert!(
+                transcript.contains("\"expires_in\": 3600"),
+                "{client} {version}"
+            );
+            assert!(
+                transcript.contains("\"access_grant_expiration\""),
+                "{client} {version}"
+            );
+            assert!(
+                transcript.contains(&format!("/{version}/fhir/ExplanationOfBenefit")),
+                "{client} {version}"
+            );
+            assert_eq!(run.failures("current-journey"), Vec::<String>::new());
+        }
+    }
+}
+
 /// Each flaw of the reference client, the scenario that exposes it, and the one check it
 /// fails on behaviour (others may only be "not testable", e.g. no output after a crash).
 const FLAWS: &[(&str, &str, &str)] = &[
