@@ -24,4 +24,4 @@ pub use meta::DATA_LAST_UPDATED;
 pub use patient::patient_v2;
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

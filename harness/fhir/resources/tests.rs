@@ -14,7 +14,7 @@ use jiff::civil::{Date, date};
 use serde_json::Value;
 
 /// Test fixtures: beneficiaries and claims built from a number.
-mod fixtures {
+pub(crate) mod fixtures {
     use super::*;
     use crate::fhir::resources::dates::add_days;
 

@@ -3,50 +3,14 @@
 //! claim as v2.
 
 use super::{coverage_v1, eob_v1, patient_v1};
-use crate::claim_type::{ClaimCounts, ClaimType};
+use crate::claim_type::ClaimType;
 use crate::fhir::resources::{CoveragePart, coverage_v2, eob_v2, patient_v2};
-use crate::world::{Beneficiary, Claim, Gender};
-use jiff::Timestamp;
-use jiff::civil::{Date, date};
+use crate::world::{Beneficiary, Claim};
 use serde_json::Value;
 
 const SEEDS: [u64; 6] = [0, 1, 7, 42, 2_024, u64::MAX];
 
-fn beneficiary(seed: u64) -> Beneficiary {
-    Beneficiary {
-        username: "BBUser29999".into(),
-        password: "PW29999!".into(),
-        patient_id: "-20140000008325".into(),
-        given: vec!["Jane".into(), "X".into()],
-        family: "Doe".into(),
-        gender: Gender::Female,
-        birth_date: date(1952, 6, 1),
-        mbi: "1S00E00AA00".into(),
-        state_code: "15".into(),
-        postal_code: "99999".into(),
-        race_code: "1".into(),
-        email: "bbuser29999@example.com".into(),
-        account_created: Timestamp::UNIX_EPOCH,
-        claims: ClaimCounts::from_pairs([(ClaimType::Carrier, 2), (ClaimType::Pde, 1)]),
-        data_seed: seed,
-    }
-}
-
-fn claim(claim_type: ClaimType, seed: u64) -> Claim {
-    let days = match claim_type {
-        ClaimType::Inpatient => 5,
-        ClaimType::Snf | ClaimType::Hospice | ClaimType::Hha => 20,
-        _ => 0,
-    };
-    let start: Date = date(2024, 3, 4);
-    Claim {
-        claim_type,
-        claim_id: format!("-{}", 10_000_000_000 + seed % 1_000_000_000),
-        seed,
-        start,
-        end: start.saturating_add(jiff::Span::new().days(days)),
-    }
-}
+use crate::fhir::resources::tests::fixtures::{beneficiary, typical_claim as claim};
 
 fn validator(text: &str) -> jsonschema::Validator {
     let schema: Value = serde_json::from_str(text).unwrap();
