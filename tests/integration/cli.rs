@@ -163,14 +163,7 @@ async fn profile_current_and_now_set_the_behaviour_and_the_clock() {
     // `current` takes the token endpoint without its slash (documented: 301).
     let reply = client
         .post(format!("{url}/v2/o/token"))
-        .form(&[
-            ("grant_type", "authorization_code"),
-            ("code", code.as_str()),
-            ("redirect_uri", REDIRECT),
-            ("code_verifier", VERIFIER),
-            ("client_id", CONFIDENTIAL_ID),
-            ("client_secret", CONFIDENTIAL_SECRET),
-        ])
+        .form(&exchange_form(&code))
         .send()
         .await
         .unwrap();

@@ -271,14 +271,7 @@ async fn flow_from_discovery(h: &Harness, path: &str) {
     let code = reply.location_params()["code"].clone();
     let token = doc["token_endpoint"].as_str().unwrap();
     let reply = h
-        .send(h.client.post(token).form(&[
-            ("grant_type", "authorization_code"),
-            ("code", code.as_str()),
-            ("redirect_uri", REDIRECT),
-            ("code_verifier", VERIFIER),
-            ("client_id", CONFIDENTIAL_ID),
-            ("client_secret", CONFIDENTIAL_SECRET),
-        ]))
+        .send(h.client.post(token).form(&exchange_form(&code)))
         .await;
     assert_eq!(
         reply.status,

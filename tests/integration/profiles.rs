@@ -82,14 +82,7 @@ async fn current_links_carry_format_then_start_then_count_and_self_is_sorted() {
 /// for with or without `Accept-Encoding: gzip`.
 async fn token_response(h: &Harness, gzip: bool) -> reqwest::Response {
     let code = h.code("").await;
-    let form = [
-        ("grant_type", "authorization_code"),
-        ("code", code.as_str()),
-        ("redirect_uri", REDIRECT),
-        ("code_verifier", VERIFIER),
-        ("client_id", CONFIDENTIAL_ID),
-        ("client_secret", CONFIDENTIAL_SECRET),
-    ];
+    let form = exchange_form(&code);
     let mut request = h.client.post(h.url("/v2/o/token/")).form(&form);
     if gzip {
         request = request.header("accept-encoding", "gzip");
@@ -144,14 +137,7 @@ async fn the_token_endpoint_slash_differs_by_profile() {
 
     let current = Harness::yaml(CURRENT).await;
     let code = current.code("").await;
-    let form = [
-        ("grant_type", "authorization_code"),
-        ("code", code.as_str()),
-        ("redirect_uri", REDIRECT),
-        ("code_verifier", VERIFIER),
-        ("client_id", CONFIDENTIAL_ID),
-        ("client_secret", CONFIDENTIAL_SECRET),
-    ];
+    let form = exchange_form(&code);
     let accepted = current
         .send(current.client.post(current.url("/v2/o/token")).form(&form))
         .await;

@@ -272,18 +272,7 @@ impl Harness {
 
     /// Exchanges a code for tokens with the confidential app (credentials in the body).
     pub async fn exchange(&self, code: &str) -> Reply {
-        self.token_form(
-            &[
-                ("grant_type", "authorization_code"),
-                ("code", code),
-                ("redirect_uri", REDIRECT),
-                ("code_verifier", VERIFIER),
-                ("client_id", CONFIDENTIAL_ID),
-                ("client_secret", CONFIDENTIAL_SECRET),
-            ],
-            None,
-        )
-        .await
+        self.token_form(&exchange_form(code), None).await
     }
 
     /// A fresh token response (authorize + exchange), with optional extra authorize params.
@@ -309,6 +298,19 @@ impl Harness {
             .unwrap()
             .to_owned()
     }
+}
+
+/// The confidential app's code exchange: the RFC 7636 verifier, the default redirect URI,
+/// credentials in the body.
+pub fn exchange_form(code: &str) -> [(&'static str, &str); 6] {
+    [
+        ("grant_type", "authorization_code"),
+        ("code", code),
+        ("redirect_uri", REDIRECT),
+        ("code_verifier", VERIFIER),
+        ("client_id", CONFIDENTIAL_ID),
+        ("client_secret", CONFIDENTIAL_SECRET),
+    ]
 }
 
 /// The `url` of a Bundle's link with this relation.
