@@ -3,6 +3,7 @@
 // Test helpers fail the test by panicking; that is their job here.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod api_v1;
 mod claim_types;
 mod cli;
 mod conform;
