@@ -254,6 +254,34 @@ pub struct StubThen {
     pub body: Option<bytes::Bytes>,
     /// Whether the built-in answer is produced, with `status` and `headers` applied on top.
     pub passthrough: bool,
+    /// A failure of BB2's data source (BFD), answered as BB2 answers it at that endpoint.
+    pub fault: Option<BackendFault>,
+}
+
+/// How BB2's data source (BFD) fails behind a stubbed request (`then.fault`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BackendFault {
+    /// `backend-failure`: BFD answers 5xx (or BB2 cannot reach it).
+    Failure,
+    /// `backend-timeout`: BFD does not answer within BB2's 30 s timeout.
+    Timeout,
+}
+
+impl BackendFault {
+    /// The name used in scenario files.
+    pub fn name(self) -> &'static str {
+        match self {
+            BackendFault::Failure => "backend-failure",
+            BackendFault::Timeout => "backend-timeout",
+        }
+    }
+
+    /// Parses `backend-failure` or `backend-timeout`.
+    pub fn from_name(name: &str) -> Option<BackendFault> {
+        [BackendFault::Failure, BackendFault::Timeout]
+            .into_iter()
+            .find(|fault| fault.name() == name)
+    }
 }
 
 /// Where a scenario came from, for messages.

@@ -1,7 +1,7 @@
 //! The `stubs` list of a scenario file: canned answers matched by method, path and the nth
 //! request, given before the built-in API (DESIGN "Scenario files").
 
-use crate::scenario::model::{Stub, StubThen, StubWhen};
+use crate::scenario::model::{BackendFault, Stub, StubThen, StubWhen};
 use crate::scenario::reader::{
     Field, Located, Reader, at_key_when_empty, integer, join, then, values,
 };
@@ -13,7 +13,7 @@ use serde_json::{Map, Number, Value};
 
 const STUB_KEYS: &[&str] = &["when", "then"];
 const WHEN_KEYS: &[&str] = &["method", "path", "nth"];
-const THEN_KEYS: &[&str] = &["status", "headers", "body", "passthrough"];
+const THEN_KEYS: &[&str] = &["status", "headers", "body", "passthrough", "fault"];
 
 /// Headers the server computes itself; a stub setting them would send a broken message.
 const SERVER_HEADERS: [&str; 3] = ["content-length", "transfer-encoding", "content-encoding"];
@@ -57,11 +57,30 @@ fn answer(r: &mut Reader, node: &Node, key: &str) -> Option<StubThen> {
         r.error(&body.span, &body.key, message);
         return None;
     }
+    let fault = r.optional(map, key, "fault", then(Reader::string, fault));
+    if let Field::Given(fault) = &fault {
+        let clashes = matches!(body, Field::Given(_))
+            || matches!(passthrough, Field::Given(Located { value: true, .. }));
+        if clashes {
+            let message =
+                "`fault` answers BB2's own body: it excludes `body` and `passthrough: true`";
+            r.error(&fault.span, &fault.key, message);
+            return None;
+        }
+    }
     Some(StubThen {
         status: status.map(Some).or(None)?,
         headers: headers.or(Vec::new())?,
         body: body.map(Some).or(None)?,
         passthrough: passthrough.or(false)?,
+        fault: fault.map(Some).or(None)?,
+    })
+}
+
+/// A backend fault's name.
+fn fault(name: String) -> Result<BackendFault, String> {
+    BackendFault::from_name(&name).ok_or_else(|| {
+        format!("unknown fault `{name}`; expected `backend-failure` or `backend-timeout`")
     })
 }
 

@@ -393,7 +393,7 @@ expect:
   check: {pkce-s256: pass}
 stubs:
   - when: {path: /, query: a=1}
-    then: {fault: reset}
+    then: {delay: 5}
 ",
     );
     assert_eq!(
@@ -414,8 +414,8 @@ stubs:
              output_schema, snapshot",
             "22:21: stubs[0].when.query: unknown key `query`; expected one of: method, path, \
              nth",
-            "23:12: stubs[0].then.fault: unknown key `fault`; expected one of: status, \
-             headers, body, passthrough",
+            "23:12: stubs[0].then.delay: unknown key `delay`; expected one of: status, \
+             headers, body, passthrough, fault",
         ]
     );
 }
@@ -981,6 +981,7 @@ stubs:
                         br#"{"detail":"Request was throttled."}"#
                     )),
                     passthrough: false,
+                    fault: None,
                 },
             },
             Stub {
@@ -994,6 +995,7 @@ stubs:
                     headers: vec![header("x-extra", "1")],
                     body: None,
                     passthrough: true,
+                    fault: None,
                 },
             },
             Stub {
@@ -1007,6 +1009,7 @@ stubs:
                     headers: Vec::new(),
                     body: Some(bytes::Bytes::from_static(b"not json")),
                     passthrough: false,
+                    fault: None,
                 },
             },
             Stub {
@@ -1022,6 +1025,7 @@ stubs:
                         br#"[1,-2,1.5,true,null,"3",{"a":["x"]}]"#
                     )),
                     passthrough: false,
+                    fault: None,
                 },
             },
         ]
@@ -1281,4 +1285,27 @@ fn production_refuses_plain_http_except_loopback() {
         ]
     );
     assert!(parse_text(&text.replace("environment: production", "environment: sandbox")).is_ok());
+}
+
+#[test]
+fn stub_faults_are_named_and_exclude_bodies() {
+    let scenario = parse_text(
+        "version: 1\nname: f\nstubs:\n  - when: {path: /v2/fhir/Patient/}\n    then: {fault: backend-timeout}\n",
+    )
+    .unwrap();
+    assert_eq!(scenario.stubs[0].then.fault, Some(BackendFault::Timeout));
+    assert_eq!(
+        errors(
+            "version: 1\nname: f\nstubs:\n  - when: {path: /x}\n    then: {fault: backend-failure, body: x}\n"
+        ),
+        vec![
+            "5:19: stubs[0].then.fault: `fault` answers BB2's own body: it excludes `body` and `passthrough: true`"
+        ]
+    );
+    assert_eq!(
+        errors("version: 1\nname: f\nstubs:\n  - when: {path: /x}\n    then: {fault: reset}\n"),
+        vec![
+            "5:19: stubs[0].then.fault: unknown fault `reset`; expected `backend-failure` or `backend-timeout`"
+        ]
+    );
 }

@@ -1,6 +1,7 @@
 //! The fake Blue Button server: a hyper 1.x HTTP/1.1 accept loop with keep-alive, graceful
 //! stop, the journal hook, compression and BB2's global headers around the router.
 
+pub mod backend_fault;
 pub mod compression;
 pub mod journal;
 pub mod redact;
@@ -204,7 +205,7 @@ async fn serve(
         .and_then(|_| state.stubs.answering(&request));
     let response = match (&body, stub) {
         (Err(_), _) => errors::bad_request_text("<h1>Bad Request (400)</h1>"),
-        (Ok(_), Some(then)) if !then.passthrough => stubs::answer(then),
+        (Ok(_), Some(then)) if !then.passthrough => stubs::answer(then, &request),
         (Ok(_), _) => {
             router::route(&state.world, &state.store, state.pages.as_ref(), &request).await
         }

@@ -5,6 +5,7 @@
 
 use crate::exchange::{Request, Response};
 use crate::scenario::{Stub, StubThen};
+use crate::server::backend_fault;
 use http::StatusCode;
 use http::header::{CONTENT_TYPE, HeaderValue};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -51,9 +52,13 @@ fn path_matches(stub: &str, request: &str) -> bool {
         || request.strip_suffix('/') == Some(stub)
 }
 
-/// The stub's own answer (not `passthrough`): its status (200 by default) and body, with
-/// `Content-Type: application/json` when it has a body; its headers come from [`overlay`].
-pub fn answer(then: &StubThen) -> Response {
+/// The stub's own answer (not `passthrough`): BB2's answer to a backend `fault`, or its
+/// status (200 by default) and body, with `Content-Type: application/json` when it has a
+/// body; its headers (and a status over a fault's) come from [`overlay`].
+pub fn answer(then: &StubThen, request: &Request) -> Response {
+    if let Some(fault) = then.fault {
+        return backend_fault::answer(fault, request);
+    }
     let mut response = Response::empty(then.status.unwrap_or(StatusCode::OK));
     if let Some(body) = &then.body {
         response
@@ -105,6 +110,7 @@ mod tests {
                 headers: Vec::new(),
                 body: None,
                 passthrough: false,
+                fault: None,
             },
         }
     }
@@ -145,12 +151,13 @@ mod tests {
     fn answers_and_overlays() {
         let mut then = stub(None, "/", None, 201).then;
         then.headers = vec![(http::header::RETRY_AFTER, HeaderValue::from_static("1"))];
-        let mut response = answer(&then);
+        let get = request(Method::GET, "/");
+        let mut response = answer(&then, &get);
         assert_eq!(response.status, StatusCode::CREATED);
         assert!(response.headers.get(CONTENT_TYPE).is_none());
         then.body = Some(Bytes::from_static(b"{}"));
         then.status = None;
-        response = answer(&then);
+        response = answer(&then, &get);
         assert_eq!(response.status, StatusCode::OK);
         assert_eq!(response.media_type().as_deref(), Some("application/json"));
         then.headers

@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod api_v1;
+mod backend_faults;
 mod claim_types;
 mod cli;
 mod conform;
