@@ -3,6 +3,7 @@
 // Test helpers fail the test by panicking; that is their job here.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod behaviour_sections;
 mod cli;
 mod conform;
 mod fhir_api;
