@@ -30,6 +30,9 @@ pub async fn token(world: &World, store: &TokenStore, request: &Request) -> Resp
     {
         return response;
     }
+    if grant_type == Some("client_credentials") {
+        return client_credentials(&params);
+    }
     if request.query.as_deref().is_some_and(|q| !q.is_empty()) {
         return errors::invalid_request("URL query parameters are not allowed");
     }
@@ -70,6 +73,26 @@ pub async fn token(world: &World, store: &TokenStore, request: &Request) -> Resp
 enum Exchange {
     Code,
     Refresh,
+}
+
+/// Parameters BB2 requires of a `client_credentials` request, in its order.
+const CLIENT_CREDENTIALS_PARAMS: [&str; 3] = ["scope", "client_assertion_type", "client_assertion"];
+
+/// `client_credentials` on v1/v2 (behaviour file §2.6): a v3 grant for CMS Aligned Networks
+/// apps only. Missing parameters are listed; otherwise the app is not allowed to use it.
+fn client_credentials(params: &Params) -> Response {
+    let missing: Vec<&str> = CLIENT_CREDENTIALS_PARAMS
+        .into_iter()
+        .filter(|name| params.non_empty(name).is_none())
+        .collect();
+    if !missing.is_empty() {
+        let message = format!("Missing Required Parameter(s): {}", missing.join(", "));
+        return errors::bb2_message(StatusCode::BAD_REQUEST, &message);
+    }
+    errors::bb2_message(
+        StatusCode::FORBIDDEN,
+        "This application is not allowed to use the client_credentials grant type.",
+    )
 }
 
 /// BB2 looks the refresh token and its grant up before oauthlib runs (behaviour file §2.9).
@@ -161,11 +184,13 @@ fn refresh(
     params: &Params,
 ) -> Result<IssuedTokens, Response> {
     let token = params.non_empty("refresh_token").unwrap_or_default();
-    let (session, current_scope) = store
+    let (_, current_scope) = store
         .refresh_token(token, &app.client_id)
         .map_err(|_| errors::invalid_grant())?;
     let scope = match params.non_empty("scope") {
-        Some(narrower) if scopes::within(narrower, &session.scope) => narrower.to_owned(),
+        // django-oauth-toolkit: the original scope is that of the refresh token's own access
+        // token, so a narrowed chain cannot widen again.
+        Some(narrower) if scopes::within(narrower, &current_scope) => narrower.to_owned(),
         Some(_) => {
             return Err(errors::oauthlib(
                 StatusCode::BAD_REQUEST,

@@ -43,12 +43,14 @@ pub const MAX_BODY_BYTES: usize = 2_621_440;
 const STOP_GRACE: Duration = Duration::from_secs(5);
 
 /// Headers BB2's middleware puts on every response (behaviour file §6).
-const GLOBAL_HEADERS: [(&str, &str); 5] = [
+const GLOBAL_HEADERS: [(&str, &str); 6] = [
     ("access-control-allow-origin", "*"),
     ("x-frame-options", "DENY"),
     ("x-content-type-options", "nosniff"),
     ("referrer-policy", "strict-origin-when-cross-origin"),
     ("cross-origin-opener-policy", "same-origin"),
+    // BB2's policy names more sources after `'self'`; this server serves no assets.
+    ("content-security-policy-report-only", "default-src 'self'"),
 ];
 
 /// What the server runs on: the world and its tokens.

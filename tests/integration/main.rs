@@ -5,6 +5,7 @@
 
 mod api_v1;
 mod backend_faults;
+mod behaviour_sections;
 mod claim_types;
 mod cli;
 mod conform;
