@@ -57,19 +57,6 @@ fn pkce_query(redirect: &str, extra: &str) -> String {
     )
 }
 
-async fn post(
-    h: &Harness,
-    path: &str,
-    form: &[(&str, &str)],
-    basic: Option<(&str, &str)>,
-) -> Reply {
-    let mut request = h.client.post(h.url(path)).form(form);
-    if let Some((id, secret)) = basic {
-        request = request.basic_auth(id, Some(secret));
-    }
-    h.send(request).await
-}
-
 async fn get_accept(h: &Harness, path: &str, token: Option<&str>, accept: &str) -> Reply {
     let mut request = h.client.get(h.url(path)).header("accept", accept);
     if let Some(token) = token {
@@ -171,13 +158,13 @@ async fn s1_1_endpoint_table() {
     assert_eq!(moved.status, StatusCode::MOVED_PERMANENTLY);
     assert_eq!(moved.location(), "/v2/o/authorize/?client_id=x&state=y");
     for path in ["/v2/o/token", "/v2/o/token/"] {
-        let reply = post(
-            &h,
-            path,
-            &[("grant_type", "refresh_token"), ("refresh_token", "x")],
-            MINE,
-        )
-        .await;
+        let reply = h
+            .post_form(
+                path,
+                &[("grant_type", "refresh_token"), ("refresh_token", "x")],
+                MINE,
+            )
+            .await;
         assert_json(
             &reply,
             StatusCode::BAD_REQUEST,
@@ -613,12 +600,7 @@ async fn s2_6_grant_types() {
         missing.text()
     );
     let body = missing.json();
-    let keys: Vec<&str> = body
-        .as_object()
-        .unwrap()
-        .keys()
-        .map(String::as_str)
-        .collect();
+    let keys = keys(&body);
     assert_eq!(
         (keys, &body["status_code"]),
         (vec!["status_code", "message"], &json!(400))
@@ -667,12 +649,7 @@ async fn s2_7_code_exchange() {
     let tokens = h
         .tokens("&scope=openid%20profile%20patient/Patient.rs")
         .await;
-    let keys: Vec<&str> = tokens
-        .as_object()
-        .unwrap()
-        .keys()
-        .map(String::as_str)
-        .collect();
+    let keys = keys(&tokens);
     assert_eq!(
         keys,
         [
@@ -815,12 +792,7 @@ async fn s2_8_refresh() {
     assert_eq!(refreshed.status, StatusCode::OK, "{}", refreshed.text());
     assert_eq!(refreshed.header("cache-control"), Some("no-store"));
     let new = refreshed.json();
-    let keys: Vec<&str> = new
-        .as_object()
-        .unwrap()
-        .keys()
-        .map(String::as_str)
-        .collect();
+    let keys = keys(&new);
     assert_eq!(
         keys,
         [
@@ -955,22 +927,22 @@ async fn s2_10_revoke() {
         ("client_id", CONFIDENTIAL_ID),
         ("client_secret", CONFIDENTIAL_SECRET),
     ];
-    let unknown = post(
-        &h,
-        "/v2/o/revoke/",
-        &[("token", "nope"), creds[0], creds[1]],
-        None,
-    )
-    .await;
+    let unknown = h
+        .post_form(
+            "/v2/o/revoke/",
+            &[("token", "nope"), creds[0], creds[1]],
+            None,
+        )
+        .await;
     assert_eq!(unknown.status, StatusCode::OK);
     assert!(unknown.body.is_empty());
-    let revoked = post(
-        &h,
-        "/v2/o/revoke/",
-        &[("token", &s(&tokens, "access_token")), creds[0], creds[1]],
-        None,
-    )
-    .await;
+    let revoked = h
+        .post_form(
+            "/v2/o/revoke/",
+            &[("token", &s(&tokens, "access_token")), creds[0], creds[1]],
+            None,
+        )
+        .await;
     assert_eq!(revoked.status, StatusCode::OK);
     assert!(revoked.body.is_empty());
     // The whole grant is gone: FHIR 401, refresh 403 "cannot be found" (current).
@@ -991,13 +963,13 @@ async fn s2_10_revoke() {
         "refresh after revoke",
     );
     // Bad client credentials: the token endpoint's bodies.
-    let unknown_app = post(
-        &h,
-        "/v2/o/revoke/",
-        &[("token", "x"), ("client_id", &"D".repeat(40))],
-        None,
-    )
-    .await;
+    let unknown_app = h
+        .post_form(
+            "/v2/o/revoke/",
+            &[("token", "x"), ("client_id", &"D".repeat(40))],
+            None,
+        )
+        .await;
     assert_json(
         &unknown_app,
         StatusCode::BAD_REQUEST,
@@ -1006,13 +978,13 @@ async fn s2_10_revoke() {
     );
     // revoke_token/: revoking the access token keeps the refresh token (current too).
     let tokens = h.tokens("").await;
-    let only_access = post(
-        &h,
-        "/v2/o/revoke_token/",
-        &[("token", &s(&tokens, "access_token"))],
-        MINE,
-    )
-    .await;
+    let only_access = h
+        .post_form(
+            "/v2/o/revoke_token/",
+            &[("token", &s(&tokens, "access_token"))],
+            MINE,
+        )
+        .await;
     assert_eq!(only_access.status, StatusCode::OK);
     assert!(only_access.body.is_empty());
     assert_eq!(
@@ -1028,7 +1000,9 @@ async fn s2_11_introspect() {
     let h = current().await;
     let tokens = h.tokens("").await;
     let access = s(&tokens, "access_token");
-    let live = post(&h, "/v2/o/introspect/", &[("token", &access)], MINE).await;
+    let live = h
+        .post_form("/v2/o/introspect/", &[("token", &access)], MINE)
+        .await;
     assert_eq!(live.status, StatusCode::OK);
     assert_eq!(live.header("content-type"), Some("application/json"));
     let body = live.json();
@@ -1045,20 +1019,24 @@ async fn s2_11_introspect() {
     );
     // The refresh token can be introspected? Only access tokens are: a refresh token is unknown.
     for token in ["nope", s(&tokens, "refresh_token").as_str()] {
-        let reply = post(&h, "/v2/o/introspect/", &[("token", token)], MINE).await;
+        let reply = h
+            .post_form("/v2/o/introspect/", &[("token", token)], MINE)
+            .await;
         assert_json(&reply, StatusCode::OK, json!({"active": false}), token);
     }
     // Not authenticated (the app named, no secret): 403, empty. No app at all: BB2's pre-check.
-    let unauthenticated = post(
-        &h,
-        "/v2/o/introspect/",
-        &[("token", &access), ("client_id", CONFIDENTIAL_ID)],
-        None,
-    )
-    .await;
+    let unauthenticated = h
+        .post_form(
+            "/v2/o/introspect/",
+            &[("token", &access), ("client_id", CONFIDENTIAL_ID)],
+            None,
+        )
+        .await;
     assert_eq!(unauthenticated.status, StatusCode::FORBIDDEN);
     assert!(unauthenticated.body.is_empty());
-    let anonymous = post(&h, "/v2/o/introspect/", &[("token", &access)], None).await;
+    let anonymous = h
+        .post_form("/v2/o/introspect/", &[("token", &access)], None)
+        .await;
     assert_json(
         &anonymous,
         StatusCode::UNAUTHORIZED,
@@ -1067,7 +1045,9 @@ async fn s2_11_introspect() {
     );
     // After the access token's 3600 s: inactive.
     h.server.clock().advance(Duration::from_secs(3601));
-    let expired = post(&h, "/v2/o/introspect/", &[("token", &access)], MINE).await;
+    let expired = h
+        .post_form("/v2/o/introspect/", &[("token", &access)], MINE)
+        .await;
     assert_json(
         &expired,
         StatusCode::OK,
@@ -1083,13 +1063,15 @@ async fn s2_12_expire_grant() {
     let h = current().await;
     let tokens = h.tokens("").await;
     let path = format!("/v2/o/expire_authenticated_user/{JANE}/");
-    let unknown = post(&h, "/v2/o/expire_authenticated_user/-1/", &[], MINE).await;
+    let unknown = h
+        .post_form("/v2/o/expire_authenticated_user/-1/", &[], MINE)
+        .await;
     assert_eq!(unknown.status, StatusCode::NOT_FOUND);
     assert_eq!(
         unknown.text(),
         "Patient was Not Found. Please check the id number and try again."
     );
-    let anonymous = post(&h, &path, &[], None).await;
+    let anonymous = h.post_form(&path, &[], None).await;
     assert_eq!(anonymous.status, StatusCode::FORBIDDEN);
     assert!(anonymous.body.is_empty());
     // The docs send an empty body with Content-Length: 0.
@@ -1103,7 +1085,7 @@ async fn s2_12_expire_grant() {
         .await;
     assert_eq!(done.status, StatusCode::OK);
     assert_eq!(done.text(), "success");
-    let again = post(&h, &path, &[], MINE).await;
+    let again = h.post_form(&path, &[], MINE).await;
     assert_eq!(again.status, StatusCode::NOT_FOUND);
     assert_eq!(again.text(), "Data Access Grant was Not Found.");
     let call = h
@@ -1886,12 +1868,7 @@ async fn s8_4_userinfo() {
     assert_eq!(reply.status, StatusCode::OK);
     assert_eq!(reply.header("content-type"), Some("application/json"));
     let body = reply.json();
-    let keys: Vec<&str> = body
-        .as_object()
-        .unwrap()
-        .keys()
-        .map(String::as_str)
-        .collect();
+    let keys = keys(&body);
     assert_eq!(
         keys,
         [

@@ -41,19 +41,6 @@ fn inactive_text(name: &str) -> String {
     )
 }
 
-async fn post_form(
-    h: &Harness,
-    path: &str,
-    form: &[(&str, &str)],
-    basic: Option<(&str, &str)>,
-) -> Reply {
-    let mut request = h.client.post(h.url(path)).form(form);
-    if let Some((id, secret)) = basic {
-        request = request.basic_auth(id, Some(secret));
-    }
-    h.send(request).await
-}
-
 async fn refresh(h: &Harness, refresh_token: &str) -> Reply {
     h.token_form(
         &[
@@ -76,16 +63,18 @@ async fn revoke_deletes_the_whole_grant_and_always_answers_200() {
     let h = Harness::builtin("oauth-success").await;
     let first = h.tokens("").await;
     let second = h.tokens("").await;
-    let unknown = post_form(&h, "/v2/o/revoke/", &[("token", "nope")], MINE).await;
+    let unknown = h
+        .post_form("/v2/o/revoke/", &[("token", "nope")], MINE)
+        .await;
     assert_eq!(unknown.status, StatusCode::OK);
     assert!(unknown.body.is_empty());
-    let revoked = post_form(
-        &h,
-        "/v2/o/revoke/",
-        &[("token", &token_of(&first, "access_token"))],
-        MINE,
-    )
-    .await;
+    let revoked = h
+        .post_form(
+            "/v2/o/revoke/",
+            &[("token", &token_of(&first, "access_token"))],
+            MINE,
+        )
+        .await;
     assert_eq!(revoked.status, StatusCode::OK);
     assert!(revoked.body.is_empty());
     for tokens in [&first, &second] {
@@ -99,16 +88,16 @@ async fn revoke_deletes_the_whole_grant_and_always_answers_200() {
     assert_eq!(again.status, StatusCode::BAD_REQUEST);
     assert_eq!(again.json(), json!({"error": "invalid_grant"}));
 
-    let bad_secret = post_form(
-        &h,
-        "/v2/o/revoke/",
-        &[("token", "x")],
-        Some((CONFIDENTIAL_ID, "wrong")),
-    )
-    .await;
+    let bad_secret = h
+        .post_form(
+            "/v2/o/revoke/",
+            &[("token", "x")],
+            Some((CONFIDENTIAL_ID, "wrong")),
+        )
+        .await;
     assert_eq!(bad_secret.status, StatusCode::UNAUTHORIZED);
     assert_eq!(bad_secret.json(), json!({"error": "invalid_client"}));
-    let no_client = post_form(&h, "/v2/o/revoke/", &[("token", "x")], None).await;
+    let no_client = h.post_form("/v2/o/revoke/", &[("token", "x")], None).await;
     assert_eq!(no_client.status, StatusCode::UNAUTHORIZED);
     assert_eq!(no_client.json()["error_description"], "App id failed");
 }
@@ -118,30 +107,36 @@ async fn revoke_token_follows_rfc_7009_and_bb2s_checks() {
     let h = Harness::builtin("oauth-success").await;
     let tokens = h.tokens("").await;
     let access = token_of(&tokens, "access_token");
-    let unknown = post_form(&h, "/v2/o/revoke_token/", &[("token", "nope")], MINE).await;
+    let unknown = h
+        .post_form("/v2/o/revoke_token/", &[("token", "nope")], MINE)
+        .await;
     assert_eq!(unknown.status, StatusCode::OK);
     assert!(unknown.body.is_empty());
 
-    let foreign = post_form(
-        &h,
-        "/v2/o/revoke_token/",
-        &[("token", &access), ("client_id", PUBLIC_ID)],
-        None,
-    )
-    .await;
+    let foreign = h
+        .post_form(
+            "/v2/o/revoke_token/",
+            &[("token", &access), ("client_id", PUBLIC_ID)],
+            None,
+        )
+        .await;
     assert_eq!(foreign.status, StatusCode::FORBIDDEN);
     assert_eq!(
         foreign.json(),
         json!({"status_code": 403, "description": "Application did not have access to the provided token."})
     );
-    let no_app = post_form(&h, "/v2/o/revoke_token/", &[("token", &access)], None).await;
+    let no_app = h
+        .post_form("/v2/o/revoke_token/", &[("token", &access)], None)
+        .await;
     assert_eq!(no_app.status, StatusCode::FORBIDDEN);
     assert_eq!(
         no_app.json(),
         json!({"status_code": 403, "description": "Application is not active or does not exist."})
     );
 
-    let revoked = post_form(&h, "/v2/o/revoke_token/", &[("token", &access)], MINE).await;
+    let revoked = h
+        .post_form("/v2/o/revoke_token/", &[("token", &access)], MINE)
+        .await;
     assert_eq!(revoked.status, StatusCode::OK);
     assert_eq!(
         h.get_with_token("/v2/fhir/Patient/", &access).await.status,
@@ -153,16 +148,16 @@ async fn revoke_token_follows_rfc_7009_and_bb2s_checks() {
     // Revoking a refresh token takes its access token too.
     let new_refresh = token_of(&refreshed.json(), "refresh_token");
     let new_access = token_of(&refreshed.json(), "access_token");
-    let hinted = post_form(
-        &h,
-        "/v2/o/revoke_token/",
-        &[
-            ("token", &new_refresh),
-            ("token_type_hint", "refresh_token"),
-        ],
-        MINE,
-    )
-    .await;
+    let hinted = h
+        .post_form(
+            "/v2/o/revoke_token/",
+            &[
+                ("token", &new_refresh),
+                ("token_type_hint", "refresh_token"),
+            ],
+            MINE,
+        )
+        .await;
     assert_eq!(hinted.status, StatusCode::OK);
     assert_eq!(
         h.get_with_token("/v2/fhir/Patient/", &new_access)
@@ -181,7 +176,9 @@ async fn introspect_answers_authenticated_clients() {
     let h = Harness::builtin("oauth-success").await;
     let tokens = h.tokens("&scope=profile%20patient/Patient.read").await;
     let access = token_of(&tokens, "access_token");
-    let live = post_form(&h, "/v2/o/introspect/", &[("token", &access)], MINE).await;
+    let live = h
+        .post_form("/v2/o/introspect/", &[("token", &access)], MINE)
+        .await;
     assert_eq!(live.status, StatusCode::OK);
     let body = live.json();
     assert_eq!(body["active"], true);
@@ -199,20 +196,24 @@ async fn introspect_answers_authenticated_clients() {
         .await;
     assert_eq!(by_get.json()["active"], true);
 
-    let unknown = post_form(&h, "/v2/o/introspect/", &[("token", "nope")], MINE).await;
+    let unknown = h
+        .post_form("/v2/o/introspect/", &[("token", "nope")], MINE)
+        .await;
     assert_eq!(unknown.json(), json!({"active": false}));
-    let wrong = post_form(
-        &h,
-        "/v2/o/introspect/",
-        &[("token", &access)],
-        Some((CONFIDENTIAL_ID, "wrong")),
-    )
-    .await;
+    let wrong = h
+        .post_form(
+            "/v2/o/introspect/",
+            &[("token", &access)],
+            Some((CONFIDENTIAL_ID, "wrong")),
+        )
+        .await;
     assert_eq!(wrong.status, StatusCode::FORBIDDEN);
     assert!(wrong.body.is_empty());
 
     h.server.clock().advance(Duration::from_secs(36_000));
-    let expired = post_form(&h, "/v2/o/introspect/", &[("token", &access)], MINE).await;
+    let expired = h
+        .post_form("/v2/o/introspect/", &[("token", &access)], MINE)
+        .await;
     assert_eq!(expired.json(), json!({"active": false}));
 }
 
@@ -220,20 +221,22 @@ async fn introspect_answers_authenticated_clients() {
 async fn expire_authenticated_user_deletes_the_grant() {
     let h = Harness::builtin("oauth-success").await;
     let path = format!("/v2/o/expire_authenticated_user/{JANE}/");
-    let before = post_form(&h, &path, &[], MINE).await;
+    let before = h.post_form(&path, &[], MINE).await;
     assert_eq!(before.status, StatusCode::NOT_FOUND);
     assert_eq!(
         before.text(),
         "Patient was Not Found. Please check the id number and try again."
     );
     let tokens = h.tokens("").await;
-    let wrong = post_form(&h, &path, &[], Some((CONFIDENTIAL_ID, "wrong"))).await;
+    let wrong = h
+        .post_form(&path, &[], Some((CONFIDENTIAL_ID, "wrong")))
+        .await;
     assert_eq!(wrong.status, StatusCode::FORBIDDEN);
     assert!(wrong.body.is_empty());
-    let done = post_form(&h, &path, &[], MINE).await;
+    let done = h.post_form(&path, &[], MINE).await;
     assert_eq!(done.status, StatusCode::OK);
     assert_eq!(done.text(), "success");
-    let again = post_form(&h, &path, &[], MINE).await;
+    let again = h.post_form(&path, &[], MINE).await;
     assert_eq!(again.status, StatusCode::NOT_FOUND);
     assert_eq!(again.text(), "Data Access Grant was Not Found.");
     let call = h
@@ -241,14 +244,14 @@ async fn expire_authenticated_user_deletes_the_grant() {
         .await;
     assert_eq!(call.status, StatusCode::UNAUTHORIZED);
 
-    let no_slash = post_form(&h, path.trim_end_matches('/'), &[], MINE).await;
+    let no_slash = h.post_form(path.trim_end_matches('/'), &[], MINE).await;
     assert_eq!(no_slash.status, StatusCode::MOVED_PERMANENTLY);
     assert_eq!(no_slash.location(), path);
     let get = h.get(&path).await;
     assert_eq!(get.status, StatusCode::METHOD_NOT_ALLOWED);
 
     let production = Harness::yaml(&scenario("", "environment: production")).await;
-    let hidden = post_form(&production, &path, &[], MINE).await;
+    let hidden = production.post_form(&path, &[], MINE).await;
     assert_eq!(hidden.status, StatusCode::NOT_FOUND);
 }
 
@@ -258,15 +261,15 @@ async fn trailing_slashes_per_profile() {
     let current = Harness::yaml(&scenario("", "profile: current")).await;
     for path in ["/v2/o/revoke", "/v2/o/revoke_token", "/v2/o/introspect"] {
         for h in [&documented, &current] {
-            let reply = post_form(h, path, &[("token", "x")], MINE).await;
+            let reply = h.post_form(path, &[("token", "x")], MINE).await;
             assert_eq!(reply.status, StatusCode::MOVED_PERMANENTLY, "{path}");
             assert_eq!(reply.location(), format!("{path}/"));
         }
     }
     let form = [("grant_type", "refresh_token"), ("refresh_token", "nope")];
-    let documented_token = post_form(&documented, "/v2/o/token", &form, MINE).await;
+    let documented_token = documented.post_form("/v2/o/token", &form, MINE).await;
     assert_eq!(documented_token.status, StatusCode::MOVED_PERMANENTLY);
-    let current_token = post_form(&current, "/v2/o/token", &form, MINE).await;
+    let current_token = current.post_form("/v2/o/token", &form, MINE).await;
     assert_eq!(current_token.status, StatusCode::BAD_REQUEST);
     assert_eq!(
         current_token.json()["error_description"],
@@ -423,7 +426,7 @@ async fn current_refresh_of_a_deleted_grant_cannot_be_found() {
     let h = Harness::yaml(&scenario("", "profile: current")).await;
     let tokens = h.tokens("").await;
     let path = format!("/v2/o/expire_authenticated_user/{JANE}/");
-    assert_eq!(post_form(&h, &path, &[], MINE).await.status, StatusCode::OK);
+    assert_eq!(h.post_form(&path, &[], MINE).await.status, StatusCode::OK);
     let refused = refresh(&h, &token_of(&tokens, "refresh_token")).await;
     assert_eq!(refused.status, StatusCode::FORBIDDEN);
     assert_eq!(
@@ -459,7 +462,9 @@ async fn inactive_apps_are_refused_everywhere() {
         token.json(),
         json!({"status_code": 403, "error": "invalid_client", "error_description": inactive_text("Mine")})
     );
-    let revoke = post_form(&h, "/v2/o/revoke_token/", &[("token", "x")], MINE).await;
+    let revoke = h
+        .post_form("/v2/o/revoke_token/", &[("token", "x")], MINE)
+        .await;
     assert_eq!(revoke.status, StatusCode::FORBIDDEN);
     assert_eq!(
         revoke.json(),

@@ -261,13 +261,23 @@ impl Harness {
             .unwrap_or_else(|| panic!("no code in {}", reply.location()))
     }
 
-    /// POSTs a form to the token endpoint.
-    pub async fn token_form(&self, form: &[(&str, &str)], basic: Option<(&str, &str)>) -> Reply {
-        let mut request = self.client.post(self.url("/v2/o/token/")).form(form);
+    /// POSTs a form to `path`, with HTTP Basic credentials when given.
+    pub async fn post_form(
+        &self,
+        path: &str,
+        form: &[(&str, &str)],
+        basic: Option<(&str, &str)>,
+    ) -> Reply {
+        let mut request = self.client.post(self.url(path)).form(form);
         if let Some((id, secret)) = basic {
             request = request.basic_auth(id, Some(secret));
         }
         self.send(request).await
+    }
+
+    /// POSTs a form to the token endpoint.
+    pub async fn token_form(&self, form: &[(&str, &str)], basic: Option<(&str, &str)>) -> Reply {
+        self.post_form("/v2/o/token/", form, basic).await
     }
 
     /// Exchanges a code for tokens with the confidential app (credentials in the body).
@@ -311,6 +321,14 @@ pub fn exchange_form(code: &str) -> [(&'static str, &str); 6] {
         ("client_id", CONFIDENTIAL_ID),
         ("client_secret", CONFIDENTIAL_SECRET),
     ]
+}
+
+/// The keys of a JSON object, in the order received.
+pub fn keys(object: &Value) -> Vec<&str> {
+    object
+        .as_object()
+        .map(|members| members.keys().map(String::as_str).collect())
+        .unwrap_or_default()
 }
 
 /// The `url` of a Bundle's link with this relation.
