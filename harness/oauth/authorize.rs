@@ -116,7 +116,7 @@ pub fn check<'w>(world: &'w World, params: &Params) -> Result<Checked<'w>, Respo
         ));
     }
     let redirect_uri = match params.non_empty("redirect_uri") {
-        Some(uri) if redirect::is_allowed(uri, &app.redirect_uris) => uri.to_owned(),
+        Some(uri) if redirect::is_allowed(uri, &registered_uris(world, app)) => uri.to_owned(),
         Some(_) => {
             return Err(errors::fatal_page(
                 "invalid_request",
@@ -220,6 +220,21 @@ fn required_params(params: &Params) -> Result<(), Response> {
         return Err(errors::bb2_message(StatusCode::BAD_REQUEST, &message));
     }
     Ok(())
+}
+
+/// The redirect URIs the server honours for `app`: all of them in `documented`; in
+/// `current` only `http` and `https` ones (BB2's `ALLOWED_REDIRECT_URI_SCHEMES`, behaviour
+/// file §2.1), so a custom scheme is an unregistered URI there.
+fn registered_uris(world: &World, app: &App) -> Vec<String> {
+    app.redirect_uris
+        .iter()
+        .filter(|uri| {
+            world.profile() == Profile::Documented
+                || uri.starts_with("http://")
+                || uri.starts_with("https://")
+        })
+        .cloned()
+        .collect()
 }
 
 /// BB2's app lookup: unknown or malformed client ids and inactive apps get an HTML page,

@@ -303,3 +303,47 @@ async fn now_sets_where_the_clock_starts() {
     // The wall clock is years before 2030: the clock started where the scenario said.
     assert!(now >= start, "{now} is before {start}");
 }
+
+#[tokio::test]
+async fn current_honours_only_http_and_https_redirect_uris() {
+    let apps = "apps:
+  - name: Native
+    client_id: nativeConfidentialApp0000000000000000000
+    client_secret: s
+    client_type: confidential
+    redirect_uris: ['gov.cms.bluebutton.oauthtester:/callback', 'https://app.example/cb']
+";
+    let challenge = bluebutton_harness::oauth::pkce::s256_challenge(VERIFIER);
+    let authorize = |redirect: &str| {
+        format!(
+            "client_id=nativeConfidentialApp0000000000000000000&redirect_uri={redirect}\
+             &response_type=code&state={STATE}&code_challenge={challenge}&code_challenge_method=S256"
+        )
+    };
+    let documented = Harness::yaml(&format!("version: 1\nname: d\n{apps}")).await;
+    let custom = documented
+        .authorize(&authorize("gov.cms.bluebutton.oauthtester:/callback"))
+        .await;
+    assert_eq!(custom.status, StatusCode::FOUND, "{}", custom.text());
+    assert!(
+        custom
+            .location()
+            .starts_with("gov.cms.bluebutton.oauthtester:/callback?code=")
+    );
+
+    let current = Harness::yaml(&format!("version: 1\nname: c\nprofile: current\n{apps}")).await;
+    let custom = current
+        .authorize(&authorize("gov.cms.bluebutton.oauthtester:/callback"))
+        .await;
+    assert_eq!(custom.status, StatusCode::BAD_REQUEST);
+    assert_eq!(custom.header("location"), None);
+    assert!(
+        custom.text().contains("Mismatching redirect URI."),
+        "{}",
+        custom.text()
+    );
+    let https = current
+        .authorize(&authorize("https://app.example/cb"))
+        .await;
+    assert_eq!(https.status, StatusCode::FOUND, "{}", https.text());
+}
