@@ -1,12 +1,12 @@
 //! The `expect` section of a scenario file: what a conformance run of it expects (checks and
 //! their outcome, a JSON Schema for the client's output, snapshots).
 
+use crate::scenario::folder;
 use crate::scenario::model::{Expect, ExpectedCheck, ExpectedOutcome, Source};
 use crate::scenario::parse::is_kebab_case;
 use crate::scenario::reader::{Reader, at_key_when_empty, join, then};
 use crate::scenario::yaml::position;
 use marked_yaml::Node;
-use std::path::{Component, Path, PathBuf};
 
 const EXPECT_KEYS: &[&str] = &["checks", "output_schema", "snapshot"];
 
@@ -15,7 +15,7 @@ pub fn expect(r: &mut Reader, node: &Node, key: &str, source: &Source) -> Option
     let map = r.mapping(node, key, EXPECT_KEYS)?;
     let checks = r.optional(map, key, "checks", checks);
     let output_schema = r.optional(map, key, "output_schema", |r, node, key| {
-        output_schema(r, node, key, source)
+        folder::path_inside(r, node, key, source, "schema")
     });
     let snapshot = r.optional(map, key, "snapshot", Reader::boolean);
     Some(Expect {
@@ -61,43 +61,4 @@ fn outcome(name: String) -> Result<ExpectedOutcome, String> {
         "fail" => Ok(ExpectedOutcome::Fail),
         _ => Err(format!("expected `pass` or `fail`, found `{name}`")),
     }
-}
-
-/// A path relative to the scenario file's folder that stays inside it, resolved against it.
-fn output_schema(r: &mut Reader, node: &Node, key: &str, source: &Source) -> Option<PathBuf> {
-    let text = r.string(node, key)?;
-    let problem = match source {
-        Source::Builtin(_) => Some(
-            "a built-in scenario has no folder to resolve `output_schema` in; use a scenario file"
-                .to_owned(),
-        ),
-        Source::File(_) => relative_path_problem(&text),
-    };
-    if let Some(problem) = problem {
-        r.error(node.span(), key, problem);
-        return None;
-    }
-    match source {
-        Source::File(file) => Some(file.parent().unwrap_or(Path::new("")).join(text)),
-        Source::Builtin(_) => None,
-    }
-}
-
-/// Why `text` is not a path inside the scenario file's folder.
-fn relative_path_problem(text: &str) -> Option<String> {
-    let path = Path::new(text);
-    if text.is_empty() {
-        return Some("expected a path relative to the scenario file's folder".to_owned());
-    }
-    if path.is_absolute() || path.has_root() {
-        return Some(format!(
-            "expected a path relative to the scenario file's folder, found the absolute path `{text}`"
-        ));
-    }
-    let escapes = path
-        .components()
-        .any(|c| !matches!(c, Component::Normal(_) | Component::CurDir));
-    escapes.then(|| {
-        format!("`{text}` leaves the scenario file's folder (`..`); the schema must be inside it")
-    })
 }

@@ -7,6 +7,7 @@ mod builtin;
 pub mod defaults;
 mod error;
 mod expect;
+mod folder;
 pub mod model;
 mod parse;
 mod reader;

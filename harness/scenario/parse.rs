@@ -83,7 +83,9 @@ fn scenario(r: &mut Reader, root: &Node, source: Source) -> Option<Scenario> {
     let expect = r.optional(top, "", "expect", |r, node, key| {
         expect(r, node, key, &source)
     });
-    let stubs = r.optional(top, "", "stubs", stubs);
+    let stubs = r.optional(top, "", "stubs", |r, node, key| {
+        stubs(r, node, key, &source)
+    });
     let rate_limit = r.optional(
         top,
         "",

@@ -1,7 +1,8 @@
 //! The `stubs` list of a scenario file: canned answers matched by method, path and the nth
 //! request, given before the built-in API (DESIGN "Scenario files").
 
-use crate::scenario::model::{BackendFault, Stub, StubThen, StubWhen};
+use crate::scenario::folder;
+use crate::scenario::model::{BackendFault, Source, Stub, StubThen, StubWhen};
 use crate::scenario::reader::{
     Field, Located, Reader, at_key_when_empty, integer, join, then, values,
 };
@@ -13,20 +14,29 @@ use serde_json::{Map, Number, Value};
 
 const STUB_KEYS: &[&str] = &["when", "then"];
 const WHEN_KEYS: &[&str] = &["method", "path", "nth"];
-const THEN_KEYS: &[&str] = &["status", "headers", "body", "passthrough", "fault"];
+const THEN_KEYS: &[&str] = &[
+    "status",
+    "headers",
+    "body",
+    "body_file",
+    "passthrough",
+    "fault",
+];
 
 /// Headers the server computes itself; a stub setting them would send a broken message.
 const SERVER_HEADERS: [&str; 3] = ["content-length", "transfer-encoding", "content-encoding"];
 
-/// The stubs of the file, in order.
-pub fn stubs(r: &mut Reader, node: &Node, key: &str) -> Option<Vec<Stub>> {
-    values(r.list(node, key, stub)?)
+/// The stubs of the file, in order; `source` resolves `body_file` against the file's folder.
+pub fn stubs(r: &mut Reader, node: &Node, key: &str, source: &Source) -> Option<Vec<Stub>> {
+    values(r.list(node, key, |r, node, key| stub(r, node, key, source))?)
 }
 
-fn stub(r: &mut Reader, node: &Node, key: &str) -> Option<Stub> {
+fn stub(r: &mut Reader, node: &Node, key: &str, source: &Source) -> Option<Stub> {
     let map = r.mapping(node, key, STUB_KEYS)?;
     let when = r.required(map, key, "when", when);
-    let then = r.required(map, key, "then", answer);
+    let then = r.required(map, key, "then", |r, node, key| {
+        answer(r, node, key, source)
+    });
     Some(Stub {
         when: when?.value,
         then: then?.value,
@@ -45,11 +55,23 @@ fn when(r: &mut Reader, node: &Node, key: &str) -> Option<StubWhen> {
     })
 }
 
-fn answer(r: &mut Reader, node: &Node, key: &str) -> Option<StubThen> {
+fn answer(r: &mut Reader, node: &Node, key: &str, source: &Source) -> Option<StubThen> {
     let map = r.mapping(node, key, THEN_KEYS)?;
     let status = r.optional(map, key, "status", then(integer(100..=599), status));
     let headers = r.optional(map, key, "headers", headers);
-    let body = r.optional(map, key, "body", body);
+    let inline = r.optional(map, key, "body", body);
+    let file = r.optional(map, key, "body_file", |r, node, key| {
+        body_file(r, node, key, source)
+    });
+    let body = match (inline, file) {
+        (Field::Given(_), Field::Given(file)) => {
+            let message = "`body` and `body_file` are exclusive: give the body once";
+            r.error(&file.span, &file.key, message);
+            return None;
+        }
+        (Field::Given(inline), _) => Field::Given(inline),
+        (_, file) => file,
+    };
     let passthrough = r.optional(map, key, "passthrough", Reader::boolean);
     if let (Field::Given(body), Field::Given(Located { value: true, .. })) = (&body, &passthrough) {
         let message = "`body` and `passthrough: true` are exclusive: a passthrough answer keeps \
@@ -62,8 +84,7 @@ fn answer(r: &mut Reader, node: &Node, key: &str) -> Option<StubThen> {
         let clashes = matches!(body, Field::Given(_))
             || matches!(passthrough, Field::Given(Located { value: true, .. }));
         if clashes {
-            let message =
-                "`fault` answers BB2's own body: it excludes `body` and `passthrough: true`";
+            let message = "`fault` answers BB2's own body: it excludes `body`, `body_file` and `passthrough: true`";
             r.error(&fault.span, &fault.key, message);
             return None;
         }
@@ -75,6 +96,18 @@ fn answer(r: &mut Reader, node: &Node, key: &str) -> Option<StubThen> {
         passthrough: passthrough.or(false)?,
         fault: fault.map(Some).or(None)?,
     })
+}
+
+/// The bytes of `body_file`, a file inside the scenario file's folder, read once at load.
+fn body_file(r: &mut Reader, node: &Node, key: &str, source: &Source) -> Option<Bytes> {
+    let path = folder::path_inside(r, node, key, source, "body")?;
+    match folder::read_inside(source, &path) {
+        Ok(bytes) => Some(Bytes::from(bytes)),
+        Err(message) => {
+            r.error(node.span(), key, message);
+            None
+        }
+    }
 }
 
 /// A backend fault's name.

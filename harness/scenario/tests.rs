@@ -415,7 +415,7 @@ stubs:
             "22:21: stubs[0].when.query: unknown key `query`; expected one of: method, path, \
              nth",
             "23:12: stubs[0].then.delay: unknown key `delay`; expected one of: status, \
-             headers, body, passthrough, fault",
+             headers, body, body_file, passthrough, fault",
         ]
     );
 }
@@ -1299,13 +1299,68 @@ fn stub_faults_are_named_and_exclude_bodies() {
             "version: 1\nname: f\nstubs:\n  - when: {path: /x}\n    then: {fault: backend-failure, body: x}\n"
         ),
         vec![
-            "5:19: stubs[0].then.fault: `fault` answers BB2's own body: it excludes `body` and `passthrough: true`"
+            "5:19: stubs[0].then.fault: `fault` answers BB2's own body: it excludes `body`, `body_file` and `passthrough: true`"
         ]
     );
     assert_eq!(
         errors("version: 1\nname: f\nstubs:\n  - when: {path: /x}\n    then: {fault: reset}\n"),
         vec![
             "5:19: stubs[0].then.fault: unknown fault `reset`; expected `backend-failure` or `backend-timeout`"
+        ]
+    );
+}
+
+#[test]
+fn stub_body_files_are_read_from_inside_the_scenario_folder() {
+    let outer = tempfile::tempdir().unwrap();
+    let folder = outer.path().join("scenarios");
+    std::fs::create_dir_all(folder.join("bodies")).unwrap();
+    std::fs::write(
+        folder.join("bodies/eob.json"),
+        br#"{"resourceType":"Bundle"}"#,
+    )
+    .unwrap();
+    std::fs::write(outer.path().join("secret.json"), b"{}").unwrap();
+    std::os::unix::fs::symlink(outer.path().join("secret.json"), folder.join("link.json")).unwrap();
+    let load = |then: &str| {
+        let file = folder.join("s.yaml");
+        std::fs::write(
+            &file,
+            format!("version: 1\nname: s\nstubs:\n  - when: {{path: /x}}\n    then: {then}\n"),
+        )
+        .unwrap();
+        load_file(&file).map_err(|error| error.to_string())
+    };
+    let scenario = load("{body_file: bodies/eob.json}").unwrap();
+    assert_eq!(
+        scenario.stubs[0].then.body.as_deref(),
+        Some(&br#"{"resourceType":"Bundle"}"#[..])
+    );
+    for (then, problem) in [
+        (
+            "{body_file: ../secret.json}",
+            "leaves the scenario file's folder (`..`); the body must be inside it",
+        ),
+        (
+            "{body_file: link.json}",
+            "resolves outside the scenario file's folder (a symbolic link)",
+        ),
+        ("{body_file: missing.json}", "cannot read"),
+        (
+            "{body_file: bodies/eob.json, body: x}",
+            "`body` and `body_file` are exclusive",
+        ),
+    ] {
+        let error = load(then).unwrap_err();
+        assert!(error.contains("5:"), "{then}: {error}");
+        assert!(error.contains(problem), "{then}: {error}");
+    }
+    assert_eq!(
+        errors(
+            "version: 1\nname: s\nstubs:\n  - when: {path: /x}\n    then: {body_file: a.json}\n"
+        ),
+        [
+            "5:23: stubs[0].then.body_file: a built-in scenario has no folder to resolve `body_file` in; use a scenario file"
         ]
     );
 }

@@ -273,3 +273,22 @@ async fn the_journal_keeps_as_many_exchanges_as_asked() {
     assert_eq!(paths, ["/b", "/c"]);
     server.stop().await;
 }
+
+#[tokio::test]
+async fn a_stub_answers_with_a_body_file_from_its_scenario_folder() {
+    let folder = tempfile::tempdir().unwrap();
+    let body = r#"{"detail": "An error occurred contacting the upstream server"}"#;
+    std::fs::create_dir_all(folder.path().join("bodies")).unwrap();
+    std::fs::write(folder.path().join("bodies/bfd-4xx.json"), body).unwrap();
+    let file = folder.path().join("bfd-4xx.yaml");
+    std::fs::write(
+        &file,
+        "version: 1\nname: bfd-4xx\nstubs:\n  - when: {method: GET, path: /v2/fhir/ExplanationOfBenefit/}\n    then:\n      status: 502\n      headers: {Content-Type: application/fhir+json}\n      body_file: bodies/bfd-4xx.json\n",
+    )
+    .unwrap();
+    let h = Harness::start(scenario::load_file(&file).unwrap()).await;
+    let reply = h.get("/v2/fhir/ExplanationOfBenefit/").await;
+    assert_eq!(reply.status, StatusCode::BAD_GATEWAY);
+    assert_eq!(reply.header("content-type"), Some("application/fhir+json"));
+    assert_eq!(reply.text(), body);
+}
