@@ -292,9 +292,13 @@ impl<'a> Asked<'a> {
 
     /// Whether the data's load time satisfies every `_lastUpdated` value.
     fn updated_since(&self, filters: &[date_filter::DateFilter]) -> bool {
-        DATA_LAST_UPDATED
-            .parse()
-            .is_ok_and(|at| date_filter::all_admit_instant(filters, at))
+        if filters.is_empty() {
+            return true;
+        }
+        static LOADED: std::sync::OnceLock<Option<jiff::Timestamp>> = std::sync::OnceLock::new();
+        LOADED
+            .get_or_init(|| DATA_LAST_UPDATED.parse().ok())
+            .is_some_and(|at| date_filter::all_admit_instant(filters, at))
     }
 
     /// Every value of `name`, to echo in the Bundle's links.

@@ -4,7 +4,6 @@
 //! rows that the other test files do not already pin down.
 
 use crate::support::*;
-use bluebutton_harness::oauth::pkce;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use std::time::Duration;
@@ -12,9 +11,6 @@ use std::time::Duration;
 const CURRENT: &str = "version: 1\nname: sections\nprofile: current\n";
 const FORBIDDEN: &str = "You do not have permission to perform this action.";
 const NO_CREDENTIALS: &str = "Authentication credentials were not provided.";
-const REAUTH: &str =
-    "To refresh Medicare data, end user must re-authenticate and consent to share their data.";
-const MINE: Option<(&str, &str)> = Some((CONFIDENTIAL_ID, CONFIDENTIAL_SECRET));
 /// The app's full scope set (every supported scope) after `condense_scopes`: `.r` + `.s`
 /// become `.rs`, `.read` stays.
 const ALL_SCOPES: &str = "patient/Patient.read patient/Patient.rs patient/ExplanationOfBenefit.read \
@@ -48,39 +44,12 @@ apps:
     .await
 }
 
-/// The authorize query `current` accepts (PKCE S256, a long state) for `redirect`.
-fn pkce_query(redirect: &str, extra: &str) -> String {
-    let challenge = pkce::s256_challenge(VERIFIER);
-    format!(
-        "client_id={CONFIDENTIAL_ID}&redirect_uri={redirect}&response_type=code&state={STATE}\
-         &code_challenge={challenge}&code_challenge_method=S256{extra}"
-    )
-}
-
 async fn get_accept(h: &Harness, path: &str, token: Option<&str>, accept: &str) -> Reply {
     let mut request = h.client.get(h.url(path)).header("accept", accept);
     if let Some(token) = token {
         request = request.bearer_auth(token);
     }
     h.send(request).await
-}
-
-async fn refresh(h: &Harness, refresh_token: &str) -> Reply {
-    h.token_form(
-        &[
-            ("grant_type", "refresh_token"),
-            ("refresh_token", refresh_token),
-        ],
-        MINE,
-    )
-    .await
-}
-
-fn s(value: &Value, key: &str) -> String {
-    value[key]
-        .as_str()
-        .unwrap_or_else(|| panic!("no string {key} in {value}"))
-        .to_owned()
 }
 
 /// Status and JSON body at once, with `what` in the failure message.
@@ -111,7 +80,12 @@ fn is_grant_instant(text: &str) -> bool {
 fn entry_ids(bundle: &Value) -> Vec<String> {
     bundle["entry"]
         .as_array()
-        .map(|entries| entries.iter().map(|e| s(&e["resource"], "id")).collect())
+        .map(|entries| {
+            entries
+                .iter()
+                .map(|e| string_at(&e["resource"], "id"))
+                .collect()
+        })
         .unwrap_or_default()
 }
 
@@ -120,7 +94,7 @@ fn relations(bundle: &Value) -> Vec<(String, String)> {
         .as_array()
         .unwrap()
         .iter()
-        .map(|l| (s(l, "relation"), s(l, "url")))
+        .map(|l| (string_at(l, "relation"), string_at(l, "url")))
         .collect()
 }
 
@@ -162,7 +136,7 @@ async fn s1_1_endpoint_table() {
             .post_form(
                 path,
                 &[("grant_type", "refresh_token"), ("refresh_token", "x")],
-                MINE,
+                CONFIDENTIAL_BASIC,
             )
             .await;
         assert_json(
@@ -342,7 +316,7 @@ async fn s2_3_scopes() {
 
     // `.s` permits search only; `.r` read only.
     let search_only = h.tokens("&scope=patient/Coverage.s").await;
-    let token = s(&search_only, "access_token");
+    let token = string_at(&search_only, "access_token");
     assert_eq!(
         h.get_with_token("/v2/fhir/Coverage/", &token).await.status,
         StatusCode::OK
@@ -365,7 +339,7 @@ async fn s2_3_scopes() {
         "patient/ExplanationOfBenefit.rs patient/Coverage.rs launch/patient openid"
     );
     assert_eq!(tokens["patient"], JANE);
-    let token = s(&tokens, "access_token");
+    let token = string_at(&tokens, "access_token");
     for path in [
         format!("/v2/fhir/Patient/{JANE}"),
         "/v2/connect/userinfo".to_owned(),
@@ -458,7 +432,7 @@ async fn s2_4_redirect_uri_matching() {
             ("code", code.as_str()),
             ("code_verifier", VERIFIER),
         ];
-        let exchanged = h.token_form(&form, MINE).await;
+        let exchanged = h.token_form(&form, CONFIDENTIAL_BASIC).await;
         match expected {
             Some(body) => assert_json(&exchanged, StatusCode::BAD_REQUEST, body, redirect),
             None => assert_eq!(exchanged.status, StatusCode::OK, "{}", exchanged.text()),
@@ -516,7 +490,7 @@ async fn s2_5_token_client_auth_and_body() {
                 ("refresh_token", "x"),
                 ("client_id", &other),
             ],
-            MINE,
+            CONFIDENTIAL_BASIC,
         )
         .await;
     assert_json(
@@ -585,13 +559,13 @@ async fn s2_6_grant_types() {
             json!({"error": "unsupported_grant_type"}),
         ),
     ] {
-        let reply = h.token_form(&form, MINE).await;
+        let reply = h.token_form(&form, CONFIDENTIAL_BASIC).await;
         assert_json(&reply, status, body, &format!("{form:?}"));
     }
     // client_credentials is v3-only: BB2's own refusals (the file gives the list's names,
     // not their order).
     let missing = h
-        .token_form(&[("grant_type", "client_credentials")], MINE)
+        .token_form(&[("grant_type", "client_credentials")], CONFIDENTIAL_BASIC)
         .await;
     assert_eq!(
         missing.status,
@@ -627,7 +601,7 @@ async fn s2_6_grant_types() {
                 ),
                 ("client_assertion", "e30.e30.sig"),
             ],
-            MINE,
+            CONFIDENTIAL_BASIC,
         )
         .await;
     assert_eq!(
@@ -663,18 +637,18 @@ async fn s2_7_code_exchange() {
         ],
         "field order and no id_token even with openid"
     );
-    assert!(is_token(&s(&tokens, "access_token")));
-    assert!(is_token(&s(&tokens, "refresh_token")));
+    assert!(is_token(&string_at(&tokens, "access_token")));
+    assert!(is_token(&string_at(&tokens, "refresh_token")));
     assert_eq!(tokens["expires_in"], json!(3600));
     assert_eq!(tokens["token_type"], "Bearer");
     assert_eq!(tokens["scope"], "patient/Patient.rs openid profile");
     assert_eq!(tokens["patient"], JANE);
     assert!(
-        is_grant_instant(&s(&tokens, "access_grant_expiration")),
+        is_grant_instant(&string_at(&tokens, "access_grant_expiration")),
         "{tokens}"
     );
 
-    let basic = MINE;
+    let basic = CONFIDENTIAL_BASIC;
     let code = h.code("").await;
     for (form, body) in [
         (
@@ -775,8 +749,8 @@ async fn s2_7_code_exchange() {
 async fn s2_8_refresh() {
     let h = current().await;
     let tokens = h.tokens("").await;
-    let old_access = s(&tokens, "access_token");
-    let old_refresh = s(&tokens, "refresh_token");
+    let old_access = string_at(&tokens, "access_token");
+    let old_refresh = string_at(&tokens, "refresh_token");
     // NSDK style: Basic plus client_id in the body; narrowing .rs to .s is allowed.
     let refreshed = h
         .token_form(
@@ -786,7 +760,7 @@ async fn s2_8_refresh() {
                 ("client_id", CONFIDENTIAL_ID),
                 ("scope", "patient/Patient.s patient/Coverage.rs"),
             ],
-            MINE,
+            CONFIDENTIAL_BASIC,
         )
         .await;
     assert_eq!(refreshed.status, StatusCode::OK, "{}", refreshed.text());
@@ -808,7 +782,7 @@ async fn s2_8_refresh() {
     assert_eq!(new["scope"], "patient/Patient.s patient/Coverage.rs");
     assert_eq!(new["patient"], JANE);
     assert_eq!(new["expires_in"], json!(3600));
-    assert_ne!(s(&new, "refresh_token"), old_refresh);
+    assert_ne!(string_at(&new, "refresh_token"), old_refresh);
     // The refresh does not move the grant's expiry.
     assert_eq!(
         new["access_grant_expiration"],
@@ -824,14 +798,14 @@ async fn s2_8_refresh() {
         "old access token",
     );
     assert_json(
-        &refresh(&h, &old_refresh).await,
+        &h.refresh(&old_refresh).await,
         StatusCode::BAD_REQUEST,
         json!({"error": "invalid_grant"}),
         "reused refresh",
     );
     // Refresh works any time, even long after the access token expired.
     h.server.clock().advance(Duration::from_secs(30 * 86_400));
-    let later = refresh(&h, &s(&new, "refresh_token")).await;
+    let later = h.refresh(&string_at(&new, "refresh_token")).await;
     assert_eq!(later.status, StatusCode::OK, "{}", later.text());
     assert_eq!(
         later.json()["scope"],
@@ -843,10 +817,10 @@ async fn s2_8_refresh() {
         .token_form(
             &[
                 ("grant_type", "refresh_token"),
-                ("refresh_token", &s(&later.json(), "refresh_token")),
+                ("refresh_token", &string_at(&later.json(), "refresh_token")),
                 ("scope", "patient/ExplanationOfBenefit.rs"),
             ],
-            MINE,
+            CONFIDENTIAL_BASIC,
         )
         .await;
     assert_json(
@@ -887,7 +861,7 @@ async fn s2_9_data_access_types() {
         let h = current_with(&redirects, &format!("    data_access_type: {kind}"), "").await;
         let first = h.tokens("").await;
         let second = h.tokens("").await;
-        let expiration = s(&second, "access_grant_expiration");
+        let expiration = string_at(&second, "access_grant_expiration");
         if kind == "RESEARCH_STUDY" {
             assert_eq!(expiration, "", "{kind}");
         } else {
@@ -895,10 +869,10 @@ async fn s2_9_data_access_types() {
         }
         // (the first pair was revoked by the second authorization in `current`)
         assert_eq!(
-            refresh(&h, &s(&first, "refresh_token")).await.status,
+            h.refresh(&string_at(&first, "refresh_token")).await.status,
             StatusCode::BAD_REQUEST
         );
-        let now = refresh(&h, &s(&second, "refresh_token")).await;
+        let now = h.refresh(&string_at(&second, "refresh_token")).await;
         assert_eq!(now.status, now_status, "{kind}: {}", now.text());
         let live = match now_body {
             Some(body) => {
@@ -908,7 +882,7 @@ async fn s2_9_data_access_types() {
             None => now.json(),
         };
         h.server.clock().advance(Duration::from_secs(396 * 86_400));
-        let late = refresh(&h, &s(&live, "refresh_token")).await;
+        let late = h.refresh(&string_at(&live, "refresh_token")).await;
         assert_eq!(late.status, late_status, "{kind} late: {}", late.text());
         if let Some(body) = late_body {
             assert_eq!(late.json(), body, "{kind} late");
@@ -939,7 +913,11 @@ async fn s2_10_revoke() {
     let revoked = h
         .post_form(
             "/v2/o/revoke/",
-            &[("token", &s(&tokens, "access_token")), creds[0], creds[1]],
+            &[
+                ("token", &string_at(&tokens, "access_token")),
+                creds[0],
+                creds[1],
+            ],
             None,
         )
         .await;
@@ -947,7 +925,7 @@ async fn s2_10_revoke() {
     assert!(revoked.body.is_empty());
     // The whole grant is gone: FHIR 401, refresh 403 "cannot be found" (current).
     let call = h
-        .get_with_token("/v2/fhir/Coverage/", &s(&tokens, "access_token"))
+        .get_with_token("/v2/fhir/Coverage/", &string_at(&tokens, "access_token"))
         .await;
     assert_eq!(call.status, StatusCode::UNAUTHORIZED);
     assert_eq!(
@@ -957,7 +935,7 @@ async fn s2_10_revoke() {
         )
     );
     assert_json(
-        &refresh(&h, &s(&tokens, "refresh_token")).await,
+        &h.refresh(&string_at(&tokens, "refresh_token")).await,
         StatusCode::FORBIDDEN,
         json!({"status_code": 403, "error": "invalid_grant", "error_description": format!("User access cannot be found. {REAUTH}")}),
         "refresh after revoke",
@@ -981,14 +959,14 @@ async fn s2_10_revoke() {
     let only_access = h
         .post_form(
             "/v2/o/revoke_token/",
-            &[("token", &s(&tokens, "access_token"))],
-            MINE,
+            &[("token", &string_at(&tokens, "access_token"))],
+            CONFIDENTIAL_BASIC,
         )
         .await;
     assert_eq!(only_access.status, StatusCode::OK);
     assert!(only_access.body.is_empty());
     assert_eq!(
-        refresh(&h, &s(&tokens, "refresh_token")).await.status,
+        h.refresh(&string_at(&tokens, "refresh_token")).await.status,
         StatusCode::OK
     );
 }
@@ -999,9 +977,13 @@ async fn s2_10_revoke() {
 async fn s2_11_introspect() {
     let h = current().await;
     let tokens = h.tokens("").await;
-    let access = s(&tokens, "access_token");
+    let access = string_at(&tokens, "access_token");
     let live = h
-        .post_form("/v2/o/introspect/", &[("token", &access)], MINE)
+        .post_form(
+            "/v2/o/introspect/",
+            &[("token", &access)],
+            CONFIDENTIAL_BASIC,
+        )
         .await;
     assert_eq!(live.status, StatusCode::OK);
     assert_eq!(live.header("content-type"), Some("application/json"));
@@ -1018,9 +1000,9 @@ async fn s2_11_introspect() {
         json!({"active": true, "scope": ALL_SCOPES, "exp": exp, "client_id": CONFIDENTIAL_ID, "username": "BBUser29999"})
     );
     // The refresh token can be introspected? Only access tokens are: a refresh token is unknown.
-    for token in ["nope", s(&tokens, "refresh_token").as_str()] {
+    for token in ["nope", string_at(&tokens, "refresh_token").as_str()] {
         let reply = h
-            .post_form("/v2/o/introspect/", &[("token", token)], MINE)
+            .post_form("/v2/o/introspect/", &[("token", token)], CONFIDENTIAL_BASIC)
             .await;
         assert_json(&reply, StatusCode::OK, json!({"active": false}), token);
     }
@@ -1046,7 +1028,11 @@ async fn s2_11_introspect() {
     // After the access token's 3600 s: inactive.
     h.server.clock().advance(Duration::from_secs(3601));
     let expired = h
-        .post_form("/v2/o/introspect/", &[("token", &access)], MINE)
+        .post_form(
+            "/v2/o/introspect/",
+            &[("token", &access)],
+            CONFIDENTIAL_BASIC,
+        )
         .await;
     assert_json(
         &expired,
@@ -1064,7 +1050,11 @@ async fn s2_12_expire_grant() {
     let tokens = h.tokens("").await;
     let path = format!("/v2/o/expire_authenticated_user/{JANE}/");
     let unknown = h
-        .post_form("/v2/o/expire_authenticated_user/-1/", &[], MINE)
+        .post_form(
+            "/v2/o/expire_authenticated_user/-1/",
+            &[],
+            CONFIDENTIAL_BASIC,
+        )
         .await;
     assert_eq!(unknown.status, StatusCode::NOT_FOUND);
     assert_eq!(
@@ -1085,13 +1075,13 @@ async fn s2_12_expire_grant() {
         .await;
     assert_eq!(done.status, StatusCode::OK);
     assert_eq!(done.text(), "success");
-    let again = h.post_form(&path, &[], MINE).await;
+    let again = h.post_form(&path, &[], CONFIDENTIAL_BASIC).await;
     assert_eq!(again.status, StatusCode::NOT_FOUND);
     assert_eq!(again.text(), "Data Access Grant was Not Found.");
     let call = h
         .get_with_token(
             "/v2/fhir/ExplanationOfBenefit/",
-            &s(&tokens, "access_token"),
+            &string_at(&tokens, "access_token"),
         )
         .await;
     assert_json(
@@ -1101,7 +1091,7 @@ async fn s2_12_expire_grant() {
         "FHIR after expiry",
     );
     assert_json(
-        &refresh(&h, &s(&tokens, "refresh_token")).await,
+        &h.refresh(&string_at(&tokens, "refresh_token")).await,
         StatusCode::FORBIDDEN,
         json!({"status_code": 403, "error": "invalid_grant", "error_description": format!("User access cannot be found. {REAUTH}")}),
         "refresh after expiry",
@@ -1113,7 +1103,7 @@ async fn s2_12_expire_grant() {
 #[tokio::test]
 async fn s3_1_processing_order() {
     let h = current().await;
-    let coverage_only = s(
+    let coverage_only = string_at(
         &h.tokens("&scope=patient/Coverage.rs").await,
         "access_token",
     );
@@ -1317,7 +1307,7 @@ async fn s3_3_rate_limiting() {
     assert_eq!(second.header("retry-after"), Some("1"));
     assert_eq!(second.header("content-type"), Some("application/fhir+json"));
     // Non-throttled views carry the headers as `None`.
-    let token_reply = refresh(&h, "nope").await;
+    let token_reply = h.refresh("nope").await;
     for name in [
         "x-ratelimit-limit",
         "x-ratelimit-remaining",
@@ -1434,7 +1424,7 @@ async fn s4_pagination() {
     assert_eq!(first["resourceType"], "Bundle");
     assert_eq!(first["type"], "searchset");
     assert_eq!(first["total"], 148);
-    let id = s(&first, "id");
+    let id = string_at(&first, "id");
     assert_eq!((id.len(), id.matches('-').count()), (36, 4), "a uuid: {id}");
     assert!(first["meta"]["lastUpdated"].is_string());
     assert_eq!(entry_ids(&first).len(), 10);
@@ -1631,7 +1621,7 @@ async fn s6_content_types_and_headers() {
     // JSON everywhere else.
     let userinfo = h.get_with_token("/v2/connect/userinfo", &token).await;
     assert_eq!(userinfo.header("content-type"), Some("application/json"));
-    let token_error = refresh(&h, "nope").await;
+    let token_error = h.refresh("nope").await;
     assert_eq!(token_error.header("content-type"), Some("application/json"));
     // Global headers, on every kind of answer.
     for reply in [
@@ -1751,7 +1741,7 @@ async fn s7_1_identifiers() {
             .await
             .json();
         let eob = &page["entry"][0]["resource"];
-        let id = s(eob, "id");
+        let id = string_at(eob, "id");
         let digits = id
             .strip_prefix(&format!("{kind}--"))
             .unwrap_or_else(|| panic!("{id}"));
@@ -1830,7 +1820,7 @@ async fn s7_2_synthetic_beneficiaries() {
     ] {
         let tokens = h.tokens(&format!("&login_hint={login}")).await;
         assert_eq!(tokens["patient"], patient, "{login}");
-        let token = s(&tokens, "access_token");
+        let token = string_at(&tokens, "access_token");
         let total = |query: &'static str| {
             let (h, token) = (&h, token.clone());
             async move {
@@ -1890,14 +1880,14 @@ async fn s8_4_userinfo() {
         (&json!("Jane Doe"), &json!("Jane"), &json!("Doe"))
     );
     // iat: ISO-8601 with milliseconds and Z, not epoch.
-    let iat = s(&body, "iat");
+    let iat = string_at(&body, "iat");
     assert!(
         iat.len() == 24 && iat.ends_with('Z') && iat.as_bytes()[19] == b'.',
         "{iat}"
     );
     assert!(iat.parse::<jiff::Timestamp>().is_ok(), "{iat}");
 
-    let no_profile = s(
+    let no_profile = string_at(
         &h.tokens("&scope=patient/Coverage.rs%20openid").await,
         "access_token",
     );
@@ -1941,14 +1931,14 @@ async fn s9_happy_path() {
                 ("redirect_uri", REDIRECT),
                 ("code_verifier", VERIFIER),
             ],
-            MINE,
+            CONFIDENTIAL_BASIC,
         )
         .await;
     assert_eq!(tokens.status, StatusCode::OK, "{}", tokens.text());
     let tokens = tokens.json();
     assert_eq!(tokens["patient"], BBUSER20023);
-    let mut access = s(&tokens, "access_token");
-    let mut refresh_token = s(&tokens, "refresh_token");
+    let mut access = string_at(&tokens, "access_token");
+    let mut refresh_token = string_at(&tokens, "refresh_token");
     // 6: Patient, Coverage, userinfo, and every EOB page by link[next]; 7: refresh midway.
     for path in [
         format!("/v2/fhir/Patient/{BBUSER20023}"),
@@ -1971,15 +1961,15 @@ async fn s9_happy_path() {
         claims += entry_ids(&page).len();
         next = link(&page, "next").map(|url| path_of(&url, &h));
         if pages == 7 {
-            let refreshed = refresh(&h, &refresh_token).await;
+            let refreshed = h.refresh(&refresh_token).await;
             assert_eq!(refreshed.status, StatusCode::OK);
             let refreshed = refreshed.json();
-            access = s(&refreshed, "access_token");
-            refresh_token = s(&refreshed, "refresh_token");
+            access = string_at(&refreshed, "access_token");
+            refresh_token = string_at(&refreshed, "refresh_token");
         }
     }
     assert_eq!((pages, claims), (15, 148));
-    assert_eq!(refresh(&h, &refresh_token).await.status, StatusCode::OK);
+    assert_eq!(h.refresh(&refresh_token).await.status, StatusCode::OK);
 }
 
 // §10 ----------------------------------------------------------------------------------------
@@ -1988,22 +1978,22 @@ async fn s9_happy_path() {
 async fn s10_behaviours_clients_get_wrong() {
     let h = current().await;
     let tokens = h.tokens("").await;
-    let token = s(&tokens, "access_token");
+    let token = string_at(&tokens, "access_token");
     // 2, 5: 1-hour tokens; `patient` in every token response.
     assert_eq!(tokens["expires_in"], json!(3600));
     assert_eq!(tokens["patient"], JANE);
     // 1: reusing a rotated refresh token.
-    let old_refresh = s(&tokens, "refresh_token");
-    let fresh = refresh(&h, &old_refresh).await.json();
+    let old_refresh = string_at(&tokens, "refresh_token");
+    let fresh = h.refresh(&old_refresh).await.json();
     assert_eq!(fresh["patient"], JANE);
     assert_json(
-        &refresh(&h, &old_refresh).await,
+        &h.refresh(&old_refresh).await,
         StatusCode::BAD_REQUEST,
         json!({"error": "invalid_grant"}),
         "1",
     );
     let token = if fresh["access_token"].is_string() {
-        s(&fresh, "access_token")
+        string_at(&fresh, "access_token")
     } else {
         token
     };
@@ -2087,7 +2077,7 @@ async fn s10_behaviours_clients_get_wrong() {
         ("code_verifier", VERIFIER),
     ];
     assert_json(
-        &h.token_form(&form, MINE).await,
+        &h.token_form(&form, CONFIDENTIAL_BASIC).await,
         StatusCode::BAD_REQUEST,
         json!({"error": "invalid_request", "error_description": "Mismatching redirect URI."}),
         "10",
@@ -2095,7 +2085,7 @@ async fn s10_behaviours_clients_get_wrong() {
     h.server.clock().advance(Duration::from_secs(61));
     form[2] = ("redirect_uri", REDIRECT);
     assert_json(
-        &h.token_form(&form, MINE).await,
+        &h.token_form(&form, CONFIDENTIAL_BASIC).await,
         StatusCode::BAD_REQUEST,
         json!({"error": "invalid_grant"}),
         "11 late",
@@ -2111,7 +2101,7 @@ async fn s10_behaviours_clients_get_wrong() {
     let patient = declined
         .get_with_token(
             &format!("/v2/fhir/Patient/{JANE}"),
-            &s(&tokens, "access_token"),
+            &string_at(&tokens, "access_token"),
         )
         .await;
     assert_json(

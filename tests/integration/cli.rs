@@ -47,15 +47,8 @@ async fn serve_prints_the_ready_line_logs_redacted_and_stops_on_sigterm() {
         .to_owned();
     assert!(url.starts_with("http://127.0.0.1:"), "{url}");
 
-    let client = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .no_proxy()
-        .build()
-        .unwrap();
-    let challenge = bluebutton_harness::oauth::pkce::s256_challenge(VERIFIER);
-    let authorize = format!(
-        "{url}/v2/o/authorize/?client_id={CONFIDENTIAL_ID}&redirect_uri={REDIRECT}&response_type=code&state={STATE}&code_challenge={challenge}&code_challenge_method=S256"
-    );
+    let client = http_client();
+    let authorize = format!("{url}/v2/o/authorize/?{}", pkce_query(REDIRECT, ""));
     let reply = client.get(&authorize).send().await.unwrap();
     assert_eq!(reply.status(), 302);
     let location = reply.headers()["location"].to_str().unwrap().to_owned();
@@ -107,6 +100,7 @@ async fn serve_prints_the_ready_line_logs_redacted_and_stops_on_sigterm() {
         .unwrap();
     assert!(log.contains("GET /v2/fhir/Patient/patient#1 200"), "{log}");
     assert!(log.contains("code_challenge=secret#1"), "{log}");
+    let challenge = bluebutton_harness::oauth::pkce::s256_challenge(VERIFIER);
     for secret in [
         code.as_str(),
         access.as_str(),
@@ -143,15 +137,8 @@ fn serve(args: &[&str]) -> (std::process::Child, String) {
 #[tokio::test]
 async fn profile_current_and_now_set_the_behaviour_and_the_clock() {
     let (mut child, url) = serve(&["--profile", "current", "--now", "2030-01-02T03:04:05Z"]);
-    let client = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .no_proxy()
-        .build()
-        .unwrap();
-    let challenge = bluebutton_harness::oauth::pkce::s256_challenge(VERIFIER);
-    let authorize = format!(
-        "{url}/v2/o/authorize/?client_id={CONFIDENTIAL_ID}&redirect_uri={REDIRECT}&response_type=code&state={STATE}&code_challenge={challenge}&code_challenge_method=S256"
-    );
+    let client = http_client();
+    let authorize = format!("{url}/v2/o/authorize/?{}", pkce_query(REDIRECT, ""));
     let redirect = client.get(&authorize).send().await.unwrap();
     let location = redirect.headers()["location"].to_str().unwrap().to_owned();
     let code = reqwest::Url::parse(&location)

@@ -25,11 +25,7 @@ async fn interactive_with(scenario: scenario::Scenario) -> Harness {
     let server = server::start(scenario, "127.0.0.1:0".parse().unwrap(), options)
         .await
         .unwrap();
-    let client = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .no_proxy()
-        .build()
-        .unwrap();
+    let client = http_client();
     Harness { server, client }
 }
 
@@ -379,11 +375,7 @@ async fn bbh_serve_interactive_redirects_to_the_login_page_and_logs_no_pkce_valu
         .strip_prefix("bbh listening on ")
         .unwrap()
         .to_owned();
-    let client = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .no_proxy()
-        .build()
-        .unwrap();
+    let client = http_client();
     let reply = client
         .get(format!("{url}/v2/o/authorize/?{}", authorize_query()))
         .send()

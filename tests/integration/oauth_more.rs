@@ -7,9 +7,6 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 use std::time::Duration;
 
-const REAUTH: &str =
-    "To refresh Medicare data, end user must re-authenticate and consent to share their data.";
-
 /// The built-in scenario with the confidential app changed by `app_extra` (YAML lines of
 /// the app, indented 4) and `top_extra` top-level lines.
 fn scenario(app_extra: &str, top_extra: &str) -> String {
@@ -41,50 +38,33 @@ fn inactive_text(name: &str) -> String {
     )
 }
 
-async fn refresh(h: &Harness, refresh_token: &str) -> Reply {
-    h.token_form(
-        &[
-            ("grant_type", "refresh_token"),
-            ("refresh_token", refresh_token),
-        ],
-        Some((CONFIDENTIAL_ID, CONFIDENTIAL_SECRET)),
-    )
-    .await
-}
-
-fn token_of(tokens: &Value, name: &str) -> String {
-    tokens[name].as_str().unwrap().to_owned()
-}
-
-const MINE: Option<(&str, &str)> = Some((CONFIDENTIAL_ID, CONFIDENTIAL_SECRET));
-
 #[tokio::test]
 async fn revoke_deletes_the_whole_grant_and_always_answers_200() {
     let h = Harness::builtin("oauth-success").await;
     let first = h.tokens("").await;
     let second = h.tokens("").await;
     let unknown = h
-        .post_form("/v2/o/revoke/", &[("token", "nope")], MINE)
+        .post_form("/v2/o/revoke/", &[("token", "nope")], CONFIDENTIAL_BASIC)
         .await;
     assert_eq!(unknown.status, StatusCode::OK);
     assert!(unknown.body.is_empty());
     let revoked = h
         .post_form(
             "/v2/o/revoke/",
-            &[("token", &token_of(&first, "access_token"))],
-            MINE,
+            &[("token", &string_at(&first, "access_token"))],
+            CONFIDENTIAL_BASIC,
         )
         .await;
     assert_eq!(revoked.status, StatusCode::OK);
     assert!(revoked.body.is_empty());
     for tokens in [&first, &second] {
         let call = h
-            .get_with_token("/v2/fhir/Patient/", &token_of(tokens, "access_token"))
+            .get_with_token("/v2/fhir/Patient/", &string_at(tokens, "access_token"))
             .await;
         assert_eq!(call.status, StatusCode::UNAUTHORIZED);
     }
     // documented: the pre-2025-11 answer to a refresh of a deleted grant.
-    let again = refresh(&h, &token_of(&second, "refresh_token")).await;
+    let again = h.refresh(&string_at(&second, "refresh_token")).await;
     assert_eq!(again.status, StatusCode::BAD_REQUEST);
     assert_eq!(again.json(), json!({"error": "invalid_grant"}));
 
@@ -106,9 +86,13 @@ async fn revoke_deletes_the_whole_grant_and_always_answers_200() {
 async fn revoke_token_follows_rfc_7009_and_bb2s_checks() {
     let h = Harness::builtin("oauth-success").await;
     let tokens = h.tokens("").await;
-    let access = token_of(&tokens, "access_token");
+    let access = string_at(&tokens, "access_token");
     let unknown = h
-        .post_form("/v2/o/revoke_token/", &[("token", "nope")], MINE)
+        .post_form(
+            "/v2/o/revoke_token/",
+            &[("token", "nope")],
+            CONFIDENTIAL_BASIC,
+        )
         .await;
     assert_eq!(unknown.status, StatusCode::OK);
     assert!(unknown.body.is_empty());
@@ -135,7 +119,11 @@ async fn revoke_token_follows_rfc_7009_and_bb2s_checks() {
     );
 
     let revoked = h
-        .post_form("/v2/o/revoke_token/", &[("token", &access)], MINE)
+        .post_form(
+            "/v2/o/revoke_token/",
+            &[("token", &access)],
+            CONFIDENTIAL_BASIC,
+        )
         .await;
     assert_eq!(revoked.status, StatusCode::OK);
     assert_eq!(
@@ -143,11 +131,11 @@ async fn revoke_token_follows_rfc_7009_and_bb2s_checks() {
         StatusCode::UNAUTHORIZED
     );
     // Revoking the access token leaves its refresh token usable.
-    let refreshed = refresh(&h, &token_of(&tokens, "refresh_token")).await;
+    let refreshed = h.refresh(&string_at(&tokens, "refresh_token")).await;
     assert_eq!(refreshed.status, StatusCode::OK, "{}", refreshed.text());
     // Revoking a refresh token takes its access token too.
-    let new_refresh = token_of(&refreshed.json(), "refresh_token");
-    let new_access = token_of(&refreshed.json(), "access_token");
+    let new_refresh = string_at(&refreshed.json(), "refresh_token");
+    let new_access = string_at(&refreshed.json(), "access_token");
     let hinted = h
         .post_form(
             "/v2/o/revoke_token/",
@@ -155,7 +143,7 @@ async fn revoke_token_follows_rfc_7009_and_bb2s_checks() {
                 ("token", &new_refresh),
                 ("token_type_hint", "refresh_token"),
             ],
-            MINE,
+            CONFIDENTIAL_BASIC,
         )
         .await;
     assert_eq!(hinted.status, StatusCode::OK);
@@ -166,7 +154,7 @@ async fn revoke_token_follows_rfc_7009_and_bb2s_checks() {
         StatusCode::UNAUTHORIZED
     );
     assert_eq!(
-        refresh(&h, &new_refresh).await.status,
+        h.refresh(&new_refresh).await.status,
         StatusCode::BAD_REQUEST
     );
 }
@@ -175,9 +163,13 @@ async fn revoke_token_follows_rfc_7009_and_bb2s_checks() {
 async fn introspect_answers_authenticated_clients() {
     let h = Harness::builtin("oauth-success").await;
     let tokens = h.tokens("&scope=profile%20patient/Patient.read").await;
-    let access = token_of(&tokens, "access_token");
+    let access = string_at(&tokens, "access_token");
     let live = h
-        .post_form("/v2/o/introspect/", &[("token", &access)], MINE)
+        .post_form(
+            "/v2/o/introspect/",
+            &[("token", &access)],
+            CONFIDENTIAL_BASIC,
+        )
         .await;
     assert_eq!(live.status, StatusCode::OK);
     let body = live.json();
@@ -197,7 +189,11 @@ async fn introspect_answers_authenticated_clients() {
     assert_eq!(by_get.json()["active"], true);
 
     let unknown = h
-        .post_form("/v2/o/introspect/", &[("token", "nope")], MINE)
+        .post_form(
+            "/v2/o/introspect/",
+            &[("token", "nope")],
+            CONFIDENTIAL_BASIC,
+        )
         .await;
     assert_eq!(unknown.json(), json!({"active": false}));
     let wrong = h
@@ -212,7 +208,11 @@ async fn introspect_answers_authenticated_clients() {
 
     h.server.clock().advance(Duration::from_secs(36_000));
     let expired = h
-        .post_form("/v2/o/introspect/", &[("token", &access)], MINE)
+        .post_form(
+            "/v2/o/introspect/",
+            &[("token", &access)],
+            CONFIDENTIAL_BASIC,
+        )
         .await;
     assert_eq!(expired.json(), json!({"active": false}));
 }
@@ -221,7 +221,7 @@ async fn introspect_answers_authenticated_clients() {
 async fn expire_authenticated_user_deletes_the_grant() {
     let h = Harness::builtin("oauth-success").await;
     let path = format!("/v2/o/expire_authenticated_user/{JANE}/");
-    let before = h.post_form(&path, &[], MINE).await;
+    let before = h.post_form(&path, &[], CONFIDENTIAL_BASIC).await;
     assert_eq!(before.status, StatusCode::NOT_FOUND);
     assert_eq!(
         before.text(),
@@ -233,25 +233,27 @@ async fn expire_authenticated_user_deletes_the_grant() {
         .await;
     assert_eq!(wrong.status, StatusCode::FORBIDDEN);
     assert!(wrong.body.is_empty());
-    let done = h.post_form(&path, &[], MINE).await;
+    let done = h.post_form(&path, &[], CONFIDENTIAL_BASIC).await;
     assert_eq!(done.status, StatusCode::OK);
     assert_eq!(done.text(), "success");
-    let again = h.post_form(&path, &[], MINE).await;
+    let again = h.post_form(&path, &[], CONFIDENTIAL_BASIC).await;
     assert_eq!(again.status, StatusCode::NOT_FOUND);
     assert_eq!(again.text(), "Data Access Grant was Not Found.");
     let call = h
-        .get_with_token("/v2/fhir/Patient/", &token_of(&tokens, "access_token"))
+        .get_with_token("/v2/fhir/Patient/", &string_at(&tokens, "access_token"))
         .await;
     assert_eq!(call.status, StatusCode::UNAUTHORIZED);
 
-    let no_slash = h.post_form(path.trim_end_matches('/'), &[], MINE).await;
+    let no_slash = h
+        .post_form(path.trim_end_matches('/'), &[], CONFIDENTIAL_BASIC)
+        .await;
     assert_eq!(no_slash.status, StatusCode::MOVED_PERMANENTLY);
     assert_eq!(no_slash.location(), path);
     let get = h.get(&path).await;
     assert_eq!(get.status, StatusCode::METHOD_NOT_ALLOWED);
 
     let production = Harness::yaml(&scenario("", "environment: production")).await;
-    let hidden = production.post_form(&path, &[], MINE).await;
+    let hidden = production.post_form(&path, &[], CONFIDENTIAL_BASIC).await;
     assert_eq!(hidden.status, StatusCode::NOT_FOUND);
 }
 
@@ -261,15 +263,21 @@ async fn trailing_slashes_per_profile() {
     let current = Harness::yaml(&scenario("", "profile: current")).await;
     for path in ["/v2/o/revoke", "/v2/o/revoke_token", "/v2/o/introspect"] {
         for h in [&documented, &current] {
-            let reply = h.post_form(path, &[("token", "x")], MINE).await;
+            let reply = h
+                .post_form(path, &[("token", "x")], CONFIDENTIAL_BASIC)
+                .await;
             assert_eq!(reply.status, StatusCode::MOVED_PERMANENTLY, "{path}");
             assert_eq!(reply.location(), format!("{path}/"));
         }
     }
     let form = [("grant_type", "refresh_token"), ("refresh_token", "nope")];
-    let documented_token = documented.post_form("/v2/o/token", &form, MINE).await;
+    let documented_token = documented
+        .post_form("/v2/o/token", &form, CONFIDENTIAL_BASIC)
+        .await;
     assert_eq!(documented_token.status, StatusCode::MOVED_PERMANENTLY);
-    let current_token = current.post_form("/v2/o/token", &form, MINE).await;
+    let current_token = current
+        .post_form("/v2/o/token", &form, CONFIDENTIAL_BASIC)
+        .await;
     assert_eq!(current_token.status, StatusCode::BAD_REQUEST);
     assert_eq!(
         current_token.json()["error_description"],
@@ -319,19 +327,19 @@ async fn thirteen_month_grants_expire_on_the_virtual_clock() {
         h.server
             .clock()
             .advance(Duration::from_secs(394 * 86_400 - 86_400));
-        let refreshed = refresh(&h, &token_of(&tokens, "refresh_token")).await;
+        let refreshed = h.refresh(&string_at(&tokens, "refresh_token")).await;
         assert_eq!(refreshed.status, StatusCode::OK, "{}", refreshed.text());
         let refreshed = refreshed.json();
         h.server.clock().advance(Duration::from_secs(3 * 86_400));
         let call = h
             .get_with_token(
                 "/v2/fhir/ExplanationOfBenefit/",
-                &token_of(&refreshed, "access_token"),
+                &string_at(&refreshed, "access_token"),
             )
             .await;
         // The access token (1 h / 10 h) has expired too; the grant check is behind it.
         assert_eq!(call.status, StatusCode::UNAUTHORIZED);
-        let late = refresh(&h, &token_of(&refreshed, "refresh_token")).await;
+        let late = h.refresh(&string_at(&refreshed, "refresh_token")).await;
         assert_eq!(late.status, refresh_status, "{profile}");
         assert_eq!(late.json(), refresh_body, "{profile}");
     }
@@ -353,9 +361,9 @@ async fn fhir_says_access_timed_out_after_grant_expiry() {
     let tokens = h.tokens("").await;
     // Refresh shortly before the grant ends: the new access token outlives the grant.
     h.server.clock().advance(Duration::from_secs(390 * 86_400));
-    let refreshed = refresh(&h, &token_of(&tokens, "refresh_token")).await;
+    let refreshed = h.refresh(&string_at(&tokens, "refresh_token")).await;
     assert_eq!(refreshed.status, StatusCode::OK, "{}", refreshed.text());
-    let access = token_of(&refreshed.json(), "access_token");
+    let access = string_at(&refreshed.json(), "access_token");
     assert_eq!(
         h.get_with_token("/v2/fhir/Coverage/", &access).await.status,
         StatusCode::OK
@@ -382,7 +390,7 @@ async fn one_time_apps_cannot_refresh_and_research_never_expires() {
         .await;
         let tokens = h.tokens("").await;
         assert!(tokens["refresh_token"].is_string());
-        let refused = refresh(&h, &token_of(&tokens, "refresh_token")).await;
+        let refused = h.refresh(&string_at(&tokens, "refresh_token")).await;
         assert_eq!(refused.status, status);
         assert_eq!(
             refused.json(),
@@ -410,12 +418,12 @@ async fn one_time_apps_cannot_refresh_and_research_never_expires() {
     h.server
         .clock()
         .advance(Duration::from_secs(20 * 365 * 86_400));
-    let refreshed = refresh(&h, &token_of(&tokens, "refresh_token")).await;
+    let refreshed = h.refresh(&string_at(&tokens, "refresh_token")).await;
     assert_eq!(refreshed.status, StatusCode::OK, "{}", refreshed.text());
     let call = h
         .get_with_token(
             "/v2/fhir/Patient/",
-            &token_of(&refreshed.json(), "access_token"),
+            &string_at(&refreshed.json(), "access_token"),
         )
         .await;
     assert_eq!(call.status, StatusCode::OK);
@@ -426,8 +434,11 @@ async fn current_refresh_of_a_deleted_grant_cannot_be_found() {
     let h = Harness::yaml(&scenario("", "profile: current")).await;
     let tokens = h.tokens("").await;
     let path = format!("/v2/o/expire_authenticated_user/{JANE}/");
-    assert_eq!(h.post_form(&path, &[], MINE).await.status, StatusCode::OK);
-    let refused = refresh(&h, &token_of(&tokens, "refresh_token")).await;
+    assert_eq!(
+        h.post_form(&path, &[], CONFIDENTIAL_BASIC).await.status,
+        StatusCode::OK
+    );
+    let refused = h.refresh(&string_at(&tokens, "refresh_token")).await;
     assert_eq!(refused.status, StatusCode::FORBIDDEN);
     assert_eq!(
         refused.json(),
@@ -455,7 +466,10 @@ async fn inactive_apps_are_refused_everywhere() {
             .contains(&format!("invalid_client : {}", inactive_text("Mine")))
     );
     let token = h
-        .token_form(&[("grant_type", "authorization_code"), ("code", "x")], MINE)
+        .token_form(
+            &[("grant_type", "authorization_code"), ("code", "x")],
+            CONFIDENTIAL_BASIC,
+        )
         .await;
     assert_eq!(token.status, StatusCode::FORBIDDEN);
     assert_eq!(
@@ -463,7 +477,7 @@ async fn inactive_apps_are_refused_everywhere() {
         json!({"status_code": 403, "error": "invalid_client", "error_description": inactive_text("Mine")})
     );
     let revoke = h
-        .post_form("/v2/o/revoke_token/", &[("token", "x")], MINE)
+        .post_form("/v2/o/revoke_token/", &[("token", "x")], CONFIDENTIAL_BASIC)
         .await;
     assert_eq!(revoke.status, StatusCode::FORBIDDEN);
     assert_eq!(
@@ -575,15 +589,15 @@ async fn re_authorization_revokes_earlier_tokens_only_in_current() {
         let first = h.tokens("").await;
         let second = h.tokens("").await;
         let earlier = h
-            .get_with_token("/v2/fhir/Patient/", &token_of(&first, "access_token"))
+            .get_with_token("/v2/fhir/Patient/", &string_at(&first, "access_token"))
             .await;
         assert_eq!(earlier.status, earlier_status, "{profile}");
         let latest = h
-            .get_with_token("/v2/fhir/Patient/", &token_of(&second, "access_token"))
+            .get_with_token("/v2/fhir/Patient/", &string_at(&second, "access_token"))
             .await;
         assert_eq!(latest.status, StatusCode::OK, "{profile}");
         if profile == "current" {
-            let old_refresh = refresh(&h, &token_of(&first, "refresh_token")).await;
+            let old_refresh = h.refresh(&string_at(&first, "refresh_token")).await;
             assert_eq!(old_refresh.status, StatusCode::BAD_REQUEST);
             assert_eq!(
                 old_refresh.json()["error_description"],

@@ -191,11 +191,7 @@ impl Harness {
         let server = server::start(scenario, "127.0.0.1:0".parse().unwrap(), options)
             .await
             .unwrap();
-        let client = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .no_proxy()
-            .build()
-            .unwrap();
+        let client = http_client();
         Harness { server, client }
     }
 
@@ -245,13 +241,7 @@ impl Harness {
 
     /// A code for the confidential app (PKCE S256 with the RFC 7636 verifier).
     pub async fn code(&self, extra: &str) -> String {
-        let challenge = pkce::s256_challenge(VERIFIER);
-        let reply = self
-            .authorize(&format!(
-                "client_id={CONFIDENTIAL_ID}&redirect_uri={REDIRECT}&response_type=code&state={STATE}\
-                 &code_challenge={challenge}&code_challenge_method=S256{extra}"
-            ))
-            .await;
+        let reply = self.authorize(&pkce_query(REDIRECT, extra)).await;
         assert_eq!(reply.status, StatusCode::FOUND, "{}", reply.text());
         let params = reply.location_params();
         assert_eq!(params.get("state").map(String::as_str), Some(STATE));
@@ -273,6 +263,15 @@ impl Harness {
             request = request.basic_auth(id, Some(secret));
         }
         self.send(request).await
+    }
+
+    /// Refreshes with the confidential app's credentials in HTTP Basic.
+    pub async fn refresh(&self, refresh_token: &str) -> Reply {
+        let form = [
+            ("grant_type", "refresh_token"),
+            ("refresh_token", refresh_token),
+        ];
+        self.token_form(&form, CONFIDENTIAL_BASIC).await
     }
 
     /// POSTs a form to the token endpoint.
@@ -308,6 +307,40 @@ impl Harness {
             .unwrap()
             .to_owned()
     }
+}
+
+/// An HTTP client for loopback tests: no proxy, never follows redirects.
+pub fn http_client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .no_proxy()
+        .build()
+        .unwrap()
+}
+
+/// The confidential app's credentials for HTTP Basic.
+pub const CONFIDENTIAL_BASIC: Option<(&str, &str)> = Some((CONFIDENTIAL_ID, CONFIDENTIAL_SECRET));
+
+/// The advice that ends BB2's grant messages.
+pub const REAUTH: &str =
+    "To refresh Medicare data, end user must re-authenticate and consent to share their data.";
+
+/// The confidential app's authorize query with PKCE S256 and a 32-character state, for
+/// `redirect`, with `extra` parameters appended.
+pub fn pkce_query(redirect: &str, extra: &str) -> String {
+    let challenge = pkce::s256_challenge(VERIFIER);
+    format!(
+        "client_id={CONFIDENTIAL_ID}&redirect_uri={redirect}&response_type=code&state={STATE}\
+         &code_challenge={challenge}&code_challenge_method=S256{extra}"
+    )
+}
+
+/// The string at `key` of a JSON object (a token response's `access_token`, ...).
+pub fn string_at(value: &Value, key: &str) -> String {
+    value[key]
+        .as_str()
+        .unwrap_or_else(|| panic!("no string {key} in {value}"))
+        .to_owned()
 }
 
 /// The confidential app's code exchange: the RFC 7636 verifier, the default redirect URI,
