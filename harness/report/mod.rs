@@ -216,6 +216,7 @@ pub(crate) mod fixtures {
                     session: session.map(SessionId),
                 },
                 content_encoding: None,
+                miss: None,
             });
         }
     }

@@ -223,7 +223,7 @@ pub enum ExpectedOutcome {
 }
 
 /// A canned answer given before the built-in API (`stubs:`).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Stub {
     /// Which requests it answers.
     pub when: StubWhen,
@@ -231,20 +231,47 @@ pub struct Stub {
     pub then: StubThen,
 }
 
-/// The requests a stub answers.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// The requests a stub answers; every condition given must hold.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct StubWhen {
     /// The method; any method when `None`.
     pub method: Option<http::Method>,
-    /// The path as sent (starts with `/`); it also matches with one trailing slash added or
-    /// removed.
+    /// The path as sent (starts with `/`), or a pattern: `*` matches within one segment,
+    /// `**` across segments. It also matches with one trailing slash added or removed.
     pub path: String,
+    /// Query parameters (decoded), in file order.
+    pub query: Vec<(String, ValueMatch)>,
+    /// Request headers (names in lower case), in file order.
+    pub headers: Vec<(http::HeaderName, ValueMatch)>,
+    /// Fields of an `application/x-www-form-urlencoded` body, in file order.
+    pub form: Vec<(String, ValueMatch)>,
+    /// Conditions on the request's session (a grant and its refreshed tokens).
+    pub session: Option<SessionMatch>,
     /// Answer only the nth matching request (from 1); every one when `None`.
     pub nth: Option<u64>,
 }
 
-/// What a stub answers.
+/// How one query parameter, header or form field must look.
 #[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ValueMatch {
+    /// Present with a value matching this pattern (`*` matches any run of characters;
+    /// `{{...}}` templates are rendered first).
+    Matches(String),
+    /// Absent (`null` in the file).
+    Absent,
+}
+
+/// Conditions on the session a request belongs to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionMatch {
+    /// The session is the nth opened on this server (from 1).
+    pub nth: Option<u64>,
+    /// Each named state machine is in this state for the session.
+    pub state: Vec<(String, String)>,
+}
+
+/// What a stub answers.
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct StubThen {
     /// The status (200 when `None`; with `passthrough`, the built-in answer's).
     pub status: Option<http::StatusCode>,
@@ -252,10 +279,114 @@ pub struct StubThen {
     pub headers: Vec<(http::HeaderName, http::HeaderValue)>,
     /// The body: a string as written, a mapping or list as compact JSON.
     pub body: Option<bytes::Bytes>,
-    /// Whether the built-in answer is produced, with `status` and `headers` applied on top.
-    pub passthrough: bool,
-    /// A failure of BB2's data source (BFD), answered as BB2 answers it at that endpoint.
-    pub fault: Option<BackendFault>,
+    /// The built-in answer is produced, changed as this says, with `status` and `headers`
+    /// applied on top.
+    pub passthrough: Option<Passthrough>,
+    /// A fault instead of (or, with a rate, sometimes instead of) the answer.
+    pub fault: Option<FaultSpec>,
+    /// How long and how slowly the answer is sent.
+    pub delay: Option<Delay>,
+    /// Answers given in turn, one per matching request; the last repeats. Each step is
+    /// complete: the other keys of `then` were merged into it as defaults.
+    pub sequence: Vec<StubThen>,
+}
+
+/// Changes made to the built-in answer's JSON body (`passthrough: {set, remove}`).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Passthrough {
+    /// JSON Pointer (RFC 6901) → the value put there, in file order.
+    pub set: Vec<(String, serde_json::Value)>,
+    /// JSON Pointers removed, in file order.
+    pub remove: Vec<String>,
+}
+
+/// A fault and how often it strikes.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct FaultSpec {
+    /// What goes wrong.
+    pub fault: Fault,
+    /// The fraction of matching requests it strikes (0 < rate ≤ 1); every one when `None`.
+    /// The others get the rest of the answer.
+    pub rate: Option<f64>,
+}
+
+/// What goes wrong instead of a normal answer (`then.fault`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fault {
+    /// BB2's answer when its data source fails or times out (behaviour file §3.2).
+    Backend(BackendFault),
+    /// `too-many-requests`: BB2's 429 throttle answer with `Retry-After` in seconds.
+    TooManyRequests {
+        /// The `Retry-After` value in seconds.
+        retry_after: u64,
+    },
+    /// `connection-reset`: the connection is reset (TCP RST) without an answer.
+    ConnectionReset,
+    /// `empty-response`: the connection is closed without a byte.
+    EmptyResponse,
+    /// `malformed-chunk`: a chunked answer whose chunk framing is broken, then close.
+    MalformedChunk,
+    /// `random-bytes`: random bytes that are not HTTP, then close.
+    RandomBytes,
+    /// `truncated-gzip`: `Content-Encoding: gzip` with a gzip body cut short.
+    TruncatedGzip,
+    /// `gzip-header-only`: `Content-Encoding: gzip` on a body that is not gzip.
+    GzipHeaderOnly,
+}
+
+/// Latency before the answer and pacing of its body (`then.delay`).
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct Delay {
+    /// Time before the status line is sent.
+    pub latency: Option<Latency>,
+    /// The body sent in chunks spread over a duration.
+    pub dribble: Option<Dribble>,
+}
+
+/// Time before an answer.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Latency {
+    /// Always this long.
+    Fixed(std::time::Duration),
+    /// Drawn from a log-normal distribution with this median and shape.
+    LogNormal {
+        /// The median delay.
+        median: std::time::Duration,
+        /// The standard deviation of the underlying normal distribution (> 0).
+        sigma: f64,
+    },
+}
+
+/// A body sent slowly: `chunks` pieces spread evenly over `over`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Dribble {
+    /// How many pieces (at least 1).
+    pub chunks: u32,
+    /// The time from the first piece to the last.
+    pub over: std::time::Duration,
+}
+
+/// A named state machine kept per session (`states:`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StateMachine {
+    /// Its name (the key under `states`).
+    pub name: String,
+    /// Every state it has, the initial one first.
+    pub states: Vec<String>,
+    /// Moves, tried in order after each request of a session is answered.
+    pub transitions: Vec<Transition>,
+}
+
+/// A move of a state machine: a request of a session in `from` that matches `when` moves
+/// that session to `to`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Transition {
+    /// The state it leaves.
+    pub from: String,
+    /// The state it enters.
+    pub to: String,
+    /// The requests that trigger it (`session` and `nth` are not allowed here).
+    pub when: StubWhen,
 }
 
 /// How BB2's data source (BFD) fails behind a stubbed request (`then.fault`).
@@ -303,7 +434,7 @@ impl std::fmt::Display for Source {
 }
 
 /// A complete, validated scenario, defaults applied.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Scenario {
     /// Format version; always 1.
     pub version: u32,
@@ -331,6 +462,10 @@ pub struct Scenario {
     pub expect: Expect,
     /// Canned answers evaluated in order before the built-in API; the first match answers.
     pub stubs: Vec<Stub>,
+    /// Whether a request that matches no stub and no built-in route is a failure.
+    pub strict: bool,
+    /// State machines kept per session.
+    pub states: Vec<StateMachine>,
     /// The FHIR throttle per access token (`rate_limit: 10/minute`); BB2's default otherwise.
     pub rate_limit: Option<RateLimit>,
     /// Where it came from.

@@ -106,6 +106,8 @@ fn scenario(r: &mut Reader, root: &Node, source: Source) -> Option<Scenario> {
         tokens: tokens.or(defaults::tokens())?,
         expect: expect.or(Expect::default())?,
         stubs: stubs.or(Vec::new())?,
+        strict: false,
+        states: Vec::new(),
         rate_limit: rate_limit.map(Some).or(None)?,
         source,
     })

@@ -2,7 +2,9 @@
 //! request, given before the built-in API (DESIGN "Scenario files").
 
 use crate::scenario::folder;
-use crate::scenario::model::{BackendFault, Source, Stub, StubThen, StubWhen};
+use crate::scenario::model::{
+    BackendFault, Fault, FaultSpec, Passthrough, Source, Stub, StubThen, StubWhen,
+};
 use crate::scenario::reader::{
     Field, Located, Reader, at_key_when_empty, integer, join, then, values,
 };
@@ -51,6 +53,10 @@ fn when(r: &mut Reader, node: &Node, key: &str) -> Option<StubWhen> {
     Some(StubWhen {
         method: method.map(Some).or(None)?,
         path: path?.value,
+        query: Vec::new(),
+        headers: Vec::new(),
+        form: Vec::new(),
+        session: None,
         nth: nth.map(Some).or(None)?,
     })
 }
@@ -93,8 +99,13 @@ fn answer(r: &mut Reader, node: &Node, key: &str, source: &Source) -> Option<Stu
         status: status.map(Some).or(None)?,
         headers: headers.or(Vec::new())?,
         body: body.map(Some).or(None)?,
-        passthrough: passthrough.or(false)?,
-        fault: fault.map(Some).or(None)?,
+        passthrough: passthrough.or(false)?.then(Passthrough::default),
+        fault: fault.map(Some).or(None)?.map(|fault| FaultSpec {
+            fault: Fault::Backend(fault),
+            rate: None,
+        }),
+        delay: None,
+        sequence: Vec::new(),
     })
 }
 

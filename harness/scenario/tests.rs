@@ -152,6 +152,8 @@ fn a_minimal_file_takes_every_default() {
             tokens: defaults::tokens(),
             expect: Expect::default(),
             stubs: Vec::new(),
+            strict: false,
+            states: Vec::new(),
             rate_limit: None,
             source: Source::Builtin("test"),
         }
@@ -972,6 +974,10 @@ stubs:
                 when: StubWhen {
                     method: Some(http::Method::GET),
                     path: "/v2/fhir/ExplanationOfBenefit/".into(),
+                    query: Vec::new(),
+                    headers: Vec::new(),
+                    form: Vec::new(),
+                    session: None,
                     nth: Some(2),
                 },
                 then: StubThen {
@@ -980,42 +986,60 @@ stubs:
                     body: Some(bytes::Bytes::from_static(
                         br#"{"detail":"Request was throttled."}"#
                     )),
-                    passthrough: false,
+                    passthrough: None,
                     fault: None,
+                    delay: None,
+                    sequence: Vec::new(),
                 },
             },
             Stub {
                 when: StubWhen {
                     method: None,
                     path: "/v2/o/token/".into(),
+                    query: Vec::new(),
+                    headers: Vec::new(),
+                    form: Vec::new(),
+                    session: None,
                     nth: None,
                 },
                 then: StubThen {
                     status: None,
                     headers: vec![header("x-extra", "1")],
                     body: None,
-                    passthrough: true,
+                    passthrough: Some(Passthrough::default()),
                     fault: None,
+                    delay: None,
+                    sequence: Vec::new(),
                 },
             },
             Stub {
                 when: StubWhen {
                     method: None,
                     path: "/raw".into(),
+                    query: Vec::new(),
+                    headers: Vec::new(),
+                    form: Vec::new(),
+                    session: None,
                     nth: None,
                 },
                 then: StubThen {
                     status: None,
                     headers: Vec::new(),
                     body: Some(bytes::Bytes::from_static(b"not json")),
-                    passthrough: false,
+                    passthrough: None,
                     fault: None,
+                    delay: None,
+                    sequence: Vec::new(),
                 },
             },
             Stub {
                 when: StubWhen {
                     method: None,
                     path: "/list".into(),
+                    query: Vec::new(),
+                    headers: Vec::new(),
+                    form: Vec::new(),
+                    session: None,
                     nth: None,
                 },
                 then: StubThen {
@@ -1024,8 +1048,10 @@ stubs:
                     body: Some(bytes::Bytes::from_static(
                         br#"[1,-2,1.5,true,null,"3",{"a":["x"]}]"#
                     )),
-                    passthrough: false,
+                    passthrough: None,
                     fault: None,
+                    delay: None,
+                    sequence: Vec::new(),
                 },
             },
         ]
@@ -1293,7 +1319,10 @@ fn stub_faults_are_named_and_exclude_bodies() {
         "version: 1\nname: f\nstubs:\n  - when: {path: /v2/fhir/Patient/}\n    then: {fault: backend-timeout}\n",
     )
     .unwrap();
-    assert_eq!(scenario.stubs[0].then.fault, Some(BackendFault::Timeout));
+    assert_eq!(
+        scenario.stubs[0].then.fault.map(|spec| spec.fault),
+        Some(Fault::Backend(BackendFault::Timeout))
+    );
     assert_eq!(
         errors(
             "version: 1\nname: f\nstubs:\n  - when: {path: /x}\n    then: {fault: backend-failure, body: x}\n"

@@ -2,6 +2,7 @@
 //! request log prints them; the conformance runner and the admin API hang off the same hook.
 
 use crate::exchange::{Request, Response};
+use crate::server::near_miss::Miss;
 use std::collections::VecDeque;
 use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
@@ -21,6 +22,8 @@ pub struct Exchange {
     pub response: Response,
     /// `Some("gzip")` when the body went out compressed.
     pub content_encoding: Option<&'static str>,
+    /// Set when the request matched no stub and no built-in route: why no stub matched.
+    pub miss: Option<Miss>,
 }
 
 /// Something that sees every exchange, after the response is built.
@@ -59,6 +62,16 @@ impl Journal {
             .collect();
         exchanges.sort_by_key(|e| e.id);
         exchanges
+    }
+}
+
+impl Journal {
+    /// Forgets every exchange.
+    pub fn clear(&self) {
+        self.entries
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clear();
     }
 }
 

@@ -4,18 +4,22 @@
 pub mod backend_fault;
 pub mod compression;
 pub mod journal;
+pub mod near_miss;
 pub mod redact;
 pub mod request_log;
 pub mod router;
+pub mod session_state;
 pub mod stubs;
+pub mod template;
 
 use crate::clock::Clock;
 use crate::exchange::{Request, Response};
 use crate::oauth::errors;
 use crate::oauth::pages::Pages;
 use crate::oauth::store::TokenStore;
-use crate::scenario::Scenario;
+use crate::scenario::{Scenario, Stub};
 use crate::world::{World, throttle};
+use arc_swap::ArcSwap;
 use bytes::Bytes;
 use http::header::{ACCEPT_ENCODING, CONTENT_ENCODING, CONTENT_LENGTH, HOST, HeaderValue, VARY};
 use http::{HeaderName, Method};
@@ -26,12 +30,14 @@ use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
 use hyper_util::server::graceful::GracefulShutdown;
 use journal::{Exchange, Journal, Observer};
+use session_state::SessionStates;
 use std::convert::Infallible;
 use std::net::SocketAddr;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 use stubs::Stubs;
+use template::Fresh;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
@@ -53,13 +59,43 @@ const GLOBAL_HEADERS: [(&str, &str); 6] = [
     ("content-security-policy-report-only", "default-src 'self'"),
 ];
 
-/// What the server runs on: the world and its tokens.
-struct State {
-    world: World,
-    store: TokenStore,
-    stubs: Stubs,
+/// What a scenario makes: the world, its tokens and its stubs. Reset and load replace it
+/// whole; requests already running finish on the one they started with.
+pub(crate) struct Live {
+    pub(crate) world: World,
+    pub(crate) store: TokenStore,
+    pub(crate) stubs: Stubs,
+    /// The state of the scenario's state machines in each session.
+    pub(crate) states: SessionStates,
+    /// Values bound once per run for `{{fresh.NAME}}` templates.
+    pub(crate) fresh: Fresh,
     /// The login and consent pages, in interactive mode.
-    pages: Option<Pages>,
+    pub(crate) pages: Option<Pages>,
+}
+
+impl Live {
+    /// A fresh world for `scenario` on `clock`, with `mounted` stubs tried before the
+    /// scenario's own.
+    fn new(scenario: Scenario, clock: Arc<Clock>, mounted: &[Stub], interactive: bool) -> Live {
+        let stubs = Stubs::new(mounted.iter().chain(&scenario.stubs));
+        Live {
+            store: TokenStore::with_expire_after_calls(scenario.tokens.expire_after_calls),
+            stubs,
+            states: SessionStates::new(&scenario.states),
+            fresh: Fresh::default(),
+            world: World::new(scenario, clock),
+            pages: interactive.then(Pages::default),
+        }
+    }
+}
+
+/// What the server runs on: the live scenario and what outlives a reset.
+struct State {
+    live: ArcSwap<Live>,
+    /// Stubs mounted from code ([`RunningServer::mount`]), newest last; they survive a reset
+    /// and a load.
+    mounted: Mutex<Vec<Stub>>,
+    interactive: bool,
     journal: Arc<Journal>,
     observers: Vec<Arc<dyn Observer>>,
     local_addr: SocketAddr,
@@ -107,13 +143,10 @@ pub async fn start(
             .journal_capacity
             .unwrap_or(Journal::DEFAULT_CAPACITY),
     ));
-    let stubs = Stubs::new(&scenario.stubs);
-    let store = TokenStore::with_expire_after_calls(scenario.tokens.expire_after_calls);
     let state = Arc::new(State {
-        world: World::new(scenario, clock),
-        store,
-        stubs,
-        pages: options.interactive.then(Pages::default),
+        live: ArcSwap::from_pointee(Live::new(scenario, clock, &[], options.interactive)),
+        mounted: Mutex::new(Vec::new()),
+        interactive: options.interactive,
         journal,
         observers: options.observers,
         local_addr,
@@ -142,14 +175,69 @@ impl RunningServer {
     }
 
     /// The virtual clock (move it forward to expire codes and tokens).
-    pub fn clock(&self) -> &Arc<Clock> {
-        self.state.world.clock()
+    pub fn clock(&self) -> Arc<Clock> {
+        Arc::clone(self.state.live.load().world.clock())
+    }
+
+    /// The scenario being served.
+    pub fn scenario(&self) -> Scenario {
+        self.state.live.load().world.scenario().clone()
+    }
+
+    /// Adds a stub tried before the scenario's stubs (and after stubs mounted earlier); it
+    /// lasts until the server stops, through resets and loads.
+    pub fn mount(&self, stub: Stub) {
+        let mut mounted = self
+            .state
+            .mounted
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        mounted.push(stub);
+        self.state.rebuild(None, &mounted);
+    }
+
+    /// Forgets every token, grant, stub count and session state, and empties the journal;
+    /// the scenario, the mounted stubs and the clock stay.
+    pub fn reset(&self) {
+        self.state.reset();
+    }
+
+    /// Serves `scenario` from now on, as after a reset; the clock stays.
+    pub fn load(&self, scenario: Scenario) {
+        let mounted = self
+            .state
+            .mounted
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        self.state.rebuild(Some(scenario), &mounted);
+        self.state.journal.clear();
     }
 
     /// Stops accepting, lets open exchanges finish (up to a grace period), and returns.
     pub async fn stop(self) {
         let _ = self.stop.send(true);
         let _ = self.task.await;
+    }
+}
+
+impl State {
+    /// Replaces the live world with a fresh one for `scenario` (the current one when `None`).
+    fn rebuild(&self, scenario: Option<Scenario>, mounted: &[Stub]) {
+        let live = self.live.load();
+        let scenario = scenario.unwrap_or_else(|| live.world.scenario().clone());
+        let clock = Arc::clone(live.world.clock());
+        self.live.store(Arc::new(Live::new(
+            scenario,
+            clock,
+            mounted,
+            self.interactive,
+        )));
+    }
+
+    fn reset(&self) {
+        let mounted = self.mounted.lock().unwrap_or_else(PoisonError::into_inner);
+        self.rebuild(None, &mounted);
+        self.journal.clear();
     }
 }
 
@@ -182,6 +270,7 @@ async fn serve(
     request: hyper::Request<Incoming>,
 ) -> Result<hyper::Response<Full<Bytes>>, Infallible> {
     let arrived = Instant::now();
+    let live = state.live.load_full();
     let id = state.next_id.fetch_add(1, Ordering::Relaxed);
     let (parts, body) = request.into_parts();
     let origin = match parts.headers.get(HOST).and_then(|h| h.to_str().ok()) {
@@ -204,13 +293,11 @@ async fn serve(
     let stub = body
         .as_ref()
         .ok()
-        .and_then(|_| state.stubs.answering(&request));
+        .and_then(|_| live.stubs.answering(&request));
     let response = match (&body, stub) {
         (Err(_), _) => errors::bad_request_text("<h1>Bad Request (400)</h1>"),
-        (Ok(_), Some(then)) if !then.passthrough => stubs::answer(then, &request),
-        (Ok(_), _) => {
-            router::route(&state.world, &state.store, state.pages.as_ref(), &request).await
-        }
+        (Ok(_), Some(then)) if then.passthrough.is_none() => stubs::answer(then, &request),
+        (Ok(_), _) => router::route(&live.world, &live.store, live.pages.as_ref(), &request).await,
     };
     let mut response = throttle::unthrottled(with_global_headers(response));
     if let Some(then) = stub {
@@ -220,7 +307,7 @@ async fn serve(
         .headers
         .get(ACCEPT_ENCODING)
         .and_then(|v| v.to_str().ok());
-    let encoding = compression::encode(&response, accept_encoding, state.world.profile());
+    let encoding = compression::encode(&response, accept_encoding, live.world.profile());
     let wire = to_wire(&request.method, &response, encoding);
     let exchange = Exchange {
         id,
@@ -230,6 +317,7 @@ async fn serve(
             .headers()
             .contains_key(CONTENT_ENCODING)
             .then_some("gzip"),
+        miss: None,
         request,
         response,
     };

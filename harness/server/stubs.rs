@@ -4,7 +4,7 @@
 //! one, answers. A request answered by an earlier stub never reaches the later ones.
 
 use crate::exchange::{Request, Response};
-use crate::scenario::{Stub, StubThen};
+use crate::scenario::{Fault, FaultSpec, Stub, StubThen};
 use crate::server::backend_fault;
 use http::StatusCode;
 use http::header::{CONTENT_TYPE, HeaderValue};
@@ -17,11 +17,11 @@ pub struct Stubs {
 }
 
 impl Stubs {
-    /// The stubs of a scenario, in order, none of them matched yet.
-    pub fn new(stubs: &[Stub]) -> Stubs {
+    /// The stubs, in order, none of them matched yet.
+    pub fn new<'a>(stubs: impl IntoIterator<Item = &'a Stub>) -> Stubs {
         Stubs {
             stubs: stubs
-                .iter()
+                .into_iter()
                 .map(|stub| (stub.clone(), AtomicU64::new(0)))
                 .collect(),
         }
@@ -56,7 +56,11 @@ fn path_matches(stub: &str, request: &str) -> bool {
 /// status (200 by default) and body, with `Content-Type: application/json` when it has a
 /// body; its headers (and a status over a fault's) come from [`overlay`].
 pub fn answer(then: &StubThen, request: &Request) -> Response {
-    if let Some(fault) = then.fault {
+    if let Some(FaultSpec {
+        fault: Fault::Backend(fault),
+        ..
+    }) = then.fault
+    {
         return backend_fault::answer(fault, request);
     }
     let mut response = Response::empty(then.status.unwrap_or(StatusCode::OK));
@@ -103,14 +107,20 @@ mod tests {
             when: StubWhen {
                 method,
                 path: path.to_owned(),
+                query: Vec::new(),
+                headers: Vec::new(),
+                form: Vec::new(),
+                session: None,
                 nth,
             },
             then: StubThen {
                 status: StatusCode::from_u16(status).ok(),
                 headers: Vec::new(),
                 body: None,
-                passthrough: false,
+                passthrough: None,
                 fault: None,
+                delay: None,
+                sequence: Vec::new(),
             },
         }
     }

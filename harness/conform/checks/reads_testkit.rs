@@ -45,6 +45,7 @@ impl Ex {
             },
             response: Response::json(StatusCode::OK, &json!({})),
             content_encoding: None,
+            miss: None,
         })
     }
 

@@ -49,6 +49,7 @@ impl Journal {
             request,
             response,
             content_encoding: None,
+            miss: None,
         });
         id
     }
