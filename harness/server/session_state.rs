@@ -38,4 +38,41 @@ impl SessionStates {
                 .clone(),
         )
     }
+
+    /// Each session that has left an initial state, with every machine's state in it.
+    pub fn snapshot(&self) -> Vec<(SessionId, Vec<(String, String)>)> {
+        let current = self.current.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut sessions: Vec<SessionId> = current.keys().map(|(s, _)| *s).collect();
+        sessions.sort();
+        sessions.dedup();
+        drop(current);
+        sessions
+            .into_iter()
+            .map(|session| {
+                let states = self
+                    .machines
+                    .iter()
+                    .filter_map(|m| Some((m.name.clone(), self.current(session, &m.name)?)))
+                    .collect();
+                (session, states)
+            })
+            .collect()
+    }
+
+    /// Puts `machine` of `session` into `state`.
+    pub fn set(&self, session: SessionId, machine: &str, state: &str) -> Result<(), String> {
+        let known = self
+            .machines
+            .iter()
+            .find(|m| m.name == machine)
+            .ok_or_else(|| format!("no state machine `{machine}`"))?;
+        if !known.states.iter().any(|s| s == state) {
+            return Err(format!("state machine `{machine}` has no state `{state}`"));
+        }
+        self.current
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert((session, machine.to_owned()), state.to_owned());
+        Ok(())
+    }
 }
