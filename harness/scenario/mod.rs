@@ -11,6 +11,7 @@ mod folder;
 pub mod model;
 mod parse;
 mod reader;
+mod stub_when;
 mod stubs;
 mod yaml;
 

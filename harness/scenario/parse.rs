@@ -31,6 +31,7 @@ const TOP_KEYS: &[&str] = &[
     "tokens",
     "expect",
     "stubs",
+    "strict",
     "rate_limit",
 ];
 const LOGIN_KEYS: &[&str] = &["username", "share_demographics", "approve", "probe"];
@@ -86,6 +87,7 @@ fn scenario(r: &mut Reader, root: &Node, source: Source) -> Option<Scenario> {
     let stubs = r.optional(top, "", "stubs", |r, node, key| {
         stubs(r, node, key, &source)
     });
+    let strict = r.optional(top, "", "strict", Reader::boolean);
     let rate_limit = r.optional(
         top,
         "",
@@ -106,7 +108,7 @@ fn scenario(r: &mut Reader, root: &Node, source: Source) -> Option<Scenario> {
         tokens: tokens.or(defaults::tokens())?,
         expect: expect.or(Expect::default())?,
         stubs: stubs.or(Vec::new())?,
-        strict: false,
+        strict: strict.or(false)?,
         states: Vec::new(),
         rate_limit: rate_limit.map(Some).or(None)?,
         source,

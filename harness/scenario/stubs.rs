@@ -1,21 +1,19 @@
-//! The `stubs` list of a scenario file: canned answers matched by method, path and the nth
-//! request, given before the built-in API (DESIGN "Scenario files").
+//! The `stubs` list of a scenario file: canned answers given before the built-in API to the
+//! requests their `when` matches (read in `stub_when`) (DESIGN "Scenario files").
 
 use crate::scenario::folder;
-use crate::scenario::model::{
-    BackendFault, Fault, FaultSpec, Passthrough, Source, Stub, StubThen, StubWhen,
-};
+use crate::scenario::model::{BackendFault, Fault, FaultSpec, Passthrough, Source, Stub, StubThen};
 use crate::scenario::reader::{
     Field, Located, Reader, at_key_when_empty, integer, join, then, values,
 };
+use crate::scenario::stub_when::{WhenPlace, when};
 use crate::scenario::yaml::{ScalarKind, parse_int};
 use bytes::Bytes;
-use http::{HeaderName, HeaderValue, Method, StatusCode};
+use http::{HeaderName, HeaderValue, StatusCode};
 use marked_yaml::Node;
 use serde_json::{Map, Number, Value};
 
 const STUB_KEYS: &[&str] = &["when", "then"];
-const WHEN_KEYS: &[&str] = &["method", "path", "nth"];
 const THEN_KEYS: &[&str] = &[
     "status",
     "headers",
@@ -35,29 +33,15 @@ pub fn stubs(r: &mut Reader, node: &Node, key: &str, source: &Source) -> Option<
 
 fn stub(r: &mut Reader, node: &Node, key: &str, source: &Source) -> Option<Stub> {
     let map = r.mapping(node, key, STUB_KEYS)?;
-    let when = r.required(map, key, "when", when);
+    let when = r.required(map, key, "when", |r, node, key| {
+        when(r, node, key, WhenPlace::Stub)
+    });
     let then = r.required(map, key, "then", |r, node, key| {
         answer(r, node, key, source)
     });
     Some(Stub {
         when: when?.value,
         then: then?.value,
-    })
-}
-
-fn when(r: &mut Reader, node: &Node, key: &str) -> Option<StubWhen> {
-    let map = r.mapping(node, key, WHEN_KEYS)?;
-    let method = r.optional(map, key, "method", then(Reader::string, method));
-    let path = r.required(map, key, "path", then(Reader::string, path));
-    let nth = r.optional(map, key, "nth", integer(1..=u64::MAX));
-    Some(StubWhen {
-        method: method.map(Some).or(None)?,
-        path: path?.value,
-        query: Vec::new(),
-        headers: Vec::new(),
-        form: Vec::new(),
-        session: None,
-        nth: nth.map(Some).or(None)?,
     })
 }
 
@@ -126,36 +110,6 @@ fn fault(name: String) -> Result<BackendFault, String> {
     BackendFault::from_name(&name).ok_or_else(|| {
         format!("unknown fault `{name}`; expected `backend-failure` or `backend-timeout`")
     })
-}
-
-/// An upper-case method token (`GET`, `POST`, ...): methods are case-sensitive.
-fn method(name: String) -> Result<Method, String> {
-    let method = Method::from_bytes(name.as_bytes()).ok();
-    match method.filter(|_| !name.bytes().any(|b| b.is_ascii_lowercase())) {
-        Some(method) => Ok(method),
-        None => Err(format!(
-            "expected an HTTP method in upper case such as `GET` or `POST`, found `{name}`"
-        )),
-    }
-}
-
-/// A path as a client sends it: from `/`, without query, fragment or whitespace.
-fn path(path: String) -> Result<String, String> {
-    if !path.starts_with('/') {
-        Err(format!(
-            "expected a path starting with `/` such as `/v2/fhir/Patient/`, found `{path}`"
-        ))
-    } else if path.contains(['?', '#']) {
-        Err(format!(
-            "expected a path without a query string or fragment, found `{path}`"
-        ))
-    } else if path.chars().any(|c| c.is_whitespace() || c.is_control()) {
-        Err(format!(
-            "expected a path without whitespace, found `{path}`"
-        ))
-    } else {
-        Ok(path)
-    }
 }
 
 fn status(code: u16) -> Result<StatusCode, String> {

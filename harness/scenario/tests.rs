@@ -338,7 +338,7 @@ apps:
             "1:10: version: expected 1, found 2",
             "2:7: name: expected a kebab-case name such as `my-scenario`, found `Not Kebab`",
             "3:1: colour: unknown key `colour`; expected one of: version, name, description, \
-             profile, environment, seed, now, apps, beneficiaries, login, tokens, expect, stubs, rate_limit",
+             profile, environment, seed, now, apps, beneficiaries, login, tokens, expect, stubs, strict, rate_limit",
             "4:10: profile: unknown profile `newest`; expected `documented` or `current`",
             "5:7: seed: expected an integer from 0 to 18446744073709551615, found -1",
             "7:13: tokens.code_ttl: expected an integer from 1 to 86400, found a string",
@@ -394,7 +394,7 @@ tokens:
 expect:
   check: {pkce-s256: pass}
 stubs:
-  - when: {path: /, query: a=1}
+  - when: {path: /, cookie: a=1}
     then: {delay: 5}
 ",
     );
@@ -414,8 +414,8 @@ stubs:
              access_ttl, code_ttl, expire_after_calls",
             "20:3: expect.check: unknown key `check`; expected one of: checks, \
              output_schema, snapshot",
-            "22:21: stubs[0].when.query: unknown key `query`; expected one of: method, path, \
-             nth",
+            "22:21: stubs[0].when.cookie: unknown key `cookie`; expected one of: method, path, \
+             query, headers, form, session, nth",
             "23:12: stubs[0].then.delay: unknown key `delay`; expected one of: status, \
              headers, body, body_file, passthrough, fault",
         ]

@@ -4,9 +4,11 @@
 pub mod backend_fault;
 pub mod compression;
 pub mod journal;
+pub mod matcher;
 pub mod near_miss;
 pub mod redact;
 pub mod request_log;
+pub mod request_session;
 pub mod router;
 pub mod session_state;
 pub mod stubs;
@@ -30,13 +32,14 @@ use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
 use hyper_util::server::graceful::GracefulShutdown;
 use journal::{Exchange, Journal, Observer};
+use matcher::Matcher;
 use session_state::SessionStates;
 use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
-use stubs::Stubs;
+use stubs::{Choice, Stubs};
 use template::Fresh;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
@@ -289,16 +292,32 @@ async fn serve(
         body: body.as_ref().map(Bytes::clone).unwrap_or_default(),
         origin,
     };
+    let matcher = Matcher::read(
+        &request,
+        &live.store,
+        live.world.clock().now(),
+        &live.states,
+        &live.fresh,
+    )
+    .await;
     // An unreadable body is refused before any stub sees the request.
-    let stub = body
-        .as_ref()
-        .ok()
-        .and_then(|_| live.stubs.answering(&request));
+    let choice = body.as_ref().ok().map(|_| live.stubs.choose(&matcher));
+    let stub = choice.as_ref().and_then(Choice::then);
     let response = match (&body, stub) {
         (Err(_), _) => errors::bad_request_text("<h1>Bad Request (400)</h1>"),
         (Ok(_), Some(then)) if then.passthrough.is_none() => stubs::answer(then, &request),
         (Ok(_), _) => router::route(&live.world, &live.store, live.pages.as_ref(), &request).await,
     };
+    let miss = match &choice {
+        Some(Choice::Unmatched(unmatched))
+            if !router::has_route(&live.world, live.pages.as_ref(), &request) =>
+        {
+            let strict = live.world.scenario().strict;
+            Some(live.stubs.explain(&matcher, unmatched, strict))
+        }
+        _ => None,
+    };
+    drop(matcher);
     let mut response = throttle::unthrottled(with_global_headers(response));
     if let Some(then) = stub {
         stubs::overlay(then, &mut response);
@@ -317,7 +336,7 @@ async fn serve(
             .headers()
             .contains_key(CONTENT_ENCODING)
             .then_some("gzip"),
-        miss: None,
+        miss,
         request,
         response,
     };

@@ -43,13 +43,30 @@ impl RequestLog {
             exchange.elapsed.as_secs_f64() * 1000.0,
         )
     }
+
+    /// The warning for a request a `strict` scenario does not expect (it matched no stub and
+    /// no built-in route), if this exchange is one.
+    pub fn strict_warning(&self, exchange: &Exchange) -> Option<String> {
+        let miss = exchange.miss.as_ref().filter(|miss| miss.strict)?;
+        let target = self
+            .redactor
+            .target(&exchange.request.path, exchange.request.query.as_deref());
+        Some(format!(
+            "bbh: warning: strict scenario: {} {target} matched no stub and no route ({miss})",
+            exchange.request.method
+        ))
+    }
 }
 
 impl Observer for RequestLog {
     fn observe(&self, exchange: &Exchange) {
         let line = self.line(exchange);
+        let warning = self.strict_warning(exchange);
         let mut sink = self.sink.lock().unwrap_or_else(PoisonError::into_inner);
         // A log that cannot be written must not take the server down.
         let _ = writeln!(sink, "{line}");
+        if let Some(warning) = warning {
+            let _ = writeln!(sink, "{warning}");
+        }
     }
 }

@@ -104,6 +104,29 @@ fn endpoint(path: &str, profile: Profile) -> Endpoint {
     Endpoint::NotFound
 }
 
+/// What `request`'s path maps to in `world` (the sandbox helper does not exist in production).
+fn endpoint_in(world: &World, request: &Request) -> Endpoint {
+    match endpoint(&request.path, world.profile()) {
+        Endpoint::ExpireUser(_) if world.scenario().environment == Environment::Production => {
+            Endpoint::NotFound
+        }
+        endpoint => endpoint,
+    }
+}
+
+/// Whether the built-in API has a route for `request`, i.e. [`route`] would not answer with
+/// BB2's 404 page for an unknown path; `pages` as for [`route`].
+pub fn has_route(world: &World, pages: Option<&Pages>, request: &Request) -> bool {
+    if is_cors_preflight(request) {
+        return true;
+    }
+    match endpoint_in(world, request) {
+        Endpoint::NotFound => false,
+        Endpoint::Login | Endpoint::Consent(_) => pages.is_some(),
+        _ => true,
+    }
+}
+
 /// The answer to `request`; `pages` are the login and consent pages of interactive mode.
 pub async fn route(
     world: &World,
@@ -114,13 +137,7 @@ pub async fn route(
     if is_cors_preflight(request) {
         return preflight();
     }
-    let endpoint = match endpoint(&request.path, world.profile()) {
-        Endpoint::ExpireUser(_) if world.scenario().environment == Environment::Production => {
-            Endpoint::NotFound
-        }
-        endpoint => endpoint,
-    };
-    match endpoint {
+    match endpoint_in(world, request) {
         Endpoint::Authorize => match request.method {
             Method::GET | Method::HEAD | Method::POST => {
                 authorize::authorize(world, store, request, pages.is_some()).await

@@ -10,7 +10,7 @@ fn project() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
 }
 
-fn schema() -> jsonschema::Validator {
+pub fn schema() -> jsonschema::Validator {
     let text = std::fs::read_to_string(project().join("schemas/scenario.schema.json")).unwrap();
     let schema: Value = serde_json::from_str(&text).unwrap();
     jsonschema::validator_for(&schema).unwrap()
@@ -18,7 +18,7 @@ fn schema() -> jsonschema::Validator {
 
 /// A YAML document as JSON: plain scalars typed (null, booleans, integers), quoted ones
 /// strings, as YAML 1.2 reads them.
-fn to_json(text: &str) -> Value {
+pub fn to_json(text: &str) -> Value {
     let options = LoaderOptions::default()
         .error_on_duplicate_keys(true)
         .prevent_coercion(true);

@@ -56,6 +56,7 @@ mod claim_type_values_valid;
 mod gzip_and_identity_decoded;
 mod gzip_requested;
 mod next_link_followed_verbatim;
+mod no_unmatched_requests;
 mod output_coverage_ids;
 mod output_eob_ids;
 mod output_patient_id;
@@ -87,6 +88,7 @@ const READS: &[&dyn Check] = &[
     &output_patient_id::OutputPatientId,
     &output_coverage_ids::OutputCoverageIds,
     &output_eob_ids::OutputEobIds,
+    &no_unmatched_requests::NoUnmatchedRequests,
 ];
 
 /// Every check, in report order.
