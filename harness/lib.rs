@@ -3,7 +3,33 @@
 //!
 //! Data flows one way: [`scenario`] (parse, validate) → [`world`] (apps, beneficiaries,
 //! claims, clock) → [`server`] (routing, [`oauth`], [`fhir`], compression, journal).
+//!
+//! # In Rust tests
+//!
+//! [`Harness`] runs the fake server in-process on a free loopback port; [`Mock`]s mount stubs
+//! from code, and the journal tells what the client sent (see [`api`]):
+//!
+//! ```
+//! use bluebutton_harness::api::{then::*, when::*};
+//! use bluebutton_harness::{Harness, Mock, Scenario};
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let harness = Harness::start(Scenario::builtin("oauth-success")?).await?;
+//! harness.mount(
+//!     Mock::given(method("GET"))
+//!         .and(path("/v2/fhir/ExplanationOfBenefit/"))
+//!         .respond_with(fault(Fault::Backend(BackendFault::Failure))),
+//! )?;
+//! // Point the client under test at `harness.url()`; here, one request by hand.
+//! let response = reqwest::get(format!("{}/v2/fhir/ExplanationOfBenefit/", harness.url())).await?;
+//! assert_eq!(response.status(), 502);
+//! assert_eq!(harness.journal().len(), 1);
+//! # Ok(())
+//! # }
+//! ```
 
+pub mod api;
 pub mod api_version;
 pub mod claim_type;
 pub mod cli;
@@ -20,3 +46,6 @@ pub mod scenario;
 pub mod server;
 pub mod snapshot;
 pub mod world;
+
+pub use api::{Answer, Harness, Mock};
+pub use scenario::Scenario;

@@ -65,5 +65,59 @@ pub fn resolve(arg: &str) -> Result<Scenario, LoadError> {
     }
 }
 
+/// Where [`Scenario::from_yaml`] says its errors are (`<built-in inline>:3:5: ...`).
+const INLINE: &str = "inline";
+
+impl Scenario {
+    /// Reads and validates a scenario file; `body_file` and `expect.output_schema` resolve
+    /// against the file's folder.
+    ///
+    /// ```
+    /// use bluebutton_harness::Scenario;
+    ///
+    /// let scenario = Scenario::from_file("scenarios/rate-limited.yaml")?;
+    /// assert_eq!(scenario.name, "rate-limited");
+    /// assert!(Scenario::from_file("scenarios/no-such-file.yaml").is_err());
+    /// # Ok::<(), bluebutton_harness::scenario::LoadError>(())
+    /// ```
+    pub fn from_file(path: impl AsRef<Path>) -> Result<Scenario, LoadError> {
+        load_file(path.as_ref())
+    }
+
+    /// Parses and validates a scenario given as YAML text. It has no folder, so `body_file`
+    /// and `expect.output_schema` are errors; errors read `<built-in inline>:LINE:COLUMN: key:
+    /// message`, every error of the text at once.
+    ///
+    /// ```
+    /// use bluebutton_harness::Scenario;
+    ///
+    /// let scenario = Scenario::from_yaml("version: 1\nname: my-test\nseed: 7\n")?;
+    /// assert_eq!((scenario.name.as_str(), scenario.seed), ("my-test", 7));
+    ///
+    /// let error = Scenario::from_yaml("version: 1\nname: x\nsede: 7\n").unwrap_err();
+    /// assert!(error.to_string().starts_with("<built-in inline>:3:1: sede: "), "{error}");
+    /// # Ok::<(), bluebutton_harness::scenario::LoadError>(())
+    /// ```
+    pub fn from_yaml(text: &str) -> Result<Scenario, LoadError> {
+        parse(text, Source::Builtin(INLINE)).map_err(LoadError::Invalid)
+    }
+
+    /// A scenario embedded in the binary, by name (the files of `scenarios/`; see
+    /// [`builtin_names`]).
+    ///
+    /// ```
+    /// use bluebutton_harness::Scenario;
+    ///
+    /// let scenario = Scenario::builtin("upstream-outage")?;
+    /// assert_eq!(scenario.stubs.len(), 2);
+    /// let unknown = Scenario::builtin("no-such-scenario").unwrap_err().to_string();
+    /// assert!(unknown.contains("oauth-success"), "{unknown}");
+    /// # Ok::<(), bluebutton_harness::scenario::LoadError>(())
+    /// ```
+    pub fn builtin(name: &str) -> Result<Scenario, LoadError> {
+        builtin(name)
+    }
+}
+
 #[cfg(test)]
 mod tests;

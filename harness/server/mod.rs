@@ -221,6 +221,19 @@ impl RunningServer {
         let _ = self.stop.send(true);
         let _ = self.task.await;
     }
+
+    /// Stops accepting at once without waiting: the listening socket closes as soon as the
+    /// runtime drops the accept loop, and open connections close after their exchange.
+    pub(crate) fn close(&self) {
+        let _ = self.stop.send(true);
+        self.task.abort();
+    }
+
+    /// Waits until the accept loop has ended (after [`RunningServer::close`]: the listening
+    /// socket is closed when this returns).
+    pub(crate) async fn closed(&mut self) {
+        let _ = (&mut self.task).await;
+    }
 }
 
 impl State {

@@ -22,6 +22,7 @@ mod probes_and_stubs;
 mod profiles;
 mod rate_limit;
 mod runner;
+mod rust_api;
 mod scenario_files;
 mod snapshots;
 mod stub_matching;
