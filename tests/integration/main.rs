@@ -3,6 +3,7 @@
 // Test helpers fail the test by panicking; that is their job here.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod admin;
 mod api_v1;
 mod backend_faults;
 mod behaviour_sections;
@@ -25,3 +26,4 @@ mod runner;
 mod scenario_files;
 mod snapshots;
 mod support;
+mod tls;
