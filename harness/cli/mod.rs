@@ -10,12 +10,13 @@ mod conform;
 use crate::conform::browse;
 use crate::scenario::{self, LoadError, Profile, Scenario};
 use crate::server::request_log::RequestLog;
+use crate::server::tls::{self, SelfSigned};
 use crate::server::{self, ServerOptions};
 use crate::snapshot;
 use clap::{Parser, Subcommand, ValueEnum};
 use std::io::Write;
 use std::net::{SocketAddr, ToSocketAddrs};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 
@@ -47,6 +48,15 @@ enum Command {
         /// Show login and consent pages at authorize instead of the automated login.
         #[arg(long)]
         interactive: bool,
+        /// Serve the admin API under /__admin/ (loopback clients only).
+        #[arg(long)]
+        admin: bool,
+        /// Serve HTTPS with a new self-signed certificate for localhost, 127.0.0.1 and ::1.
+        #[arg(long)]
+        tls: bool,
+        /// Where `--tls` writes its certificate (PEM) for clients to trust.
+        #[arg(long, value_name = "FILE", default_value = DEFAULT_TLS_CERT, requires = "tls")]
+        tls_cert: PathBuf,
     },
     /// Check scenario files; reports every error of every file.
     Validate {
@@ -127,12 +137,19 @@ pub fn main() -> ExitCode {
             profile,
             now,
             interactive,
+            admin,
+            tls,
+            tls_cert,
         } => serve(
             scenario.as_deref(),
             &addr,
             profile.map(Profile::from),
             now,
-            interactive,
+            Serving {
+                interactive,
+                admin,
+                tls_cert: tls.then_some(tls_cert),
+            },
         ),
         Command::Validate { files } => validate(&files),
         Command::Scenarios {
@@ -163,12 +180,23 @@ fn usage_error(message: impl std::fmt::Display) -> ExitCode {
     ExitCode::from(2)
 }
 
+/// Where `bbh serve --tls` writes its certificate without `--tls-cert`.
+const DEFAULT_TLS_CERT: &str = "bbh-tls-cert.pem";
+
+/// How `bbh serve` serves, beyond its scenario and address.
+struct Serving {
+    interactive: bool,
+    admin: bool,
+    /// With `--tls`: where the certificate is written.
+    tls_cert: Option<PathBuf>,
+}
+
 fn serve(
     scenario_arg: Option<&str>,
     addr: &str,
     profile: Option<Profile>,
     now: Option<jiff::Timestamp>,
-    interactive: bool,
+    serving: Serving,
 ) -> ExitCode {
     let mut scenario = match scenario::resolve(scenario_arg.unwrap_or(scenario::DEFAULT_SCENARIO)) {
         Ok(scenario) => scenario,
@@ -189,7 +217,7 @@ fn serve(
         }
     };
     match runtime(&mut tokio::runtime::Builder::new_multi_thread()) {
-        Ok(runtime) => runtime.block_on(run_server(scenario, addr, interactive)),
+        Ok(runtime) => runtime.block_on(run_server(scenario, addr, serving)),
         Err(error) => internal_error(error, 1),
     }
 }
@@ -198,11 +226,38 @@ fn resolve_addr(addr: &str) -> Option<SocketAddr> {
     addr.to_socket_addrs().ok()?.next()
 }
 
-async fn run_server(scenario: Scenario, addr: SocketAddr, interactive: bool) -> ExitCode {
+/// A new self-signed certificate, written to `path` for clients to trust.
+fn certificate(path: &Path) -> Result<SelfSigned, String> {
+    let certificate = SelfSigned::generate().map_err(|error| error.to_string())?;
+    std::fs::write(path, certificate.cert_pem()).map_err(|error| {
+        format!(
+            "cannot write the TLS certificate to {}: {error}",
+            path.display()
+        )
+    })?;
+    eprintln!(
+        "bbh: TLS certificate (self-signed, for {}) written to {}; trust it, e.g. curl --cacert {}",
+        tls::NAMES.join(", "),
+        path.display(),
+        path.display()
+    );
+    Ok(certificate)
+}
+
+async fn run_server(scenario: Scenario, addr: SocketAddr, serving: Serving) -> ExitCode {
+    let tls = match serving.tls_cert.as_deref().map(certificate).transpose() {
+        Ok(tls) => tls,
+        Err(error) => {
+            eprintln!("bbh: {error}");
+            return ExitCode::from(1);
+        }
+    };
     let log = Arc::new(RequestLog::new(Box::new(std::io::stderr())));
     let options = ServerOptions {
         observers: vec![log],
-        interactive,
+        interactive: serving.interactive,
+        admin: serving.admin,
+        tls,
         ..ServerOptions::default()
     };
     let name = scenario.name.clone();
@@ -217,8 +272,16 @@ async fn run_server(scenario: Scenario, addr: SocketAddr, interactive: bool) -> 
     let _ = writeln!(stdout, "bbh listening on {}", server.url());
     let _ = stdout.flush();
     eprintln!("bbh: serving scenario {name} (stop with Ctrl-C)");
-    wait_for_stop_signal().await;
-    eprintln!("bbh: stopping");
+    if serving.admin {
+        eprintln!(
+            "bbh: admin API at {}/__admin/ (loopback clients only)",
+            server.url()
+        );
+    }
+    tokio::select! {
+        () = wait_for_stop_signal() => eprintln!("bbh: stopping"),
+        () = server.stop_requested() => eprintln!("bbh: stopping (POST /__admin/shutdown)"),
+    }
     server.stop().await;
     ExitCode::SUCCESS
 }

@@ -145,7 +145,7 @@ pub async fn run_scenario(
         clock: None,
         // The recorder keeps what the checks need; the server's own journal would be a copy.
         journal_capacity: Some(0),
-        interactive: false,
+        ..ServerOptions::default()
     };
     let loopback = SocketAddr::from((Ipv4Addr::LOCALHOST, 0));
     let server = server::start(scenario.clone(), loopback, server_options)

@@ -63,6 +63,16 @@ impl Journal {
         exchanges.sort_by_key(|e| e.id);
         exchanges
     }
+
+    /// A copy of the exchange with this id, while the journal still keeps it.
+    pub fn get(&self, id: u64) -> Option<Exchange> {
+        self.entries
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .iter()
+            .find(|e| e.id == id)
+            .cloned()
+    }
 }
 
 impl Journal {

@@ -1,6 +1,7 @@
 //! The fake Blue Button server: a hyper 1.x HTTP/1.1 accept loop with keep-alive, graceful
 //! stop, the journal hook, compression and BB2's global headers around the router.
 
+mod admin;
 pub mod backend_fault;
 pub mod compression;
 pub mod journal;
@@ -13,6 +14,7 @@ pub mod router;
 pub mod session_state;
 pub mod stubs;
 pub mod template;
+pub mod tls;
 
 use crate::clock::Clock;
 use crate::exchange::{Request, Response};
@@ -30,7 +32,7 @@ use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
-use hyper_util::server::graceful::GracefulShutdown;
+use hyper_util::server::graceful::{GracefulShutdown, Watcher};
 use journal::{Exchange, Journal, Observer};
 use matcher::Matcher;
 use session_state::SessionStates;
@@ -41,6 +43,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 use stubs::{Choice, Stubs};
 use template::Fresh;
+use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
@@ -50,6 +53,9 @@ pub const MAX_BODY_BYTES: usize = 2_621_440;
 
 /// How long a graceful stop waits for open connections.
 const STOP_GRACE: Duration = Duration::from_secs(5);
+
+/// How long a TLS client may take to finish its handshake.
+const TLS_HANDSHAKE: Duration = Duration::from_secs(10);
 
 /// Headers BB2's middleware puts on every response (behaviour file §6).
 const GLOBAL_HEADERS: [(&str, &str); 6] = [
@@ -104,6 +110,12 @@ struct State {
     local_addr: SocketAddr,
     started: Instant,
     next_id: AtomicU64,
+    /// The admin API (`/__admin/`), when enabled.
+    admin: Option<admin::Admin>,
+    /// The certificate served over TLS; plain HTTP when `None`.
+    tls: Option<tls::SelfSigned>,
+    /// Set to `true` to stop: by [`RunningServer::stop`] or `POST /__admin/shutdown`.
+    stop: watch::Sender<bool>,
 }
 
 /// Options of a server beyond its scenario.
@@ -118,12 +130,16 @@ pub struct ServerOptions {
     /// Interactive mode: authorize shows login and consent pages instead of logging in the
     /// scenario's beneficiary automatically.
     pub interactive: bool,
+    /// Serve the admin API under `/__admin/` (loopback clients only); without it those paths
+    /// are ordinary requests (BB2's 404).
+    pub admin: bool,
+    /// Serve HTTPS with this certificate instead of plain HTTP.
+    pub tls: Option<tls::SelfSigned>,
 }
 
 /// A server that is accepting connections.
 pub struct RunningServer {
     state: Arc<State>,
-    stop: watch::Sender<bool>,
     task: JoinHandle<()>,
 }
 
@@ -146,6 +162,7 @@ pub async fn start(
             .journal_capacity
             .unwrap_or(Journal::DEFAULT_CAPACITY),
     ));
+    let (stop, stopped) = watch::channel(false);
     let state = Arc::new(State {
         live: ArcSwap::from_pointee(Live::new(scenario, clock, &[], options.interactive)),
         mounted: Mutex::new(Vec::new()),
@@ -155,10 +172,12 @@ pub async fn start(
         local_addr,
         started: Instant::now(),
         next_id: AtomicU64::new(1),
+        admin: options.admin.then(admin::Admin::default),
+        tls: options.tls,
+        stop,
     });
-    let (stop, stopped) = watch::channel(false);
     let task = tokio::spawn(accept_loop(listener, Arc::clone(&state), stopped));
-    Ok(RunningServer { state, stop, task })
+    Ok(RunningServer { state, task })
 }
 
 impl RunningServer {
@@ -167,9 +186,9 @@ impl RunningServer {
         self.state.local_addr
     }
 
-    /// Its base URL (`http://127.0.0.1:41234`).
+    /// Its base URL (`http://127.0.0.1:41234`, `https://...` with TLS).
     pub fn url(&self) -> String {
-        format!("http://{}", self.state.local_addr)
+        format!("{}://{}", self.state.scheme(), self.state.local_addr)
     }
 
     /// The journal of every exchange so far.
@@ -207,25 +226,27 @@ impl RunningServer {
 
     /// Serves `scenario` from now on, as after a reset; the clock stays.
     pub fn load(&self, scenario: Scenario) {
-        let mounted = self
-            .state
-            .mounted
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
-        self.state.rebuild(Some(scenario), &mounted);
-        self.state.journal.clear();
+        self.state.load(scenario);
+    }
+
+    /// Resolves once the server was asked to stop (`POST /__admin/shutdown`); it then stops
+    /// accepting by itself, and [`RunningServer::stop`] waits for open exchanges to finish.
+    pub async fn stop_requested(&self) {
+        let mut stop = self.state.stop.subscribe();
+        // The sender lives in the state this server holds, so the channel never closes here.
+        let _ = stop.wait_for(|stop| *stop).await;
     }
 
     /// Stops accepting, lets open exchanges finish (up to a grace period), and returns.
-    pub async fn stop(self) {
-        let _ = self.stop.send(true);
-        let _ = self.task.await;
+    pub async fn stop(mut self) {
+        self.state.stop.send_replace(true);
+        let _ = (&mut self.task).await;
     }
 
     /// Stops accepting at once without waiting: the listening socket closes as soon as the
     /// runtime drops the accept loop, and open connections close after their exchange.
     pub(crate) fn close(&self) {
-        let _ = self.stop.send(true);
+        self.state.stop.send_replace(true);
         self.task.abort();
     }
 
@@ -233,6 +254,13 @@ impl RunningServer {
     /// socket is closed when this returns).
     pub(crate) async fn closed(&mut self) {
         let _ = (&mut self.task).await;
+    }
+}
+
+impl Drop for RunningServer {
+    /// A server nobody holds stops accepting (open exchanges finish in the background).
+    fn drop(&mut self) {
+        self.state.stop.send_replace(true);
     }
 }
 
@@ -255,6 +283,17 @@ impl State {
         self.rebuild(None, &mounted);
         self.journal.clear();
     }
+
+    fn load(&self, scenario: Scenario) {
+        let mounted = self.mounted.lock().unwrap_or_else(PoisonError::into_inner);
+        self.rebuild(Some(scenario), &mounted);
+        self.journal.clear();
+    }
+
+    /// `https` with TLS, else `http`.
+    fn scheme(&self) -> &'static str {
+        if self.tls.is_some() { "https" } else { "http" }
+    }
 }
 
 async fn accept_loop(listener: TcpListener, state: Arc<State>, mut stopped: watch::Receiver<bool>) {
@@ -262,16 +301,20 @@ async fn accept_loop(listener: TcpListener, state: Arc<State>, mut stopped: watc
     loop {
         tokio::select! {
             accepted = listener.accept() => {
-                let Ok((stream, _peer)) = accepted else { continue };
+                let Ok((stream, peer)) = accepted else { continue };
                 let _ = stream.set_nodelay(true);
                 let state = Arc::clone(&state);
-                let service = service_fn(move |request| serve(Arc::clone(&state), request));
-                let connection = http1::Builder::new()
-                    .keep_alive(true)
-                    .serve_connection(TokioIo::new(stream), service);
-                let watched = graceful.watch(connection);
+                let watcher = graceful.watcher();
                 tokio::spawn(async move {
-                    let _ = watched.await;
+                    let Some(acceptor) = state.tls.as_ref().map(tls::SelfSigned::acceptor) else {
+                        return serve_connection(stream, state, peer, watcher).await;
+                    };
+                    // A client that never finishes its handshake is dropped.
+                    if let Ok(Ok(stream)) =
+                        tokio::time::timeout(TLS_HANDSHAKE, acceptor.accept(stream)).await
+                    {
+                        serve_connection(stream, state, peer, watcher).await;
+                    }
                 });
             }
             _ = stopped.changed() => break,
@@ -281,22 +324,45 @@ async fn accept_loop(listener: TcpListener, state: Arc<State>, mut stopped: watc
     let _ = tokio::time::timeout(STOP_GRACE, graceful.shutdown()).await;
 }
 
+/// Serves HTTP/1.1 exchanges on one connection (plain TCP or TLS) until it closes.
+async fn serve_connection<S>(stream: S, state: Arc<State>, peer: SocketAddr, watcher: Watcher)
+where
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    let service = service_fn(move |request| serve(Arc::clone(&state), peer, request));
+    let connection = http1::Builder::new()
+        .keep_alive(true)
+        .serve_connection(TokioIo::new(stream), service);
+    let _ = watcher.watch(connection).await;
+}
+
 async fn serve(
     state: Arc<State>,
+    peer: SocketAddr,
     request: hyper::Request<Incoming>,
 ) -> Result<hyper::Response<Full<Bytes>>, Infallible> {
     let arrived = Instant::now();
+    let (parts, body) = request.into_parts();
+    // Admin exchanges are not journaled, observed, or counted in exchange ids.
+    if let Some(admin) = &state.admin
+        && admin::is_admin_path(parts.uri.path())
+    {
+        let body = read_body(body).await.ok();
+        let answer = admin.answer(&state, peer, &parts.method, parts.uri.path(), body);
+        let identity = compression::Encoding {
+            gzipped: None,
+            vary: false,
+        };
+        return Ok(to_wire(&parts.method, &answer, identity));
+    }
     let live = state.live.load_full();
     let id = state.next_id.fetch_add(1, Ordering::Relaxed);
-    let (parts, body) = request.into_parts();
+    let scheme = state.scheme();
     let origin = match parts.headers.get(HOST).and_then(|h| h.to_str().ok()) {
-        Some(host) => format!("http://{host}"),
-        None => format!("http://{}", state.local_addr),
+        Some(host) => format!("{scheme}://{host}"),
+        None => format!("{scheme}://{}", state.local_addr),
     };
-    let body = Limited::new(body, MAX_BODY_BYTES)
-        .collect()
-        .await
-        .map(|b| b.to_bytes());
+    let body = read_body(body).await;
     let request = Request {
         method: parts.method,
         path: parts.uri.path().to_owned(),
@@ -358,6 +424,14 @@ async fn serve(
         observer.observe(&exchange);
     }
     Ok(wire)
+}
+
+/// The request body, refused when larger than [`MAX_BODY_BYTES`] or cut off.
+async fn read_body(body: Incoming) -> Result<Bytes, Box<dyn std::error::Error + Send + Sync>> {
+    Ok(Limited::new(body, MAX_BODY_BYTES)
+        .collect()
+        .await?
+        .to_bytes())
 }
 
 fn with_global_headers(mut response: Response) -> Response {

@@ -3,6 +3,7 @@
 // Test helpers fail the test by panicking; that is their job here.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod admin;
 mod api_v1;
 mod backend_faults;
 mod behaviour_sections;
@@ -27,3 +28,4 @@ mod scenario_files;
 mod snapshots;
 mod stub_matching;
 mod support;
+mod tls;

@@ -185,8 +185,7 @@ impl Harness {
         let options = ServerOptions {
             observers: Vec::new(),
             clock: Some(Arc::new(Clock::from_wall_clock())),
-            journal_capacity: None,
-            interactive: false,
+            ..ServerOptions::default()
         };
         let server = server::start(scenario, "127.0.0.1:0".parse().unwrap(), options)
             .await
