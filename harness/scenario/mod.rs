@@ -11,6 +11,7 @@ mod folder;
 pub mod model;
 mod parse;
 mod reader;
+mod states;
 mod stubs;
 mod yaml;
 
@@ -66,3 +67,5 @@ pub fn resolve(arg: &str) -> Result<Scenario, LoadError> {
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_answers;

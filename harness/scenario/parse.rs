@@ -13,6 +13,7 @@ use crate::scenario::model::{
     Tokens,
 };
 use crate::scenario::reader::{Field, Reader, integer, then};
+use crate::scenario::states;
 use crate::scenario::stubs::stubs;
 use crate::scenario::yaml;
 use marked_yaml::{Node, Span};
@@ -31,6 +32,7 @@ const TOP_KEYS: &[&str] = &[
     "tokens",
     "expect",
     "stubs",
+    "states",
     "rate_limit",
 ];
 const LOGIN_KEYS: &[&str] = &["username", "share_demographics", "approve", "probe"];
@@ -86,6 +88,17 @@ fn scenario(r: &mut Reader, root: &Node, source: Source) -> Option<Scenario> {
     let stubs = r.optional(top, "", "stubs", |r, node, key| {
         stubs(r, node, key, &source)
     });
+    let machines = r.optional(top, "", "states", states::states);
+    let declared = match &machines {
+        Field::Given(machines) => Some(machines.value.as_slice()),
+        Field::Absent => Some(&[][..]),
+        Field::Invalid => None,
+    };
+    if let (Field::Given(stubs), Some(declared), Some(node)) =
+        (&stubs, declared, top.get_node("stubs"))
+    {
+        states::check_references(r, node, &stubs.value, declared);
+    }
     let rate_limit = r.optional(
         top,
         "",
@@ -107,7 +120,7 @@ fn scenario(r: &mut Reader, root: &Node, source: Source) -> Option<Scenario> {
         expect: expect.or(Expect::default())?,
         stubs: stubs.or(Vec::new())?,
         strict: false,
-        states: Vec::new(),
+        states: machines.or(Vec::new())?,
         rate_limit: rate_limit.map(Some).or(None)?,
         source,
     })

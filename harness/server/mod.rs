@@ -9,11 +9,12 @@ pub mod redact;
 pub mod request_log;
 pub mod router;
 pub mod session_state;
+pub mod stub_answer;
 pub mod stubs;
 pub mod template;
 
 use crate::clock::Clock;
-use crate::exchange::{Request, Response};
+use crate::exchange::{Request, Response, SessionId};
 use crate::oauth::errors;
 use crate::oauth::pages::Pages;
 use crate::oauth::store::TokenStore;
@@ -36,6 +37,7 @@ use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
+use stub_answer::SequenceCounts;
 use stubs::Stubs;
 use template::Fresh;
 use tokio::net::TcpListener;
@@ -65,6 +67,8 @@ pub(crate) struct Live {
     pub(crate) world: World,
     pub(crate) store: TokenStore,
     pub(crate) stubs: Stubs,
+    /// How many requests each stub with a `sequence` answered.
+    pub(crate) sequences: SequenceCounts,
     /// The state of the scenario's state machines in each session.
     pub(crate) states: SessionStates,
     /// Values bound once per run for `{{fresh.NAME}}` templates.
@@ -81,6 +85,7 @@ impl Live {
         Live {
             store: TokenStore::with_expire_after_calls(scenario.tokens.expire_after_calls),
             stubs,
+            sequences: SequenceCounts::default(),
             states: SessionStates::new(&scenario.states),
             fresh: Fresh::default(),
             world: World::new(scenario, clock),
@@ -196,6 +201,12 @@ impl RunningServer {
         self.state.rebuild(None, &mounted);
     }
 
+    /// Each session that has left the initial state of a state machine (`states:`), in order,
+    /// with every machine's state in it.
+    pub fn session_states(&self) -> Vec<(SessionId, Vec<(String, String)>)> {
+        self.state.live.load().states.snapshot()
+    }
+
     /// Forgets every token, grant, stub count and session state, and empties the journal;
     /// the scenario, the mounted stubs and the clock stay.
     pub fn reset(&self) {
@@ -293,15 +304,22 @@ async fn serve(
     let stub = body
         .as_ref()
         .ok()
-        .and_then(|_| live.stubs.answering(&request));
+        .and_then(|_| live.stubs.answering(&request))
+        .map(|then| live.sequences.step(then));
     let response = match (&body, stub) {
         (Err(_), _) => errors::bad_request_text("<h1>Bad Request (400)</h1>"),
-        (Ok(_), Some(then)) if then.passthrough.is_none() => stubs::answer(then, &request),
+        (Ok(_), Some(then)) if then.passthrough.is_none() => {
+            stub_answer::answer(then, &request, &live.fresh)
+        }
         (Ok(_), _) => router::route(&live.world, &live.store, live.pages.as_ref(), &request).await,
     };
     let mut response = throttle::unthrottled(with_global_headers(response));
     if let Some(then) = stub {
-        stubs::overlay(then, &mut response);
+        stub_answer::overlay(then, &request, &live.fresh, &mut response);
+    }
+    if let Some(session) = response.session {
+        live.states
+            .advance(session, &request, session_state::method_and_path);
     }
     let accept_encoding = request
         .headers

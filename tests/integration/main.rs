@@ -24,4 +24,5 @@ mod rate_limit;
 mod runner;
 mod scenario_files;
 mod snapshots;
+mod stub_answers;
 mod support;
