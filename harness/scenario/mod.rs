@@ -11,6 +11,7 @@ mod folder;
 pub mod model;
 mod parse;
 mod reader;
+mod states;
 mod stub_when;
 mod stubs;
 mod yaml;
@@ -121,3 +122,5 @@ impl Scenario {
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_answers;

@@ -13,6 +13,7 @@ use crate::scenario::model::{
     Tokens,
 };
 use crate::scenario::reader::{Field, Reader, integer, then};
+use crate::scenario::states;
 use crate::scenario::stubs::stubs;
 use crate::scenario::yaml;
 use marked_yaml::{Node, Span};
@@ -32,6 +33,7 @@ const TOP_KEYS: &[&str] = &[
     "expect",
     "stubs",
     "strict",
+    "states",
     "rate_limit",
 ];
 const LOGIN_KEYS: &[&str] = &["username", "share_demographics", "approve", "probe"];
@@ -88,6 +90,17 @@ fn scenario(r: &mut Reader, root: &Node, source: Source) -> Option<Scenario> {
         stubs(r, node, key, &source)
     });
     let strict = r.optional(top, "", "strict", Reader::boolean);
+    let machines = r.optional(top, "", "states", states::states);
+    let declared = match &machines {
+        Field::Given(machines) => Some(machines.value.as_slice()),
+        Field::Absent => Some(&[][..]),
+        Field::Invalid => None,
+    };
+    if let (Field::Given(stubs), Some(declared), Some(node)) =
+        (&stubs, declared, top.get_node("stubs"))
+    {
+        states::check_references(r, node, &stubs.value, declared);
+    }
     let rate_limit = r.optional(
         top,
         "",
@@ -109,7 +122,7 @@ fn scenario(r: &mut Reader, root: &Node, source: Source) -> Option<Scenario> {
         expect: expect.or(Expect::default())?,
         stubs: stubs.or(Vec::new())?,
         strict: strict.or(false)?,
-        states: Vec::new(),
+        states: machines.or(Vec::new())?,
         rate_limit: rate_limit.map(Some).or(None)?,
         source,
     })

@@ -32,13 +32,6 @@ pub enum WhenPlace {
     /// A stub's `when`: every key.
     Stub,
     /// A transition's `when`: no `session`, no `nth`.
-    #[cfg_attr(
-        not(test),
-        expect(
-            dead_code,
-            reason = "the `states` reader of section B reads transitions with it"
-        )
-    )]
     Transition,
 }
 
@@ -279,7 +272,12 @@ mod tests {
     /// The `stubs[0].when` of a file with `when` as its flow mapping, or its errors as
     /// `line:column: key: message`.
     fn stub_when(when: &str) -> Result<StubWhen, Vec<String>> {
-        let text = format!("version: 1\nname: t\nstubs:\n  - when: {when}\n    then: {{}}\n");
+        // The machine `outage` is declared after the stub, so error lines stay put.
+        let text = format!(
+            "version: 1\nname: t\nstubs:\n  - when: {when}\n    then: {{}}\nstates:\n  outage:\n    \
+             states: [healthy, failing]\n    transitions:\n      - {{from: healthy, to: failing, \
+             when: {{path: /x}}}}\n"
+        );
         parse(&text, Source::Builtin("test"))
             .map(|mut scenario| scenario.stubs.remove(0).when)
             .map_err(|errors| messages(&errors))

@@ -7,10 +7,12 @@ use crate::scenario::reader::{
     Field, Located, Reader, at_key_when_empty, integer, join, then, values,
 };
 use crate::scenario::stub_when::{WhenPlace, when};
-use crate::scenario::yaml::{ScalarKind, parse_int};
+use crate::scenario::yaml::{ScalarKind, describe, parse_int};
+use crate::server::template;
 use bytes::Bytes;
 use http::{HeaderName, HeaderValue, StatusCode};
-use marked_yaml::Node;
+use marked_yaml::types::MarkedMappingNode;
+use marked_yaml::{Node, Span};
 use serde_json::{Map, Number, Value};
 
 const STUB_KEYS: &[&str] = &["when", "then"];
@@ -21,7 +23,9 @@ const THEN_KEYS: &[&str] = &[
     "body_file",
     "passthrough",
     "fault",
+    "sequence",
 ];
+const PASSTHROUGH_KEYS: &[&str] = &["set", "remove"];
 
 /// Headers the server computes itself; a stub setting them would send a broken message.
 const SERVER_HEADERS: [&str; 3] = ["content-length", "transfer-encoding", "content-encoding"];
@@ -45,8 +49,81 @@ fn stub(r: &mut Reader, node: &Node, key: &str, source: &Source) -> Option<Stub>
     })
 }
 
+/// A `then` mapping: its answer, or with `sequence`, its keys as defaults of every step.
 fn answer(r: &mut Reader, node: &Node, key: &str, source: &Source) -> Option<StubThen> {
     let map = r.mapping(node, key, THEN_KEYS)?;
+    let defaults = parts(r, map, key, source);
+    let steps = r.optional(map, key, "sequence", |r, node, key| {
+        values(r.non_empty_list(node, key, "step", |r, node, key| step(r, node, key, source))?)
+    });
+    let defaults = defaults?;
+    let sequence = match steps {
+        Field::Absent => {
+            report(r, exclusions(&defaults));
+            Vec::new()
+        }
+        Field::Invalid => return None,
+        Field::Given(steps) => {
+            // Steps share their defaults: a clash of two defaults is reported once.
+            let mut clashes = Vec::new();
+            let merged: Vec<Parts> = steps
+                .value
+                .into_iter()
+                .map(|step| defaults.under(step))
+                .collect();
+            for step in &merged {
+                for clash in exclusions(step) {
+                    if !clashes.contains(&clash) {
+                        clashes.push(clash);
+                    }
+                }
+            }
+            report(r, clashes);
+            merged.into_iter().map(Parts::into_answer).collect()
+        }
+    };
+    Some(StubThen {
+        sequence,
+        ..defaults.into_answer()
+    })
+}
+
+/// One step of a `sequence`: a `then` mapping without `sequence`.
+fn step(r: &mut Reader, node: &Node, key: &str, source: &Source) -> Option<Parts> {
+    let map = r.mapping(node, key, THEN_KEYS)?;
+    if let Some((name, _)) = map.get_key_value("sequence") {
+        let message = "a step cannot have its own `sequence`; list every answer in the stub's";
+        r.error(name.span(), &join(key, "sequence"), message);
+    }
+    parts(r, map, key, source)
+}
+
+/// A key of `then` as written, and where.
+#[derive(Debug, Clone)]
+struct Part<T> {
+    value: T,
+    /// The key as written (`body_file`), for messages.
+    name: &'static str,
+    key: String,
+    span: Span,
+    /// Merged into a step from the stub's `then`.
+    inherited: bool,
+}
+
+/// The keys of a `then` mapping or of a step, each when given.
+#[derive(Debug, Clone, Default)]
+struct Parts {
+    status: Option<Part<StatusCode>>,
+    headers: Option<Part<Vec<(HeaderName, HeaderValue)>>>,
+    /// `body` or `body_file`: one answer has one body.
+    body: Option<Part<Bytes>>,
+    /// `passthrough`; `false` is `None` inside.
+    passthrough: Option<Part<Option<Passthrough>>>,
+    fault: Option<Part<FaultSpec>>,
+}
+
+/// The keys of `map` (a `then` or a step); `None` when one is invalid.
+fn parts(r: &mut Reader, map: &MarkedMappingNode, key: &str, source: &Source) -> Option<Parts> {
     let status = r.optional(map, key, "status", then(integer(100..=599), status));
     let headers = r.optional(map, key, "headers", headers);
     let inline = r.optional(map, key, "body", body);
@@ -57,46 +134,254 @@ fn answer(r: &mut Reader, node: &Node, key: &str, source: &Source) -> Option<Stu
         (Field::Given(_), Field::Given(file)) => {
             let message = "`body` and `body_file` are exclusive: give the body once";
             r.error(&file.span, &file.key, message);
-            return None;
+            None
         }
-        (Field::Given(inline), _) => Field::Given(inline),
-        (_, file) => file,
+        (Field::Given(inline), _) => given(Field::Given(inline), "body"),
+        (inline, Field::Absent) => given(inline, "body"),
+        (_, file) => given(file, "body_file"),
     };
-    let passthrough = r.optional(map, key, "passthrough", Reader::boolean);
-    if let (Field::Given(body), Field::Given(Located { value: true, .. })) = (&body, &passthrough) {
-        let message = "`body` and `passthrough: true` are exclusive: a passthrough answer keeps \
-                       the built-in body";
-        r.error(&body.span, &body.key, message);
-        return None;
-    }
+    let passthrough = given(
+        r.optional(map, key, "passthrough", passthrough),
+        "passthrough",
+    );
     let fault = r.optional(map, key, "fault", then(Reader::string, fault));
-    if let Field::Given(fault) = &fault {
-        let clashes = matches!(body, Field::Given(_))
-            || matches!(passthrough, Field::Given(Located { value: true, .. }));
-        if clashes {
-            let message = "`fault` answers BB2's own body: it excludes `body`, `body_file` and `passthrough: true`";
-            r.error(&fault.span, &fault.key, message);
-            return None;
-        }
-    }
-    Some(StubThen {
-        status: status.map(Some).or(None)?,
-        headers: headers.or(Vec::new())?,
-        body: body.map(Some).or(None)?,
-        passthrough: passthrough.or(false)?.then(Passthrough::default),
-        fault: fault.map(Some).or(None)?.map(|fault| FaultSpec {
-            fault: Fault::Backend(fault),
-            rate: None,
-        }),
-        delay: None,
-        sequence: Vec::new(),
+    let fault = fault.map(|fault| FaultSpec {
+        fault: Fault::Backend(fault),
+        rate: None,
+    });
+    Some(Parts {
+        status: given(status, "status")?,
+        headers: given(headers, "headers")?,
+        body: body?,
+        passthrough: passthrough?,
+        fault: given(fault, "fault")?,
     })
 }
 
-/// The bytes of `body_file`, a file inside the scenario file's folder, read once at load.
+/// A read key as a [`Part`]: `Some(None)` when absent, `None` when invalid.
+fn given<T>(field: Field<T>, name: &'static str) -> Option<Option<Part<T>>> {
+    match field {
+        Field::Absent => Some(None),
+        Field::Invalid => None,
+        Field::Given(Located { value, key, span }) => Some(Some(Part {
+            value,
+            name,
+            key,
+            span,
+            inherited: false,
+        })),
+    }
+}
+
+impl Parts {
+    /// `step` with these (the stub's `then`) as defaults: the step's keys win; `headers`
+    /// merge by name, the step's winning.
+    fn under(&self, step: Parts) -> Parts {
+        fn inherit<T: Clone>(own: Option<Part<T>>, default: &Option<Part<T>>) -> Option<Part<T>> {
+            own.or_else(|| {
+                default.clone().map(|part| Part {
+                    inherited: true,
+                    ..part
+                })
+            })
+        }
+        let headers = match (step.headers, &self.headers) {
+            (Some(mut own), Some(default)) => {
+                let mut merged: Vec<_> = default
+                    .value
+                    .iter()
+                    .filter(|(name, _)| !own.value.iter().any(|(n, _)| n == name))
+                    .cloned()
+                    .collect();
+                merged.append(&mut own.value);
+                own.value = merged;
+                Some(own)
+            }
+            (own, default) => inherit(own, default),
+        };
+        Parts {
+            status: inherit(step.status, &self.status),
+            headers,
+            body: inherit(step.body, &self.body),
+            passthrough: inherit(step.passthrough, &self.passthrough),
+            fault: inherit(step.fault, &self.fault),
+        }
+    }
+
+    /// The answer these keys make.
+    fn into_answer(self) -> StubThen {
+        StubThen {
+            status: self.status.map(|p| p.value),
+            headers: self.headers.map(|p| p.value).unwrap_or_default(),
+            body: self.body.map(|p| p.value),
+            passthrough: self.passthrough.and_then(|p| p.value),
+            fault: self.fault.map(|p| p.value),
+            delay: None,
+            sequence: Vec::new(),
+        }
+    }
+}
+
+/// An error to report: where, key path, message.
+type Clash = (Span, String, String);
+
+/// The keys of one answer that exclude each other.
+fn exclusions(parts: &Parts) -> Vec<Clash> {
+    let mut clashes = Vec::new();
+    let passthrough = parts
+        .passthrough
+        .as_ref()
+        .filter(|part| part.value.is_some());
+    let passthrough_text = |part: &Part<Option<Passthrough>>| match &part.value {
+        Some(edits) if *edits != Passthrough::default() => "passthrough",
+        _ => "passthrough: true",
+    };
+    if let (Some(body), Some(passthrough)) = (&parts.body, passthrough) {
+        let message = format!(
+            "`body` and `{}` are exclusive: a passthrough answer keeps the built-in body",
+            passthrough_text(passthrough)
+        );
+        clashes.push(clash(body, passthrough, message));
+    }
+    // A fault at a rate spares some requests: they get the rest of the answer.
+    let fault = parts
+        .fault
+        .as_ref()
+        .filter(|part| part.value.rate.is_none());
+    if let Some(fault) = fault {
+        let message = "`fault` answers BB2's own body: it excludes `body`, `body_file` and \
+                       `passthrough: true`";
+        if let Some(body) = &parts.body {
+            clashes.push(clash(fault, body, message.to_owned()));
+        } else if let Some(passthrough) = passthrough {
+            clashes.push(clash(fault, passthrough, message.to_owned()));
+        }
+    }
+    clashes
+}
+
+/// The clash of `first` with `second`, reported at `first` unless only `second` is the step's
+/// own; a key inherited from the stub's `then` is named as such.
+fn clash<A, B>(first: &Part<A>, second: &Part<B>, message: String) -> Clash {
+    let (at, other) = if first.inherited && !second.inherited {
+        ((second.span, &second.key), (first.name, first.inherited))
+    } else {
+        ((first.span, &first.key), (second.name, second.inherited))
+    };
+    let note = match other {
+        (name, true) if !(first.inherited && second.inherited) => {
+            format!(" (this step inherits `{name}` from the stub's `then`)")
+        }
+        _ => String::new(),
+    };
+    (at.0, at.1.clone(), format!("{message}{note}"))
+}
+
+fn report(r: &mut Reader, clashes: Vec<Clash>) {
+    for (span, key, message) in clashes {
+        r.error(&span, &key, message);
+    }
+}
+
+/// `passthrough`: `true`, `false`, or a mapping of `set` and `remove` edits of the built-in
+/// JSON body.
+fn passthrough(r: &mut Reader, node: &Node, key: &str) -> Option<Option<Passthrough>> {
+    match node {
+        Node::Mapping(_) => edits(r, node, key).map(Some),
+        Node::Scalar(scalar) if ScalarKind::of(scalar) == ScalarKind::Bool => {
+            Some((scalar.as_str() == "true").then(Passthrough::default))
+        }
+        _ => {
+            let message = format!(
+                "expected true, false or a mapping of `set` and `remove`, found {}",
+                describe(node)
+            );
+            r.error(node.span(), key, message);
+            None
+        }
+    }
+}
+
+/// `{set: {POINTER: value}, remove: [POINTER]}`.
+fn edits(r: &mut Reader, node: &Node, key: &str) -> Option<Passthrough> {
+    let map = r.mapping(node, key, PASSTHROUGH_KEYS)?;
+    let set = r.optional(map, key, "set", |r, node, key| {
+        let map = r.any_mapping(node, key)?;
+        let mut pairs = Some(Vec::with_capacity(map.len()));
+        for (pointer_node, value) in map.iter() {
+            let path = join(key, pointer_node.as_str());
+            let pointer = json_pointer(pointer_node.as_str().to_owned())
+                .map_err(|message| r.error(pointer_node.span(), &path, message))
+                .ok();
+            let value = at_key_when_empty(pointer_node.span(), value);
+            let value = json(r, &value, &path);
+            match (pointer, value, pairs.as_mut()) {
+                (Some(pointer), Some(value), Some(pairs)) => pairs.push((pointer, value)),
+                _ => pairs = None,
+            }
+        }
+        pairs
+    });
+    let remove = r.optional(map, key, "remove", |r, node, key| {
+        let items = r.list(node, key, then(Reader::string, json_pointer))?;
+        let pointers: Vec<&Located<String>> = items.iter().flatten().collect();
+        r.unique(pointers, "pointer");
+        values(items)
+    });
+    // Read from the file, so that other errors in either list do not hide a contradiction.
+    if let (Some(set), Some(list)) = (map.get_mapping("set"), map.get_sequence("remove")) {
+        for (i, item) in list.iter().enumerate() {
+            let Some(pointer) = item.as_scalar().map(|s| s.as_str()) else {
+                continue;
+            };
+            if set.keys().any(|p| p.as_str() == pointer) {
+                let message = format!("`{pointer}` is both set and removed; keep one");
+                r.error(
+                    item.span(),
+                    &format!("{}[{i}]", join(key, "remove")),
+                    message,
+                );
+            }
+        }
+    }
+    Some(Passthrough {
+        set: set.or(Vec::new())?,
+        remove: remove.or(Vec::new())?,
+    })
+}
+
+/// A JSON Pointer (RFC 6901) into the body: `/`-separated tokens, `~0` for `~`, `~1` for `/`.
+fn json_pointer(pointer: String) -> Result<String, String> {
+    if pointer.is_empty() {
+        return Err(
+            "the empty pointer names the whole body; give `body` instead of a passthrough"
+                .to_owned(),
+        );
+    }
+    let escapes_valid = pointer
+        .match_indices('~')
+        .all(|(i, _)| matches!(pointer.as_bytes().get(i + 1), Some(b'0' | b'1')));
+    if pointer.starts_with('/') && escapes_valid {
+        Ok(pointer)
+    } else {
+        Err(format!(
+            "expected a JSON Pointer such as `/entry/0/resource/id` (`/` before each key or \
+             index, `~0` for `~`, `~1` for `/`), found `{pointer}`"
+        ))
+    }
+}
+
+/// The bytes of `body_file`, a file inside the scenario file's folder, read once at load;
+/// templates in a text file must be valid.
 fn body_file(r: &mut Reader, node: &Node, key: &str, source: &Source) -> Option<Bytes> {
     let path = folder::path_inside(r, node, key, source, "body")?;
-    match folder::read_inside(source, &path) {
+    let checked = folder::read_inside(source, &path).and_then(|bytes| {
+        match std::str::from_utf8(&bytes).map(template::validate) {
+            Ok(Err(message)) => Err(format!("in `{}`: {message}", path.display())),
+            _ => Ok(bytes),
+        }
+    });
+    match checked {
         Ok(bytes) => Some(Bytes::from(bytes)),
         Err(message) => {
             r.error(node.span(), key, message);
@@ -142,6 +427,7 @@ fn headers(r: &mut Reader, node: &Node, key: &str) -> Option<Vec<(HeaderName, He
         };
         let value = at_key_when_empty(name_node.span(), value);
         let value = then(Reader::string, |text: String| {
+            template::validate(&text)?;
             HeaderValue::from_str(&text).map_err(|_| {
                 format!(
                     "invalid header value `{}`: control characters are not allowed",
@@ -171,7 +457,12 @@ fn body(r: &mut Reader, node: &Node, key: &str) -> Option<Bytes> {
         Node::Scalar(scalar) => {
             let kind = ScalarKind::of(scalar);
             if kind == ScalarKind::Str {
-                return Some(Bytes::from(scalar.as_str().to_owned()));
+                let text = scalar.as_str();
+                if let Err(message) = template::validate(text) {
+                    r.error(node.span(), key, message);
+                    return None;
+                }
+                return Some(Bytes::from(text.to_owned()));
             }
             let hint = match kind {
                 ScalarKind::Null => "",
@@ -198,7 +489,13 @@ fn json(r: &mut Reader, node: &Node, key: &str) -> Option<Value> {
             let value = match ScalarKind::of(scalar) {
                 ScalarKind::Null => Some(Value::Null),
                 ScalarKind::Bool => Some(Value::Bool(text == "true")),
-                ScalarKind::Str => Some(Value::String(text.to_owned())),
+                ScalarKind::Str => match template::validate(text) {
+                    Ok(()) => Some(Value::String(text.to_owned())),
+                    Err(message) => {
+                        r.error(node.span(), key, message);
+                        return None;
+                    }
+                },
                 ScalarKind::Int => parse_int(text).and_then(|n| {
                     i64::try_from(n)
                         .map(Number::from)

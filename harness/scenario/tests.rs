@@ -338,7 +338,7 @@ apps:
             "1:10: version: expected 1, found 2",
             "2:7: name: expected a kebab-case name such as `my-scenario`, found `Not Kebab`",
             "3:1: colour: unknown key `colour`; expected one of: version, name, description, \
-             profile, environment, seed, now, apps, beneficiaries, login, tokens, expect, stubs, strict, rate_limit",
+             profile, environment, seed, now, apps, beneficiaries, login, tokens, expect, stubs, strict, states, rate_limit",
             "4:10: profile: unknown profile `newest`; expected `documented` or `current`",
             "5:7: seed: expected an integer from 0 to 18446744073709551615, found -1",
             "7:13: tokens.code_ttl: expected an integer from 1 to 86400, found a string",
@@ -417,7 +417,7 @@ stubs:
             "22:21: stubs[0].when.cookie: unknown key `cookie`; expected one of: method, path, \
              query, headers, form, session, nth",
             "23:12: stubs[0].then.delay: unknown key `delay`; expected one of: status, \
-             headers, body, body_file, passthrough, fault",
+             headers, body, body_file, passthrough, fault, sequence",
         ]
     );
 }

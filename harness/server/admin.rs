@@ -549,6 +549,7 @@ mod tests {
                         },
                     ],
                 }),
+                strict: false,
             }),
         }
     }

@@ -12,12 +12,13 @@ pub mod request_log;
 pub mod request_session;
 pub mod router;
 pub mod session_state;
+pub mod stub_answer;
 pub mod stubs;
 pub mod template;
 pub mod tls;
 
 use crate::clock::Clock;
-use crate::exchange::{Request, Response};
+use crate::exchange::{Request, Response, SessionId};
 use crate::oauth::errors;
 use crate::oauth::pages::Pages;
 use crate::oauth::store::TokenStore;
@@ -218,6 +219,12 @@ impl RunningServer {
         self.state.rebuild(None, &mounted);
     }
 
+    /// Each session that has left the initial state of a state machine (`states:`), in order,
+    /// with every machine's state in it.
+    pub fn session_states(&self) -> Vec<(SessionId, Vec<(String, String)>)> {
+        self.state.live.load().states.snapshot()
+    }
+
     /// Forgets every token, grant, stub count and session state, and empties the journal;
     /// the scenario, the mounted stubs and the clock stay.
     pub fn reset(&self) {
@@ -382,9 +389,14 @@ async fn serve(
     // An unreadable body is refused before any stub sees the request.
     let choice = body.as_ref().ok().map(|_| live.stubs.choose(&matcher));
     let stub = choice.as_ref().and_then(Choice::then);
+    // The session as the request names it, read before the answer can revoke its tokens.
+    let has_states = !live.world.scenario().states.is_empty();
+    let named_session = has_states.then(|| matcher.session()).flatten();
     let response = match (&body, stub) {
         (Err(_), _) => errors::bad_request_text("<h1>Bad Request (400)</h1>"),
-        (Ok(_), Some(then)) if then.passthrough.is_none() => stubs::answer(then, &request),
+        (Ok(_), Some(then)) if then.passthrough.is_none() => {
+            stub_answer::answer(then, &request, &live.fresh)
+        }
         (Ok(_), _) => router::route(&live.world, &live.store, live.pages.as_ref(), &request).await,
     };
     let miss = match &choice {
@@ -396,10 +408,14 @@ async fn serve(
         }
         _ => None,
     };
+    if let Some(session) = response.session.or(named_session).filter(|_| has_states) {
+        live.states
+            .advance(session, &request, |when, _| matcher.matches(when));
+    }
     drop(matcher);
     let mut response = throttle::unthrottled(with_global_headers(response));
     if let Some(then) = stub {
-        stubs::overlay(then, &mut response);
+        stub_answer::overlay(then, &request, &live.fresh, &mut response);
     }
     let accept_encoding = request
         .headers

@@ -4,13 +4,9 @@
 //! if it has one, answers. A request answered by an earlier stub never reaches the later ones.
 //! A stub with a `sequence` answers its kth request with step min(k, len).
 
-use crate::exchange::{Request, Response};
-use crate::scenario::{Fault, FaultSpec, Stub, StubThen, StubWhen};
-use crate::server::backend_fault;
+use crate::scenario::{Stub, StubThen, StubWhen};
 use crate::server::matcher::Matcher;
 use crate::server::near_miss::{self, Miss};
-use http::StatusCode;
-use http::header::{CONTENT_TYPE, HeaderValue};
 use std::sync::atomic::{AtomicU64, Ordering};
 
 /// Every stub of a scenario with its counts.
@@ -130,48 +126,17 @@ fn step(then: &StubThen, answered: u64) -> &StubThen {
     sequence.get(index).unwrap_or(then)
 }
 
-/// The stub's own answer (not `passthrough`): BB2's answer to a backend `fault`, or its
-/// status (200 by default) and body, with `Content-Type: application/json` when it has a
-/// body; its headers (and a status over a fault's) come from [`overlay`].
-pub fn answer(then: &StubThen, request: &Request) -> Response {
-    if let Some(FaultSpec {
-        fault: Fault::Backend(fault),
-        ..
-    }) = then.fault
-    {
-        return backend_fault::answer(fault, request);
-    }
-    let mut response = Response::empty(then.status.unwrap_or(StatusCode::OK));
-    if let Some(body) = &then.body {
-        response
-            .headers
-            .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
-        response.body = body.clone();
-    }
-    response
-}
-
-/// Applies the stub's status (if it sets one) and headers over `response`, replacing headers
-/// of the same name.
-pub fn overlay(then: &StubThen, response: &mut Response) {
-    if let Some(status) = then.status {
-        response.status = status;
-    }
-    for (name, value) in &then.headers {
-        response.headers.insert(name.clone(), value.clone());
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::exchange::Request;
     use crate::oauth::store::TokenStore;
     use crate::scenario::ValueMatch;
     use crate::server::near_miss::{ClosestStub, FieldDiff};
     use crate::server::session_state::SessionStates;
     use crate::server::template::Fresh;
     use bytes::Bytes;
-    use http::{HeaderMap, Method};
+    use http::{HeaderMap, Method, StatusCode};
     use jiff::Timestamp;
     use std::sync::Arc;
 
@@ -440,29 +405,6 @@ mod tests {
                     actual: Some("1".into()),
                 }],
             })
-        );
-    }
-
-    #[test]
-    fn answers_and_overlays() {
-        let mut then = stub(None, "/", None, 201).then;
-        then.headers = vec![(http::header::RETRY_AFTER, HeaderValue::from_static("1"))];
-        let get = request(Method::GET, "/");
-        let mut response = answer(&then, &get);
-        assert_eq!(response.status, StatusCode::CREATED);
-        assert!(response.headers.get(CONTENT_TYPE).is_none());
-        then.body = Some(Bytes::from_static(b"{}"));
-        then.status = None;
-        response = answer(&then, &get);
-        assert_eq!(response.status, StatusCode::OK);
-        assert_eq!(response.media_type().as_deref(), Some("application/json"));
-        then.headers
-            .push((CONTENT_TYPE, HeaderValue::from_static("text/plain")));
-        overlay(&then, &mut response);
-        assert_eq!(response.media_type().as_deref(), Some("text/plain"));
-        assert_eq!(
-            response.headers.get("retry-after").map(|v| v.as_bytes()),
-            Some(&b"1"[..])
         );
     }
 }

@@ -27,5 +27,7 @@ mod rust_api;
 mod scenario_files;
 mod snapshots;
 mod stub_matching;
+
+mod stub_answers;
 mod support;
 mod tls;

@@ -247,3 +247,76 @@ fn the_schema_and_the_parser_accept_the_same_paths() {
         );
     }
 }
+
+#[test]
+fn the_schema_and_the_parser_agree_on_sequences_passthrough_edits_and_states() {
+    let validator = schema();
+    let head = "version: 1\nname: x\n";
+    let good = format!(
+        "{head}\
+states:
+  outage:
+    states: [healthy, failing]
+    transitions:
+      - {{from: healthy, to: failing, when: {{method: POST, path: /v2/o/token/}}}}
+stubs:
+  - when: {{path: /v2/fhir/Patient/}}
+    then:
+      headers: {{X-Seq: '{{{{fresh.id}}}}'}}
+      sequence:
+        - {{status: 500, body: {{detail: '{{{{request.path}}}}'}}}}
+        - {{passthrough: {{set: {{/total: 0, /entry/0/id: x}}, remove: [/link/1]}}}}
+        - {{passthrough: true}}
+"
+    );
+    assert!(
+        scenario::parse(&good, Source::Builtin("good")).is_ok(),
+        "{good}"
+    );
+    let errors = schema_errors(&validator, &to_json(&good));
+    assert!(errors.is_empty(), "{errors:#?}");
+    for then in [
+        "{sequence: []}",
+        "{sequence: [{sequence: [{status: 200}]}]}",
+        "{sequence: [{colour: red}]}",
+        "{passthrough: yes}",
+        "{passthrough: {set: {total: 0}}}",
+        "{passthrough: {remove: ['']}}",
+        "{passthrough: {remove: [/a~2]}}",
+        "{passthrough: {remove: [/a, /a]}}",
+        "{passthrough: {add: {}}}",
+        "{passthrough: {set: {/a: 1}}, body: x}",
+    ] {
+        let text = format!("{head}stubs:\n  - when: {{path: /}}\n    then: {then}\n");
+        assert!(
+            !validator.is_valid(&to_json(&text)),
+            "the schema accepts:\n{text}"
+        );
+        assert!(
+            scenario::parse(&text, Source::Builtin("bad")).is_err(),
+            "the parser accepts:\n{text}"
+        );
+    }
+    for states in [
+        "{m: {states: []}}",
+        "{m: {states: [a, a]}}",
+        "{m: {states: ['a b']}}",
+        "{'m n': {states: [a]}}",
+        "{m: {states: [a], colour: red}}",
+        "{m: {transitions: []}}",
+        "{m: {states: [a, b], transitions: [{from: a, to: b}]}}",
+        "{m: {states: [a, b], transitions: [{from: a, to: b, when: {path: /, nth: 1}}]}}",
+        "{m: {states: [a, b], transitions: [{from: a, to: b, when: {path: /, session: {nth: 1}}}]}}",
+        "{m: {states: [a, b], transitions: [{from: a, to: b, when: {method: get, path: /}}]}}",
+    ] {
+        let text = format!("{head}states: {states}\n");
+        assert!(
+            !validator.is_valid(&to_json(&text)),
+            "the schema accepts:\n{text}"
+        );
+        assert!(
+            scenario::parse(&text, Source::Builtin("bad")).is_err(),
+            "the parser accepts:\n{text}"
+        );
+    }
+}

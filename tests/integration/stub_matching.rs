@@ -578,6 +578,11 @@ stubs:
     then: {status: 503}
   - when: {path: '/v*/fhir/*/', session: {}}
     then: {status: 503}
+states:
+  outage:
+    states: [healthy, failing]
+    transitions:
+      - {from: healthy, to: failing, when: {path: /v2/fhir/Patient/**}}
 ",
     );
     scenarios::parse(&good, Source::Builtin("good")).unwrap();
