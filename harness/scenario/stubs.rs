@@ -1,14 +1,12 @@
 //! The `stubs` list of a scenario file: canned answers matched by method, path and the nth
 //! request, given before the built-in API (DESIGN "Scenario files").
 
-use crate::scenario::folder;
-use crate::scenario::model::{
-    BackendFault, Fault, FaultSpec, Passthrough, Source, Stub, StubThen, StubWhen,
-};
+use crate::scenario::model::{Passthrough, Source, Stub, StubThen, StubWhen};
 use crate::scenario::reader::{
     Field, Located, Reader, at_key_when_empty, integer, join, then, values,
 };
 use crate::scenario::yaml::{ScalarKind, parse_int};
+use crate::scenario::{faults, folder};
 use bytes::Bytes;
 use http::{HeaderName, HeaderValue, Method, StatusCode};
 use marked_yaml::Node;
@@ -23,6 +21,7 @@ const THEN_KEYS: &[&str] = &[
     "body_file",
     "passthrough",
     "fault",
+    "delay",
 ];
 
 /// Headers the server computes itself; a stub setting them would send a broken message.
@@ -85,12 +84,17 @@ fn answer(r: &mut Reader, node: &Node, key: &str, source: &Source) -> Option<Stu
         r.error(&body.span, &body.key, message);
         return None;
     }
-    let fault = r.optional(map, key, "fault", then(Reader::string, fault));
-    if let Field::Given(fault) = &fault {
+    let fault = r.optional(map, key, "fault", faults::fault);
+    let delay = r.optional(map, key, "delay", faults::delay);
+    if let Field::Given(fault) = &fault
+        && fault.value.rate.is_none()
+    {
         let clashes = matches!(body, Field::Given(_))
             || matches!(passthrough, Field::Given(Located { value: true, .. }));
         if clashes {
-            let message = "`fault` answers BB2's own body: it excludes `body`, `body_file` and `passthrough: true`";
+            let message = "`fault` without a `rate` replaces the answer: it excludes `body`, \
+                           `body_file` and `passthrough: true` (with a `rate`, they answer the \
+                           requests the fault spares)";
             r.error(&fault.span, &fault.key, message);
             return None;
         }
@@ -100,11 +104,8 @@ fn answer(r: &mut Reader, node: &Node, key: &str, source: &Source) -> Option<Stu
         headers: headers.or(Vec::new())?,
         body: body.map(Some).or(None)?,
         passthrough: passthrough.or(false)?.then(Passthrough::default),
-        fault: fault.map(Some).or(None)?.map(|fault| FaultSpec {
-            fault: Fault::Backend(fault),
-            rate: None,
-        }),
-        delay: None,
+        fault: fault.map(Some).or(None)?,
+        delay: delay.map(Some).or(None)?,
         sequence: Vec::new(),
     })
 }
@@ -119,13 +120,6 @@ fn body_file(r: &mut Reader, node: &Node, key: &str, source: &Source) -> Option<
             None
         }
     }
-}
-
-/// A backend fault's name.
-fn fault(name: String) -> Result<BackendFault, String> {
-    BackendFault::from_name(&name).ok_or_else(|| {
-        format!("unknown fault `{name}`; expected `backend-failure` or `backend-timeout`")
-    })
 }
 
 /// An upper-case method token (`GET`, `POST`, ...): methods are case-sensitive.

@@ -3,6 +3,7 @@
 
 pub mod backend_fault;
 pub mod compression;
+pub mod fault_dice;
 pub mod journal;
 pub mod near_miss;
 pub mod redact;
@@ -11,6 +12,7 @@ pub mod router;
 pub mod session_state;
 pub mod stubs;
 pub mod template;
+pub mod wire;
 
 use crate::clock::Clock;
 use crate::exchange::{Request, Response};
@@ -21,9 +23,10 @@ use crate::scenario::{Scenario, Stub};
 use crate::world::{World, throttle};
 use arc_swap::ArcSwap;
 use bytes::Bytes;
-use http::header::{ACCEPT_ENCODING, CONTENT_ENCODING, CONTENT_LENGTH, HOST, HeaderValue, VARY};
-use http::{HeaderName, Method};
-use http_body_util::{BodyExt, Full, Limited};
+use fault_dice::FaultDice;
+use http::HeaderName;
+use http::header::{ACCEPT_ENCODING, CONTENT_ENCODING, HOST, HeaderValue};
+use http_body_util::{BodyExt, Limited};
 use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
@@ -41,6 +44,7 @@ use template::Fresh;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
+use wire::{CutSlot, WireBody, WireIo};
 
 /// Largest request body read (Django's `DATA_UPLOAD_MAX_MEMORY_SIZE`, 2.5 MiB); larger → 400.
 pub const MAX_BODY_BYTES: usize = 2_621_440;
@@ -71,6 +75,8 @@ pub(crate) struct Live {
     pub(crate) fresh: Fresh,
     /// The login and consent pages, in interactive mode.
     pub(crate) pages: Option<Pages>,
+    /// The seeded draws of fault rates, latencies and random bytes.
+    pub(crate) dice: FaultDice,
 }
 
 impl Live {
@@ -83,6 +89,7 @@ impl Live {
             stubs,
             states: SessionStates::new(&scenario.states),
             fresh: Fresh::default(),
+            dice: FaultDice::new(scenario.seed),
             world: World::new(scenario, clock),
             pages: interactive.then(Pages::default),
         }
@@ -249,10 +256,13 @@ async fn accept_loop(listener: TcpListener, state: Arc<State>, mut stopped: watc
                 let Ok((stream, _peer)) = accepted else { continue };
                 let _ = stream.set_nodelay(true);
                 let state = Arc::clone(&state);
-                let service = service_fn(move |request| serve(Arc::clone(&state), request));
+                let (io, cut) = WireIo::new(stream);
+                let service = service_fn(move |request| {
+                    serve(Arc::clone(&state), Arc::clone(&cut), request)
+                });
                 let connection = http1::Builder::new()
                     .keep_alive(true)
-                    .serve_connection(TokioIo::new(stream), service);
+                    .serve_connection(TokioIo::new(io), service);
                 let watched = graceful.watch(connection);
                 tokio::spawn(async move {
                     let _ = watched.await;
@@ -267,8 +277,9 @@ async fn accept_loop(listener: TcpListener, state: Arc<State>, mut stopped: watc
 
 async fn serve(
     state: Arc<State>,
+    cut: Arc<CutSlot>,
     request: hyper::Request<Incoming>,
-) -> Result<hyper::Response<Full<Bytes>>, Infallible> {
+) -> Result<hyper::Response<WireBody>, Infallible> {
     let arrived = Instant::now();
     let live = state.live.load_full();
     let id = state.next_id.fetch_add(1, Ordering::Relaxed);
@@ -294,13 +305,23 @@ async fn serve(
         .as_ref()
         .ok()
         .and_then(|_| live.stubs.answering(&request));
-    let response = match (&body, stub) {
-        (Err(_), _) => errors::bad_request_text("<h1>Bad Request (400)</h1>"),
-        (Ok(_), Some(then)) if then.passthrough.is_none() => stubs::answer(then, &request),
-        (Ok(_), _) => router::route(&live.world, &live.store, live.pages.as_ref(), &request).await,
+    let plan = stub
+        .map(|then| wire::plan(then, &live.dice))
+        .unwrap_or_default();
+    plan.wait().await;
+    let fault_answer = plan.fault_answer(&request, live.world.throttle());
+    let response = match (&body, stub, fault_answer) {
+        (Err(_), _, _) => errors::bad_request_text("<h1>Bad Request (400)</h1>"),
+        (Ok(_), _, Some(answer)) => answer,
+        (Ok(_), Some(then), None) if !plan.built_in() => stubs::answer(then, &request),
+        (Ok(_), _, None) => {
+            router::route(&live.world, &live.store, live.pages.as_ref(), &request).await
+        }
     };
     let mut response = throttle::unthrottled(with_global_headers(response));
-    if let Some(then) = stub {
+    if let Some(then) = stub
+        && plan.overlays()
+    {
         stubs::overlay(then, &mut response);
     }
     let accept_encoding = request
@@ -308,7 +329,8 @@ async fn serve(
         .get(ACCEPT_ENCODING)
         .and_then(|v| v.to_str().ok());
     let encoding = compression::encode(&response, accept_encoding, live.world.profile());
-    let wire = to_wire(&request.method, &response, encoding);
+    let wire = plan.respond(&request.method, &response, encoding, &cut);
+    plan.mark(&mut response);
     let exchange = Exchange {
         id,
         at: arrived.duration_since(state.started),
@@ -336,34 +358,4 @@ fn with_global_headers(mut response: Response) -> Response {
         );
     }
     response
-}
-
-/// The hyper response, encoded as `encoding` says; `HEAD` keeps the headers and the length
-/// of the `GET` body, and sends no body.
-fn to_wire(
-    method: &Method,
-    response: &Response,
-    encoding: compression::Encoding,
-) -> hyper::Response<Full<Bytes>> {
-    let mut headers = response.headers.clone();
-    if encoding.vary {
-        headers.append(VARY, HeaderValue::from_static("Accept-Encoding"));
-    }
-    let body = match encoding.gzipped {
-        Some(gzipped) => {
-            headers.insert(CONTENT_ENCODING, HeaderValue::from_static("gzip"));
-            Bytes::from(gzipped)
-        }
-        None => response.body.clone(),
-    };
-    headers.insert(CONTENT_LENGTH, HeaderValue::from(body.len()));
-    let body = if method == Method::HEAD {
-        Bytes::new()
-    } else {
-        body
-    };
-    let mut wire = hyper::Response::new(Full::new(body));
-    *wire.status_mut() = response.status;
-    *wire.headers_mut() = headers;
-    wire
 }

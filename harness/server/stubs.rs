@@ -4,8 +4,7 @@
 //! one, answers. A request answered by an earlier stub never reaches the later ones.
 
 use crate::exchange::{Request, Response};
-use crate::scenario::{Fault, FaultSpec, Stub, StubThen};
-use crate::server::backend_fault;
+use crate::scenario::{Stub, StubThen};
 use http::StatusCode;
 use http::header::{CONTENT_TYPE, HeaderValue};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -52,17 +51,10 @@ fn path_matches(stub: &str, request: &str) -> bool {
         || request.strip_suffix('/') == Some(stub)
 }
 
-/// The stub's own answer (not `passthrough`): BB2's answer to a backend `fault`, or its
-/// status (200 by default) and body, with `Content-Type: application/json` when it has a
-/// body; its headers (and a status over a fault's) come from [`overlay`].
-pub fn answer(then: &StubThen, request: &Request) -> Response {
-    if let Some(FaultSpec {
-        fault: Fault::Backend(fault),
-        ..
-    }) = then.fault
-    {
-        return backend_fault::answer(fault, request);
-    }
+/// The stub's own answer (not `passthrough`): its status (200 by default) and body, with
+/// `Content-Type: application/json` when it has a body; its headers come from [`overlay`].
+/// A struck `fault` answers instead (`wire::Plan::fault_answer`).
+pub fn answer(then: &StubThen, _request: &Request) -> Response {
     let mut response = Response::empty(then.status.unwrap_or(StatusCode::OK));
     if let Some(body) = &then.body {
         response

@@ -25,3 +25,4 @@ mod runner;
 mod scenario_files;
 mod snapshots;
 mod support;
+mod wire_faults;
