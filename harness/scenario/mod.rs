@@ -7,6 +7,7 @@ mod builtin;
 pub mod defaults;
 mod error;
 mod expect;
+mod faults;
 mod folder;
 pub mod model;
 mod parse;

@@ -1,13 +1,13 @@
 //! The `stubs` list of a scenario file: canned answers given before the built-in API to the
 //! requests their `when` matches (read in `stub_when`) (DESIGN "Scenario files").
 
-use crate::scenario::folder;
-use crate::scenario::model::{BackendFault, Fault, FaultSpec, Passthrough, Source, Stub, StubThen};
+use crate::scenario::model::{Delay, FaultSpec, Passthrough, Source, Stub, StubThen};
 use crate::scenario::reader::{
     Field, Located, Reader, at_key_when_empty, integer, join, then, values,
 };
 use crate::scenario::stub_when::{WhenPlace, when};
 use crate::scenario::yaml::{ScalarKind, describe, parse_int};
+use crate::scenario::{faults, folder};
 use crate::server::template;
 use bytes::Bytes;
 use http::{HeaderName, HeaderValue, StatusCode};
@@ -23,6 +23,7 @@ const THEN_KEYS: &[&str] = &[
     "body_file",
     "passthrough",
     "fault",
+    "delay",
     "sequence",
 ];
 const PASSTHROUGH_KEYS: &[&str] = &["set", "remove"];
@@ -120,6 +121,7 @@ struct Parts {
     /// `passthrough`; `false` is `None` inside.
     passthrough: Option<Part<Option<Passthrough>>>,
     fault: Option<Part<FaultSpec>>,
+    delay: Option<Part<Delay>>,
 }
 
 /// The keys of `map` (a `then` or a step); `None` when one is invalid.
@@ -144,17 +146,15 @@ fn parts(r: &mut Reader, map: &MarkedMappingNode, key: &str, source: &Source) ->
         r.optional(map, key, "passthrough", passthrough),
         "passthrough",
     );
-    let fault = r.optional(map, key, "fault", then(Reader::string, fault));
-    let fault = fault.map(|fault| FaultSpec {
-        fault: Fault::Backend(fault),
-        rate: None,
-    });
+    let fault = r.optional(map, key, "fault", faults::fault);
+    let delay = r.optional(map, key, "delay", faults::delay);
     Some(Parts {
         status: given(status, "status")?,
         headers: given(headers, "headers")?,
         body: body?,
         passthrough: passthrough?,
         fault: given(fault, "fault")?,
+        delay: given(delay, "delay")?,
     })
 }
 
@@ -205,6 +205,7 @@ impl Parts {
             body: inherit(step.body, &self.body),
             passthrough: inherit(step.passthrough, &self.passthrough),
             fault: inherit(step.fault, &self.fault),
+            delay: inherit(step.delay, &self.delay),
         }
     }
 
@@ -216,7 +217,7 @@ impl Parts {
             body: self.body.map(|p| p.value),
             passthrough: self.passthrough.and_then(|p| p.value),
             fault: self.fault.map(|p| p.value),
-            delay: None,
+            delay: self.delay.map(|p| p.value),
             sequence: Vec::new(),
         }
     }
@@ -249,8 +250,9 @@ fn exclusions(parts: &Parts) -> Vec<Clash> {
         .as_ref()
         .filter(|part| part.value.rate.is_none());
     if let Some(fault) = fault {
-        let message = "`fault` answers BB2's own body: it excludes `body`, `body_file` and \
-                       `passthrough: true`";
+        let message = "`fault` without a `rate` replaces the answer: it excludes `body`, \
+                       `body_file` and `passthrough: true` (with a `rate`, they answer the \
+                       requests the fault spares)";
         if let Some(body) = &parts.body {
             clashes.push(clash(fault, body, message.to_owned()));
         } else if let Some(passthrough) = passthrough {
@@ -388,13 +390,6 @@ fn body_file(r: &mut Reader, node: &Node, key: &str, source: &Source) -> Option<
             None
         }
     }
-}
-
-/// A backend fault's name.
-fn fault(name: String) -> Result<BackendFault, String> {
-    BackendFault::from_name(&name).ok_or_else(|| {
-        format!("unknown fault `{name}`; expected `backend-failure` or `backend-timeout`")
-    })
 }
 
 fn status(code: u16) -> Result<StatusCode, String> {

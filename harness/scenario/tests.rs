@@ -395,7 +395,7 @@ expect:
   check: {pkce-s256: pass}
 stubs:
   - when: {path: /, cookie: a=1}
-    then: {delay: 5}
+    then: {pause: 5}
 ",
     );
     assert_eq!(
@@ -416,8 +416,8 @@ stubs:
              output_schema, snapshot",
             "22:21: stubs[0].when.cookie: unknown key `cookie`; expected one of: method, path, \
              query, headers, form, session, nth",
-            "23:12: stubs[0].then.delay: unknown key `delay`; expected one of: status, \
-             headers, body, body_file, passthrough, fault, sequence",
+            "23:12: stubs[0].then.pause: unknown key `pause`; expected one of: status, \
+             headers, body, body_file, passthrough, fault, delay, sequence",
         ]
     );
 }
@@ -1328,13 +1328,13 @@ fn stub_faults_are_named_and_exclude_bodies() {
             "version: 1\nname: f\nstubs:\n  - when: {path: /x}\n    then: {fault: backend-failure, body: x}\n"
         ),
         vec![
-            "5:19: stubs[0].then.fault: `fault` answers BB2's own body: it excludes `body`, `body_file` and `passthrough: true`"
+            "5:19: stubs[0].then.fault: `fault` without a `rate` replaces the answer: it excludes `body`, `body_file` and `passthrough: true` (with a `rate`, they answer the requests the fault spares)"
         ]
     );
     assert_eq!(
         errors("version: 1\nname: f\nstubs:\n  - when: {path: /x}\n    then: {fault: reset}\n"),
         vec![
-            "5:19: stubs[0].then.fault: unknown fault `reset`; expected `backend-failure` or `backend-timeout`"
+            "5:19: stubs[0].then.fault: unknown fault `reset`; expected one of: `backend-failure`, `backend-timeout`, `too-many-requests`, `connection-reset`, `empty-response`, `malformed-chunk`, `random-bytes`, `truncated-gzip`, `gzip-header-only`"
         ]
     );
 }

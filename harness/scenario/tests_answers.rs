@@ -130,9 +130,10 @@ stubs:
             "9:18: stubs[0].then.sequence[1].body: `body` and `passthrough: true` are \
              exclusive: a passthrough answer keeps the built-in body (this step inherits \
              `passthrough` from the stub's `then`)",
-            "10:19: stubs[0].then.sequence[2].fault: `fault` answers BB2's own body: it \
-             excludes `body`, `body_file` and `passthrough: true` (this step inherits \
-             `passthrough` from the stub's `then`)",
+            "10:19: stubs[0].then.sequence[2].fault: `fault` without a `rate` replaces the \
+             answer: it excludes `body`, `body_file` and `passthrough: true` (with a `rate`, \
+             they answer the requests the fault spares) (this step inherits `passthrough` from \
+             the stub's `then`)",
             "11:12: stubs[0].then.sequence[3].sequence: a step cannot have its own \
              `sequence`; list every answer in the stub's",
             // A clash of two defaults is reported once, not once per step.

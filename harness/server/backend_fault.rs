@@ -9,12 +9,16 @@
 //!   `{"status_code": 502, "message": "Failed to retrieve data from data source."}`; a timeout
 //!   is Django's 500.
 //! - Any other path: as the FHIR views.
+//!
+//! `too-many-requests` answers as BB2's throttle does when a token's window is full
+//! (behaviour file §3.3), on any path.
 
 use crate::api_version::ApiVersion;
 use crate::exchange::{Request, Response};
 use crate::fhir::negotiation;
 use crate::oauth::errors;
 use crate::scenario::BackendFault;
+use crate::world::throttle::Throttle;
 use http::StatusCode;
 use http::header::ACCEPT;
 use serde_json::json;
@@ -38,14 +42,22 @@ pub fn answer(fault: BackendFault, request: &Request) -> Response {
             StatusCode::BAD_GATEWAY,
             "Failed to retrieve data from data source.",
         ),
-        (BackendFault::Failure, _) => {
-            let content_type = negotiation::negotiate(request.header(ACCEPT))
-                .unwrap_or_else(|| negotiation::DEFAULT_CONTENT_TYPE.to_owned());
-            Response::detail(
-                StatusCode::BAD_GATEWAY,
-                &content_type,
-                "A failure occurred contacting the upstream server",
-            )
-        }
+        (BackendFault::Failure, _) => Response::detail(
+            StatusCode::BAD_GATEWAY,
+            &content_type(request),
+            "A failure occurred contacting the upstream server",
+        ),
     }
+}
+
+/// BB2's throttle answer to `request` (`throttle` gives the `X-RateLimit-*` values): 429,
+/// DRF's detail, `Retry-After: retry_after`, in the content type the request negotiates.
+pub fn too_many_requests(throttle: &Throttle, retry_after: u64, request: &Request) -> Response {
+    throttle.refusal(retry_after, &content_type(request))
+}
+
+/// The content type DRF renders errors in for this request's `Accept`.
+fn content_type(request: &Request) -> String {
+    negotiation::negotiate(request.header(ACCEPT))
+        .unwrap_or_else(|| negotiation::DEFAULT_CONTENT_TYPE.to_owned())
 }

@@ -92,7 +92,8 @@ pub fn encode(response: &Response, accept_encoding: Option<&str>, profile: Profi
     }
 }
 
-fn gzip(body: &[u8]) -> Option<Vec<u8>> {
+/// `body` as a gzip stream (`None` only if the encoder fails).
+pub(crate) fn gzip(body: &[u8]) -> Option<Vec<u8>> {
     let mut encoder = GzEncoder::new(Vec::with_capacity(body.len() / 4), Compression::fast());
     encoder.write_all(body).ok()?;
     encoder.finish().ok()

@@ -4,6 +4,7 @@
 mod admin;
 pub mod backend_fault;
 pub mod compression;
+pub mod fault_dice;
 pub mod journal;
 pub mod matcher;
 pub mod near_miss;
@@ -16,6 +17,7 @@ pub mod stub_answer;
 pub mod stubs;
 pub mod template;
 pub mod tls;
+pub mod wire;
 
 use crate::clock::Clock;
 use crate::exchange::{Request, Response, SessionId};
@@ -26,9 +28,10 @@ use crate::scenario::{Scenario, Stub};
 use crate::world::{World, throttle};
 use arc_swap::ArcSwap;
 use bytes::Bytes;
-use http::header::{ACCEPT_ENCODING, CONTENT_ENCODING, CONTENT_LENGTH, HOST, HeaderValue, VARY};
-use http::{HeaderName, Method};
-use http_body_util::{BodyExt, Full, Limited};
+use fault_dice::FaultDice;
+use http::HeaderName;
+use http::header::{ACCEPT_ENCODING, CONTENT_ENCODING, HOST, HeaderValue};
+use http_body_util::{BodyExt, Limited};
 use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
@@ -48,6 +51,7 @@ use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
+use wire::{AbortOnDrop, CutSlot, WireBody, WireIo};
 
 /// Largest request body read (Django's `DATA_UPLOAD_MAX_MEMORY_SIZE`, 2.5 MiB); larger → 400.
 pub const MAX_BODY_BYTES: usize = 2_621_440;
@@ -81,6 +85,8 @@ pub(crate) struct Live {
     pub(crate) fresh: Fresh,
     /// The login and consent pages, in interactive mode.
     pub(crate) pages: Option<Pages>,
+    /// The seeded draws of fault rates, latencies and random bytes.
+    pub(crate) dice: FaultDice,
 }
 
 impl Live {
@@ -93,6 +99,7 @@ impl Live {
             stubs,
             states: SessionStates::new(&scenario.states),
             fresh: Fresh::default(),
+            dice: FaultDice::new(scenario.seed),
             world: World::new(scenario, clock),
             pages: interactive.then(Pages::default),
         }
@@ -334,20 +341,23 @@ async fn accept_loop(listener: TcpListener, state: Arc<State>, mut stopped: watc
 /// Serves HTTP/1.1 exchanges on one connection (plain TCP or TLS) until it closes.
 async fn serve_connection<S>(stream: S, state: Arc<State>, peer: SocketAddr, watcher: Watcher)
 where
-    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+    S: AsyncRead + AsyncWrite + AbortOnDrop + Unpin + Send + 'static,
 {
-    let service = service_fn(move |request| serve(Arc::clone(&state), peer, request));
+    let (io, cut) = WireIo::new(stream);
+    let service =
+        service_fn(move |request| serve(Arc::clone(&state), peer, Arc::clone(&cut), request));
     let connection = http1::Builder::new()
         .keep_alive(true)
-        .serve_connection(TokioIo::new(stream), service);
+        .serve_connection(TokioIo::new(io), service);
     let _ = watcher.watch(connection).await;
 }
 
 async fn serve(
     state: Arc<State>,
     peer: SocketAddr,
+    cut: Arc<CutSlot>,
     request: hyper::Request<Incoming>,
-) -> Result<hyper::Response<Full<Bytes>>, Infallible> {
+) -> Result<hyper::Response<WireBody>, Infallible> {
     let arrived = Instant::now();
     let (parts, body) = request.into_parts();
     // Admin exchanges are not journaled, observed, or counted in exchange ids.
@@ -360,7 +370,7 @@ async fn serve(
             gzipped: None,
             vary: false,
         };
-        return Ok(to_wire(&parts.method, &answer, identity));
+        return Ok(wire::Plan::default().respond(&parts.method, &answer, identity, &cut));
     }
     let live = state.live.load_full();
     let id = state.next_id.fetch_add(1, Ordering::Relaxed);
@@ -392,12 +402,20 @@ async fn serve(
     // The session as the request names it, read before the answer can revoke its tokens.
     let has_states = !live.world.scenario().states.is_empty();
     let named_session = has_states.then(|| matcher.session()).flatten();
-    let response = match (&body, stub) {
-        (Err(_), _) => errors::bad_request_text("<h1>Bad Request (400)</h1>"),
-        (Ok(_), Some(then)) if then.passthrough.is_none() => {
+    let plan = stub
+        .map(|then| wire::plan(then, &live.dice))
+        .unwrap_or_default();
+    plan.wait().await;
+    let fault_answer = plan.fault_answer(&request, live.world.throttle());
+    let response = match (&body, stub, fault_answer) {
+        (Err(_), _, _) => errors::bad_request_text("<h1>Bad Request (400)</h1>"),
+        (Ok(_), _, Some(answer)) => answer,
+        (Ok(_), Some(then), None) if !plan.built_in() => {
             stub_answer::answer(then, &request, &live.fresh)
         }
-        (Ok(_), _) => router::route(&live.world, &live.store, live.pages.as_ref(), &request).await,
+        (Ok(_), _, None) => {
+            router::route(&live.world, &live.store, live.pages.as_ref(), &request).await
+        }
     };
     let miss = match &choice {
         Some(Choice::Unmatched(unmatched))
@@ -414,7 +432,9 @@ async fn serve(
     }
     drop(matcher);
     let mut response = throttle::unthrottled(with_global_headers(response));
-    if let Some(then) = stub {
+    if let Some(then) = stub
+        && plan.overlays()
+    {
         stub_answer::overlay(then, &request, &live.fresh, &mut response);
     }
     let accept_encoding = request
@@ -422,7 +442,8 @@ async fn serve(
         .get(ACCEPT_ENCODING)
         .and_then(|v| v.to_str().ok());
     let encoding = compression::encode(&response, accept_encoding, live.world.profile());
-    let wire = to_wire(&request.method, &response, encoding);
+    let wire = plan.respond(&request.method, &response, encoding, &cut);
+    plan.mark(&mut response);
     let exchange = Exchange {
         id,
         at: arrived.duration_since(state.started),
@@ -458,34 +479,4 @@ fn with_global_headers(mut response: Response) -> Response {
         );
     }
     response
-}
-
-/// The hyper response, encoded as `encoding` says; `HEAD` keeps the headers and the length
-/// of the `GET` body, and sends no body.
-fn to_wire(
-    method: &Method,
-    response: &Response,
-    encoding: compression::Encoding,
-) -> hyper::Response<Full<Bytes>> {
-    let mut headers = response.headers.clone();
-    if encoding.vary {
-        headers.append(VARY, HeaderValue::from_static("Accept-Encoding"));
-    }
-    let body = match encoding.gzipped {
-        Some(gzipped) => {
-            headers.insert(CONTENT_ENCODING, HeaderValue::from_static("gzip"));
-            Bytes::from(gzipped)
-        }
-        None => response.body.clone(),
-    };
-    headers.insert(CONTENT_LENGTH, HeaderValue::from(body.len()));
-    let body = if method == Method::HEAD {
-        Bytes::new()
-    } else {
-        body
-    };
-    let mut wire = hyper::Response::new(Full::new(body));
-    *wire.status_mut() = response.status;
-    *wire.headers_mut() = headers;
-    wire
 }

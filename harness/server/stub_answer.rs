@@ -4,8 +4,7 @@
 //! the request.
 
 use crate::exchange::{Request, Response};
-use crate::scenario::{Fault, FaultSpec, Passthrough, StubThen};
-use crate::server::backend_fault;
+use crate::scenario::{Passthrough, StubThen};
 use crate::server::template::{self, Fresh};
 use bytes::Bytes;
 use http::StatusCode;
@@ -13,18 +12,10 @@ use http::header::{CONTENT_TYPE, HeaderValue};
 use serde_json::Value;
 use std::borrow::Cow;
 
-/// The stub's own answer (not `passthrough`): BB2's answer to a backend `fault`, or its
-/// status (200 by default) and body, templates rendered, with `Content-Type:
-/// application/json` when it has a body; its headers (and a status over a fault's) come from
-/// [`overlay`].
+/// The stub's own answer (not `passthrough`): its status (200 by default) and body,
+/// templates rendered, with `Content-Type: application/json` when it has a body; its headers
+/// come from [`overlay`]. A struck `fault` answers instead (`wire::Plan::fault_answer`).
 pub fn answer(then: &StubThen, request: &Request, fresh: &Fresh) -> Response {
-    if let Some(FaultSpec {
-        fault: Fault::Backend(fault),
-        ..
-    }) = then.fault
-    {
-        return backend_fault::answer(fault, request);
-    }
     let mut response = Response::empty(then.status.unwrap_or(StatusCode::OK));
     if let Some(body) = &then.body {
         response

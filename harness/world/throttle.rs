@@ -70,27 +70,35 @@ impl Throttle {
         }
     }
 
-    /// The answer under `decision`: `serve`'s answer when allowed, else 429 with DRF's body
-    /// and `Retry-After`; either way with the window's `X-RateLimit-*` headers.
+    /// The answer under `decision`: `serve`'s answer when allowed, else [`Throttle::refusal`];
+    /// either way with the window's `X-RateLimit-*` headers.
     pub fn answer(
         &self,
         decision: Decision,
         content_type: &str,
         serve: impl FnOnce() -> Response,
     ) -> Response {
-        let (response, remaining) = match decision {
-            Decision::Allowed { remaining } => (serve(), remaining),
-            Decision::Throttled { wait_secs } => {
-                let detail = format!(
-                    "Request was throttled. Expected available in {wait_secs} second{}.",
-                    if wait_secs == 1 { "" } else { "s" }
-                );
-                let throttled =
-                    Response::detail(http::StatusCode::TOO_MANY_REQUESTS, content_type, &detail)
-                        .header(RETRY_AFTER, &wait_secs.to_string());
-                (throttled, 0)
-            }
-        };
+        match decision {
+            Decision::Allowed { remaining } => self.with_headers(serve(), remaining),
+            Decision::Throttled { wait_secs } => self.refusal(wait_secs, content_type),
+        }
+    }
+
+    /// DRF's 429 for a full window: `{"detail": "Request was throttled. Expected available in
+    /// N seconds."}` in `content_type`, `Retry-After: N`, and the window's `X-RateLimit-*`
+    /// headers with none remaining.
+    pub fn refusal(&self, wait_secs: u64, content_type: &str) -> Response {
+        let detail = format!(
+            "Request was throttled. Expected available in {wait_secs} second{}.",
+            if wait_secs == 1 { "" } else { "s" }
+        );
+        let throttled =
+            Response::detail(http::StatusCode::TOO_MANY_REQUESTS, content_type, &detail)
+                .header(RETRY_AFTER, &wait_secs.to_string());
+        self.with_headers(throttled, 0)
+    }
+
+    fn with_headers(&self, response: Response, remaining: u64) -> Response {
         response
             .header(LIMIT, &self.rate.requests.to_string())
             .header(REMAINING, &remaining.to_string())

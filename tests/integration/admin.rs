@@ -435,7 +435,6 @@ async fn unmatched_is_empty_when_every_request_was_answered() {
 
 /// Needs section A's near-miss explanation (it fills `Exchange.miss`); passes once merged.
 #[tokio::test]
-#[ignore = "needs Exchange.miss filled by the stub matcher (section A of the plan)"]
 async fn unmatched_lists_requests_no_stub_or_route_answered_with_the_closest_stub() {
     let h = admin(
         scenario::parse(

@@ -31,3 +31,5 @@ mod stub_matching;
 mod stub_answers;
 mod support;
 mod tls;
+
+mod wire_faults;

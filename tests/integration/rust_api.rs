@@ -658,7 +658,6 @@ fn scenario_constructors_report_errors() {
 // edits): over HTTP once they are merged.
 
 #[tokio::test]
-#[ignore = "needs sections A and B merged (sequences)"]
 async fn after_merge_a_sequence_answers_in_turn_and_the_last_step_repeats() {
     let harness = start("oauth-success").await;
     Mock::given(path("/v2/fhir/metadata"))
@@ -673,7 +672,6 @@ async fn after_merge_a_sequence_answers_in_turn_and_the_last_step_repeats() {
 }
 
 #[tokio::test]
-#[ignore = "needs section A merged (query, header and form conditions)"]
 async fn after_merge_query_header_and_form_conditions_select_the_mock() {
     let harness = start("oauth-success").await;
     Mock::given(path("/v2/fhir/ExplanationOfBenefit/"))
@@ -716,7 +714,6 @@ async fn after_merge_query_header_and_form_conditions_select_the_mock() {
 }
 
 #[tokio::test]
-#[ignore = "needs section B merged (passthrough edits)"]
 async fn after_merge_passthrough_edits_change_the_built_in_body() {
     let harness = start("oauth-success").await;
     Mock::given(path("/v2/fhir/metadata"))

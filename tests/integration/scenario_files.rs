@@ -36,6 +36,12 @@ fn node_to_json(node: &Node) -> Value {
                 .parse::<i64>()
                 .map(Value::from)
                 .or_else(|_| text.parse::<u64>().map(Value::from))
+                .or_else(|_| match text.parse::<f64>() {
+                    Ok(n) if text.bytes().all(|b| b.is_ascii_digit() || b == b'.') => {
+                        Ok(Value::from(n))
+                    }
+                    _ => Err(()),
+                })
                 .unwrap_or_else(|_| Value::from(text)),
         },
         Node::Scalar(scalar) => Value::from(scalar.as_str()),
@@ -142,6 +148,15 @@ stubs:
     then: {body: plain text, headers: {Content-Type: text/plain}}
   - when: {path: /list}
     then: {body: [1, {a: b}]}
+  - when: {path: /reset}
+    then: {fault: connection-reset, delay: 250ms}
+  - when: {path: /busy}
+    then:
+      passthrough: true
+      fault: {kind: too-many-requests, retry_after: 30, rate: 0.25}
+      delay: {lognormal: {median: 100ms, sigma: 0.5}, dribble: {chunks: 10, over: 1.5s}}
+  - when: {path: /slow}
+    then: {body: x, delay: {fixed: 1m, dribble: {chunks: 2, over: 2s}}}
 ";
     scenario::parse(text, Source::File("dir/every-key.yaml".into())).unwrap();
     let errors = schema_errors(&schema(), &to_json(text));
@@ -164,6 +179,15 @@ fn the_schema_refuses_what_the_parser_refuses() {
         "version: 1\nname: x\nstubs:\n  - then: {}\n".to_owned(),
         "version: 1\nname: x\nstubs:\n  - {when: {path: /, query: a}, then: {}}\n".to_owned(),
         "version: 1\nname: x\nstubs:\n  - {when: {path: /}, then: {fault: reset}}\n".to_owned(),
+        "version: 1\nname: x\nstubs:\n  - {when: {path: /}, then: {fault: empty-response, body: x}}\n".to_owned(),
+        "version: 1\nname: x\nstubs:\n  - {when: {path: /}, then: {fault: {kind: empty-response, rate: 0}}}\n".to_owned(),
+        "version: 1\nname: x\nstubs:\n  - {when: {path: /}, then: {fault: {kind: empty-response, retry_after: 1}}}\n".to_owned(),
+        "version: 1\nname: x\nstubs:\n  - {when: {path: /}, then: {delay: 5}}\n".to_owned(),
+        "version: 1\nname: x\nstubs:\n  - {when: {path: /}, then: {delay: 5h}}\n".to_owned(),
+        "version: 1\nname: x\nstubs:\n  - {when: {path: /}, then: {delay: {}}}\n".to_owned(),
+        "version: 1\nname: x\nstubs:\n  - {when: {path: /}, then: {delay: {fixed: 1s, lognormal: {median: 1s, sigma: 1}}}}\n".to_owned(),
+        "version: 1\nname: x\nstubs:\n  - {when: {path: /}, then: {delay: {lognormal: {median: 0ms, sigma: 1}}}}\n".to_owned(),
+        "version: 1\nname: x\nstubs:\n  - {when: {path: /}, then: {delay: {dribble: {chunks: 1, over: 1s}}}}\n".to_owned(),
         "version: 1\nname: x\nstubs:\n  - {when: {path: v2/}, then: {}}\n".to_owned(),
         "version: 1\nname: x\nstubs:\n  - {when: {path: '/a?b'}, then: {}}\n".to_owned(),
         "version: 1\nname: x\nstubs:\n  - {when: {path: /, method: get}, then: {}}\n".to_owned(),
