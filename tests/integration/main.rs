@@ -21,6 +21,7 @@ mod payload_schemas;
 mod probes_and_stubs;
 mod profiles;
 mod rate_limit;
+mod record;
 mod runner;
 mod scenario_files;
 mod snapshots;
