@@ -40,6 +40,7 @@ pub mod exchange;
 pub mod fhir;
 pub mod oauth;
 pub mod params;
+pub mod record;
 pub mod report;
 pub mod sandbox;
 pub mod scenario;

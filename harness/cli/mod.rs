@@ -91,6 +91,19 @@ enum Command {
         #[arg(long, hide = true)]
         foreground: bool,
     },
+    /// Record a server's answers as a replayable scenario: a reverse proxy to --upstream
+    /// that rewrites --out after every exchange (credentials and personal data redacted).
+    Record {
+        /// The server to forward to: an origin such as http://127.0.0.1:8001.
+        #[arg(long, value_name = "URL")]
+        upstream: String,
+        /// The scenario file to write (replaced after every exchange).
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+        /// Address to listen on; port 0 picks a free port.
+        #[arg(long, value_name = "HOST:PORT", default_value = "127.0.0.1:8000")]
+        addr: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -161,7 +174,50 @@ pub fn main() -> ExitCode {
         Command::Browse { url, foreground } => browse(&url, foreground),
         Command::Conform(args) => conform::conform(args),
         Command::Snapshots { action, dir } => snapshots(action, &dir),
+        Command::Record {
+            upstream,
+            out,
+            addr,
+        } => record(&upstream, &out, &addr),
     }
+}
+
+/// `bbh record`: 0 after a stop signal, 1 when it cannot listen or write, 2 for bad arguments.
+fn record(upstream: &str, out: &std::path::Path, addr: &str) -> ExitCode {
+    let Some(addr) = resolve_addr(addr) else {
+        return usage_error(format!(
+            "--addr {addr}: expected HOST:PORT, e.g. 127.0.0.1:8000"
+        ));
+    };
+    let runtime = match runtime(&mut tokio::runtime::Builder::new_multi_thread()) {
+        Ok(runtime) => runtime,
+        Err(error) => return internal_error(error, 1),
+    };
+    runtime.block_on(async {
+        let recorder = match crate::record::start(upstream, addr, out).await {
+            Ok(recorder) => recorder,
+            Err(error @ crate::record::RecordError::Upstream { .. }) => return usage_error(error),
+            Err(error) => {
+                eprintln!("bbh: {error}");
+                return ExitCode::from(1);
+            }
+        };
+        let mut stdout = std::io::stdout();
+        let _ = writeln!(stdout, "bbh recording on {}", recorder.url());
+        let _ = stdout.flush();
+        eprintln!(
+            "bbh: forwarding to {} and recording into {} (stop with Ctrl-C)",
+            recorder.upstream(),
+            out.display()
+        );
+        wait_for_stop_signal().await;
+        let exchanges = recorder.stop().await;
+        eprintln!(
+            "bbh: stopped; {} holds {exchanges} exchange(s)",
+            out.display()
+        );
+        ExitCode::SUCCESS
+    })
 }
 
 /// The tokio runtime a command runs on, with I/O and timers.

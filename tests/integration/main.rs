@@ -22,6 +22,7 @@ mod payload_schemas;
 mod probes_and_stubs;
 mod profiles;
 mod rate_limit;
+mod record;
 mod runner;
 mod rust_api;
 mod scenario_files;
