@@ -336,3 +336,67 @@ async fn racing_requests_make_exactly_one_move_out_of_each_state() {
         ]
     );
 }
+
+/// A story told with a state machine: reading Patient puts a session's data source in an
+/// outage that only its EOB reads see (a throttle, then a 503, then the data again), and its
+/// Coverage read, answered by a stub, ends the outage.
+const STORY: &str = "\
+version: 1
+name: story
+states:
+  outage:
+    states: [healthy, failing]
+    transitions:
+      - {from: healthy, to: failing, when: {method: GET, path: /v2/fhir/Patient/**}}
+      - {from: failing, to: healthy, when: {method: GET, path: /v2/fhir/Coverage/}}
+stubs:
+  - when: {method: GET, path: /v2/fhir/Coverage/}
+    then: {body: {resourceType: Bundle, type: searchset, total: 0}}
+  - when: {method: GET, path: /v2/fhir/ExplanationOfBenefit/, session: {state: {outage: failing}}}
+    then:
+      sequence:
+        - {fault: {kind: too-many-requests, retry_after: 7}}
+        - {status: 503, body: {detail: down}}
+        - {passthrough: true}
+";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stub_conditions_on_session_state_follow_each_session_and_stub_answers_move_it() {
+    let h = Harness::yaml(STORY).await;
+    // One after the other: the first token is the first session's.
+    let first = h.access_token().await;
+    let second = h.access_token().await;
+    let eob = "/v2/fhir/ExplanationOfBenefit/";
+
+    // Both sessions start healthy: the built-in API answers their EOB reads.
+    let (a, b) = tokio::join!(raw_get(&h, eob, &first), raw_get(&h, eob, &second));
+    assert_eq!((a.0, b.0), (StatusCode::OK, StatusCode::OK));
+    assert_eq!(a.2["resourceType"], "Bundle");
+
+    // Only the first session reads Patient: only its EOB reads go through the outage.
+    assert_eq!(
+        raw_get(&h, "/v2/fhir/Patient/", &first).await.0,
+        StatusCode::OK
+    );
+    let (throttled, spared) = tokio::join!(raw_get(&h, eob, &first), raw_get(&h, eob, &second));
+    assert_eq!(throttled.0, StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(throttled.1["retry-after"], "7");
+    assert_eq!(spared.0, StatusCode::OK);
+    let down = raw_get(&h, eob, &first).await;
+    assert_eq!(
+        (down.0, down.2.clone()),
+        (StatusCode::SERVICE_UNAVAILABLE, json!({"detail": "down"}))
+    );
+    let again = raw_get(&h, eob, &first).await;
+    assert_eq!(again.0, StatusCode::OK);
+    assert_eq!(again.2["resourceType"], "Bundle");
+
+    // The Coverage read is answered by a stub, and still moves the session back to healthy.
+    let coverage = raw_get(&h, "/v2/fhir/Coverage/", &first).await;
+    assert_eq!(coverage.2["total"], 0);
+    assert_eq!(
+        h.server.session_states(),
+        [(SessionId(1), states(&[("outage", "healthy")]))]
+    );
+    assert_eq!(raw_get(&h, eob, &first).await.0, StatusCode::OK);
+}
