@@ -546,7 +546,11 @@ fn a_strict_scenario_fails_the_conformance_run_of_a_client_that_strays() {
     let (code, status, reason) = conform(&strict, &client);
     assert_eq!((code, status.as_str()), (0, "pass"), "{reason}");
 
-    let stray = format!("curl -s -o /dev/null \"$BB_BASE_URL/v2/fhir/Claim/\"; {client}");
+    // `bbh browse` sends the stray GET: no tool beyond the build is needed.
+    let stray = format!(
+        "\"{}\" browse --foreground \"$BB_BASE_URL/v2/fhir/Claim/\"; {client}",
+        env!("CARGO_BIN_EXE_bbh")
+    );
     let (code, status, reason) = conform(&strict, &stray);
     assert_eq!((code, status.as_str()), (1, "fail"), "{reason}");
     assert_eq!(
