@@ -94,9 +94,14 @@ enum Command {
     /// Record a server's answers as a replayable scenario: a reverse proxy to --upstream
     /// that rewrites --out after every exchange (credentials and personal data redacted).
     Record {
-        /// The server to forward to: an origin such as http://127.0.0.1:8001.
+        /// The server to forward to: an origin such as http://127.0.0.1:8001 or
+        /// https://sandbox.bluebutton.cms.gov.
         #[arg(long, value_name = "URL")]
         upstream: String,
+        /// Extra roots to trust for an https:// upstream (PEM certificates), besides the
+        /// public web PKI roots built in: a corporate proxy's CA, a self-signed test server.
+        #[arg(long, value_name = "FILE")]
+        upstream_ca: Option<PathBuf>,
         /// The scenario file to write (replaced after every exchange).
         #[arg(long, value_name = "FILE")]
         out: PathBuf,
@@ -176,14 +181,26 @@ pub fn main() -> ExitCode {
         Command::Snapshots { action, dir } => snapshots(action, &dir),
         Command::Record {
             upstream,
+            upstream_ca,
             out,
             addr,
-        } => record(&upstream, &out, &addr),
+        } => record(
+            &upstream,
+            &out,
+            &addr,
+            crate::record::RecordOptions { upstream_ca },
+        ),
     }
 }
 
-/// `bbh record`: 0 after a stop signal, 1 when it cannot listen or write, 2 for bad arguments.
-fn record(upstream: &str, out: &std::path::Path, addr: &str) -> ExitCode {
+/// `bbh record`: 0 after a stop signal, 1 when it cannot listen or write, 2 for bad arguments
+/// (the upstream, the address, an unreadable or invalid `--upstream-ca`).
+fn record(
+    upstream: &str,
+    out: &std::path::Path,
+    addr: &str,
+    options: crate::record::RecordOptions,
+) -> ExitCode {
     let Some(addr) = resolve_addr(addr) else {
         return usage_error(format!(
             "--addr {addr}: expected HOST:PORT, e.g. 127.0.0.1:8000"
@@ -194,9 +211,12 @@ fn record(upstream: &str, out: &std::path::Path, addr: &str) -> ExitCode {
         Err(error) => return internal_error(error, 1),
     };
     runtime.block_on(async {
-        let recorder = match crate::record::start(upstream, addr, out).await {
+        let recorder = match crate::record::start_with(upstream, addr, out, options).await {
             Ok(recorder) => recorder,
-            Err(error @ crate::record::RecordError::Upstream { .. }) => return usage_error(error),
+            Err(
+                error @ (crate::record::RecordError::Upstream { .. }
+                | crate::record::RecordError::UpstreamCa(_)),
+            ) => return usage_error(error),
             Err(error) => {
                 eprintln!("bbh: {error}");
                 return ExitCode::from(1);

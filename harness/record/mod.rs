@@ -12,7 +12,10 @@
 mod personal;
 mod proxy;
 mod rebind;
+mod upstream;
 mod writer;
+
+pub use upstream::CaError;
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -49,12 +52,24 @@ pub enum RecordError {
         /// The system's error.
         source: std::io::Error,
     },
+    /// The extra roots of `--upstream-ca` cannot be read or used.
+    #[error(transparent)]
+    UpstreamCa(#[from] CaError),
     /// The empty recording could not be turned into YAML.
     #[error("cannot write the recording as YAML: {0}")]
     Yaml(#[from] yaml_serde::Error),
-    /// The HTTP client for the upstream could not be built.
-    #[error("cannot build the HTTP client for the upstream: {0}")]
-    Client(#[from] reqwest::Error),
+    /// The TLS client for the upstream could not be configured.
+    #[error("cannot configure TLS for the upstream: {0}")]
+    Tls(#[from] tokio_rustls::rustls::Error),
+}
+
+/// Options of a recorder beyond its upstream, address and output file.
+#[derive(Debug, Clone, Default)]
+pub struct RecordOptions {
+    /// A PEM file of extra certificates to trust as roots for an `https://` upstream,
+    /// besides the public web PKI roots built in (a corporate proxy's CA, a test server's
+    /// self-signed certificate). `--upstream-ca FILE`.
+    pub upstream_ca: Option<PathBuf>,
 }
 
 /// A recorder that is accepting connections.
@@ -65,19 +80,37 @@ pub struct RunningRecorder {
 }
 
 /// Checks `upstream`, writes an empty recording to `out` (replacing any file there), binds
-/// `addr` and forwards every request to `upstream` until stopped.
+/// `addr` and forwards every request to `upstream` until stopped; [`start_with`] with the
+/// default options.
 ///
-/// `upstream` is an origin such as `http://127.0.0.1:8000` (no path, query or credentials);
-/// this build forwards over plain HTTP only.
+/// `upstream` is an origin such as `http://127.0.0.1:8000` or
+/// `https://sandbox.bluebutton.cms.gov` (no path, query or credentials). Over HTTPS the
+/// upstream's certificate must chain to a public web PKI root.
 pub async fn start(
     upstream: &str,
     addr: SocketAddr,
     out: &Path,
 ) -> Result<RunningRecorder, RecordError> {
+    start_with(upstream, addr, out, RecordOptions::default()).await
+}
+
+/// [`start`] with options: `options.upstream_ca` adds trusted roots for an `https://`
+/// upstream. The upstream and the CA file are checked before anything is written.
+pub async fn start_with(
+    upstream: &str,
+    addr: SocketAddr,
+    out: &Path,
+    options: RecordOptions,
+) -> Result<RunningRecorder, RecordError> {
     let origin = upstream_origin(upstream).map_err(|reason| RecordError::Upstream {
         url: upstream.to_owned(),
         reason,
     })?;
+    let extra_roots = match &options.upstream_ca {
+        Some(path) => upstream::load_ca(path)?,
+        None => Vec::new(),
+    };
+    let client = upstream::UpstreamClient::new(extra_roots)?;
     let recording = writer::Recording::new(writer::scenario_name(out), origin.clone());
     let write_error = |source| RecordError::Write {
         path: out.to_owned(),
@@ -92,10 +125,11 @@ pub async fn start(
         .map_err(|source| RecordError::Listen { addr, source })?;
     let shared = Arc::new(proxy::Shared::new(
         origin,
+        client,
         out.to_owned(),
         recording,
         local_addr,
-    )?);
+    ));
     let (stop, stopped) = watch::channel(false);
     let task = tokio::spawn(proxy::accept_loop(listener, Arc::clone(&shared), stopped));
     Ok(RunningRecorder { shared, stop, task })
@@ -131,20 +165,14 @@ impl RunningRecorder {
     }
 }
 
-/// The origin of an upstream URL (`http://host:port`, default port omitted), or why it is
-/// not one.
+/// The origin of an upstream URL (`http://host:port` or `https://host:port`, default port
+/// omitted), or why it is not one.
 fn upstream_origin(upstream: &str) -> Result<String, String> {
-    let example = "expected an origin such as http://127.0.0.1:8000";
+    let example =
+        "expected an origin such as http://127.0.0.1:8000 or https://sandbox.bluebutton.cms.gov";
     let url = reqwest::Url::parse(upstream).map_err(|error| format!("{error}; {example}"))?;
     match url.scheme() {
-        "http" => {}
-        "https" => {
-            return Err(
-                "this build forwards over plain HTTP only (no TLS client is built \
-                        in); use an http:// upstream"
-                    .to_owned(),
-            );
-        }
+        "http" | "https" => {}
         scheme => return Err(format!("unsupported scheme `{scheme}`; {example}")),
     }
     if url.host_str().is_none_or(str::is_empty) {
@@ -175,10 +203,22 @@ mod tests {
             upstream_origin("http://Example.org:80/").as_deref(),
             Ok("http://example.org")
         );
+        assert_eq!(
+            upstream_origin("https://sandbox.bluebutton.cms.gov").as_deref(),
+            Ok("https://sandbox.bluebutton.cms.gov")
+        );
+        assert_eq!(
+            upstream_origin("https://sandbox.bluebutton.cms.gov:443/").as_deref(),
+            Ok("https://sandbox.bluebutton.cms.gov")
+        );
+        assert_eq!(
+            upstream_origin("https://127.0.0.1:8443").as_deref(),
+            Ok("https://127.0.0.1:8443")
+        );
         for (bad, why) in [
             ("ftp://h", "unsupported scheme"),
             ("127.0.0.1:8000", "expected an origin"),
-            ("https://sandbox.bluebutton.cms.gov", "plain HTTP only"),
+            ("https://h/v2", "a path"),
             ("http://h/v2", "a path"),
             ("http://h/?x=1", "a path, query"),
             ("http://u:p@h", "credentials"),

@@ -4,6 +4,7 @@
 //! recorder so the client stays on it (pagination `next` links, redirects).
 
 use crate::record::rebind::{Binder, Captured, replace_origin};
+use crate::record::upstream::UpstreamClient;
 use crate::record::writer::{self, Recording};
 use crate::server::MAX_BODY_BYTES;
 use bytes::Bytes;
@@ -45,16 +46,16 @@ const HOP_BY_HOP: [&str; 9] = [
 ];
 /// The largest decoded answer recorded (a gzip body that inflates beyond it is not).
 const MAX_DECODED_BYTES: u64 = 64 * 1024 * 1024;
-/// How long connecting to the upstream may take.
-const CONNECT_TIMEOUT: Duration = Duration::from_secs(30);
+/// The largest answer body read from the upstream (a larger one is a 502).
+const MAX_ANSWER_BYTES: usize = 64 * 1024 * 1024;
 /// How long a graceful stop waits for open connections.
 const STOP_GRACE: Duration = Duration::from_secs(5);
 
 /// What every connection of the recorder shares.
 pub(crate) struct Shared {
-    /// The upstream's origin (`http://127.0.0.1:8000`), no trailing slash.
+    /// The upstream's origin (`http://127.0.0.1:8000`, `https://...`), no trailing slash.
     pub(crate) upstream: String,
-    client: reqwest::Client,
+    client: UpstreamClient,
     out: PathBuf,
     session: Mutex<Session>,
     /// Exchanges written to the file so far.
@@ -72,16 +73,12 @@ impl Shared {
     /// The proxy's state; `recording` is what the file holds now (empty).
     pub(crate) fn new(
         upstream: String,
+        client: UpstreamClient,
         out: PathBuf,
         recording: Recording,
         local_addr: SocketAddr,
-    ) -> Result<Shared, reqwest::Error> {
-        let client = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .no_proxy()
-            .connect_timeout(CONNECT_TIMEOUT)
-            .build()?;
-        Ok(Shared {
+    ) -> Shared {
+        Shared {
             session: Mutex::new(Session {
                 binder: Binder::new(upstream.clone()),
                 recording,
@@ -91,7 +88,7 @@ impl Shared {
             out,
             recorded: AtomicUsize::new(0),
             local_addr,
-        })
+        }
     }
 
     /// Adds the exchange to the recording and rewrites the file (one writer at a time, in
@@ -173,27 +170,22 @@ async fn forward(
     strip_hop_by_hop(&mut headers);
     headers.remove(HOST);
     headers.remove(CONTENT_LENGTH);
-    let mut upstream_request = shared
-        .client
-        .request(parts.method.clone(), format!("{}{target}", shared.upstream))
-        .headers(headers);
-    if !body.is_empty() {
-        upstream_request = upstream_request.body(body.clone());
+    let mut upstream_request = hyper::Request::builder()
+        .method(parts.method.clone())
+        .uri(format!("{}{target}", shared.upstream));
+    if let Some(forwarded) = upstream_request.headers_mut() {
+        *forwarded = headers;
     }
-    let answered = match upstream_request.send().await {
-        Ok(response) => {
-            let status = response.status();
-            let headers = response.headers().clone();
-            response.bytes().await.map(|body| (status, headers, body))
-        }
-        Err(error) => Err(error),
+    let answered = match upstream_request.body(Full::new(body.clone())) {
+        Ok(request) => shared.client.send(request, MAX_ANSWER_BYTES).await,
+        Err(error) => Err(format!("the request cannot be forwarded: {error}")),
     };
     let (status, response_headers, raw) = match answered {
-        Ok(answer) => answer,
+        Ok(answer) => (answer.status, answer.headers, answer.body),
         Err(error) => {
             eprintln!(
-                "bbh record: {} {target}: the upstream failed: {error}",
-                parts.method
+                "bbh record: {} {target}: the upstream {} failed: {error}",
+                parts.method, shared.upstream
             );
             return Ok(plain(
                 StatusCode::BAD_GATEWAY,

@@ -3,14 +3,18 @@
 
 use crate::support::*;
 use base64::Engine;
+use bluebutton_harness::clock::Clock;
 use bluebutton_harness::oauth::pkce;
-use bluebutton_harness::record::{self, RunningRecorder};
+use bluebutton_harness::record::{self, RecordOptions, RunningRecorder};
 use bluebutton_harness::scenario;
+use bluebutton_harness::server::tls::SelfSigned;
+use bluebutton_harness::server::{self, RunningServer, ServerOptions};
 use reqwest::StatusCode;
 use serde_json::Value;
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+use std::sync::Arc;
 
 /// How many pages of Jane's claims the journey reads (two claims a page).
 const PAGES: usize = 3;
@@ -166,15 +170,42 @@ fn shape(value: &Value) -> Value {
     }
 }
 
+/// The `oauth-success` fake server on a free loopback port, over HTTPS with `tls`.
+async fn upstream_server(tls: Option<SelfSigned>) -> RunningServer {
+    let options = ServerOptions {
+        clock: Some(Arc::new(Clock::from_wall_clock())),
+        tls,
+        ..ServerOptions::default()
+    };
+    let scenario = scenario::builtin("oauth-success").unwrap();
+    server::start(scenario, "127.0.0.1:0".parse().unwrap(), options)
+        .await
+        .unwrap()
+}
+
 /// An upstream fake server, a recorder in front of it writing `folder/journey.yaml`, and
 /// the journey through the recorder.
-async fn recorded_journey(folder: &Path) -> (Harness, PathBuf, Vec<Step>, Issued) {
-    let upstream = Harness::builtin("oauth-success").await;
+async fn recorded_journey(folder: &Path) -> (RunningServer, PathBuf, Vec<Step>, Issued) {
+    let upstream = upstream_server(None).await;
+    recorded_journey_from(upstream, RecordOptions::default(), folder).await
+}
+
+/// The journey through a recorder in front of `upstream`, writing `folder/journey.yaml`.
+async fn recorded_journey_from(
+    upstream: RunningServer,
+    options: RecordOptions,
+    folder: &Path,
+) -> (RunningServer, PathBuf, Vec<Step>, Issued) {
     let out = folder.join("journey.yaml");
-    let recorder: RunningRecorder =
-        record::start(&upstream.server.url(), "127.0.0.1:0".parse().unwrap(), &out)
-            .await
-            .unwrap();
+    let recorder: RunningRecorder = record::start_with(
+        &upstream.url(),
+        "127.0.0.1:0".parse().unwrap(),
+        &out,
+        options,
+    )
+    .await
+    .unwrap();
+    assert_eq!(recorder.upstream(), upstream.url());
     let (steps, issued) = journey(&recorder.url()).await;
     assert_eq!(
         statuses(&steps),
@@ -394,24 +425,29 @@ fn text_has_word(text: &str, word: &str) -> bool {
 async fn a_recording_replays_the_journey_to_a_fresh_client() {
     let folder = tempfile::tempdir().unwrap();
     let (_upstream, out, recorded, issued) = recorded_journey(folder.path()).await;
+    assert_replays(&out, &recorded, &issued).await;
+}
 
+/// `out` passes `bbh validate`, and served as a scenario it gives a fresh client the recorded
+/// journey with fresh credentials and redacted data.
+async fn assert_replays(out: &Path, recorded: &[Step], issued: &Issued) {
     let validated = Command::new(env!("CARGO_BIN_EXE_bbh"))
         .arg("validate")
-        .arg(&out)
+        .arg(out)
         .output()
         .unwrap();
     assert!(
         validated.status.success(),
         "bbh validate: {}\n{}",
         String::from_utf8_lossy(&validated.stderr),
-        text_from(&out)
+        text_from(out)
     );
-    let scenario = scenario::load_file(&out).unwrap_or_else(|error| panic!("{error}"));
+    let scenario = scenario::load_file(out).unwrap_or_else(|error| panic!("{error}"));
     assert_eq!(scenario.name, "journey");
     let replay = Harness::start(scenario).await;
 
     let (replayed, fresh) = journey(&replay.server.url()).await;
-    assert_eq!(statuses(&replayed), statuses(&recorded));
+    assert_eq!(statuses(&replayed), statuses(recorded));
     for (was, is) in recorded.iter().zip(&replayed) {
         assert_eq!(
             was.body.as_ref().map(shape),
@@ -441,6 +477,85 @@ async fn a_recording_replays_the_journey_to_a_fresh_client() {
     assert_ne!(foreign.status, StatusCode::OK);
 }
 
+/// An HTTPS upstream whose self-signed certificate is given as `--upstream-ca`: the journey
+/// through the recorder (plain HTTP on its side) is recorded and replays.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_recorder_trusting_the_upstream_ca_records_an_https_journey_that_replays() {
+    let folder = tempfile::tempdir().unwrap();
+    let tls = SelfSigned::generate().unwrap();
+    let ca = folder.path().join("upstream-ca.pem");
+    std::fs::write(&ca, tls.cert_pem()).unwrap();
+    let upstream = upstream_server(Some(tls)).await;
+    assert!(upstream.url().starts_with("https://127.0.0.1:"));
+    let options = RecordOptions {
+        upstream_ca: Some(ca),
+    };
+    let (upstream, out, recorded, issued) =
+        recorded_journey_from(upstream, options, folder.path()).await;
+    // The upstream served every exchange, over TLS.
+    assert_eq!(upstream.journal().exchanges().len(), recorded.len());
+
+    let text = text_from(&out);
+    // The description names the upstream; no stub does.
+    assert!(
+        text.contains(&format!("Recorded from {}", upstream.url())),
+        "{text}"
+    );
+    let stubs = &text[text.find("\nstubs:").unwrap()..];
+    assert!(
+        !stubs.contains(&upstream.url()),
+        "links to the https upstream are pointed at the replay: {stubs}"
+    );
+    let document: Value = yaml_serde::from_str(&text).unwrap();
+    let patient = stubs_at(&document, "GET", &format!("/v2/fhir/Patient/{JANE}"));
+    assert_eq!(patient[0]["then"]["sequence"][0]["status"], 200);
+    assert_eq!(patient[0]["then"]["sequence"][0]["body"]["id"], JANE);
+    let pages = stubs_at(&document, "GET", "/v2/fhir/ExplanationOfBenefit/");
+    let next = link(&pages[0]["then"]["body"], "next").unwrap();
+    assert!(
+        next.starts_with("http://{{request.header.host}}/v2/fhir/ExplanationOfBenefit?"),
+        "{next}"
+    );
+    assert_replays(&out, &recorded, &issued).await;
+}
+
+/// Without the upstream's CA the handshake fails: the client gets a 502 that says why, the
+/// recorder goes on, and nothing is recorded.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_untrusted_upstream_certificate_is_a_502_not_a_panic() {
+    let folder = tempfile::tempdir().unwrap();
+    let upstream = upstream_server(Some(SelfSigned::generate().unwrap())).await;
+    // Trusting another self-signed certificate (valid names, wrong issuer) does not help.
+    let other = folder.path().join("other-ca.pem");
+    std::fs::write(&other, SelfSigned::generate().unwrap().cert_pem()).unwrap();
+    for upstream_ca in [None, Some(other)] {
+        let out = folder.path().join("untrusted.yaml");
+        let recorder = record::start_with(
+            &upstream.url(),
+            "127.0.0.1:0".parse().unwrap(),
+            &out,
+            RecordOptions { upstream_ca },
+        )
+        .await
+        .unwrap();
+        for _ in 0..2 {
+            let reply = http_client()
+                .get(format!("{}/v2/fhir/Patient/{JANE}", recorder.url()))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(reply.status(), StatusCode::BAD_GATEWAY);
+            let text = reply.text().await.unwrap();
+            assert!(text.contains("TLS handshake failed"), "{text}");
+            assert!(text.contains("certificate"), "{text}");
+        }
+        assert_eq!(recorder.stop().await, 0);
+        let empty: Value = yaml_serde::from_str(&text_from(&out)).unwrap();
+        assert_eq!(empty["stubs"], serde_json::json!([]));
+    }
+    assert!(upstream.journal().exchanges().is_empty());
+}
+
 /// A child process killed when a failed assertion leaves it running.
 struct Running(Option<std::process::Child>);
 
@@ -458,11 +573,100 @@ async fn bbh_record_prints_its_address_and_records_until_stopped() {
     let upstream = Harness::builtin("oauth-success").await;
     let folder = tempfile::tempdir().unwrap();
     let out = folder.path().join("cli.yaml");
-    let mut running = Running(Some(
-        Command::new(env!("CARGO_BIN_EXE_bbh"))
-            .args(["record", "--upstream", &upstream.server.url(), "--out"])
+    let (running, url) = spawn_record(&upstream.server.url(), &out, &[]);
+    assert!(url.starts_with("http://127.0.0.1:"), "{url}");
+    let empty: Value = yaml_serde::from_str(&text_from(&out)).unwrap();
+    assert_eq!(empty["stubs"], serde_json::json!([]));
+    assert_eq!(empty["name"], "cli");
+
+    let reply = http_client()
+        .get(format!("{url}/v2/fhir/Patient/{JANE}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(reply.status(), StatusCode::UNAUTHORIZED);
+    let recorded: Value = yaml_serde::from_str(&text_from(&out)).unwrap();
+    assert_eq!(recorded["stubs"][0]["then"]["status"], 401);
+
+    let (status, log) = stop_record(running);
+    assert!(status.success(), "a stop signal exits 0, got {status}");
+    assert!(log.contains("holds 1 exchange(s)"), "{log}");
+}
+
+#[test]
+fn bbh_record_refuses_an_upstream_that_is_not_an_http_origin() {
+    let folder = tempfile::tempdir().unwrap();
+    let out = folder.path().join("never.yaml");
+    for upstream in [
+        "ftp://sandbox.bluebutton.cms.gov",
+        "http://h/v2/",
+        "https://h/v2/",
+    ] {
+        let output = Command::new(env!("CARGO_BIN_EXE_bbh"))
+            .args(["record", "--upstream", upstream, "--out"])
             .arg(&out)
             .args(["--addr", "127.0.0.1:0"])
+            .output()
+            .unwrap();
+        assert_eq!(output.status.code(), Some(2), "{upstream}");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(
+            stderr.contains(&format!("--upstream {upstream}")),
+            "{stderr}"
+        );
+        assert!(!out.exists(), "nothing is written for a refused upstream");
+    }
+}
+
+#[test]
+fn bbh_record_refuses_an_unreadable_or_invalid_upstream_ca() {
+    let folder = tempfile::tempdir().unwrap();
+    let out = folder.path().join("never.yaml");
+    let not_pem = folder.path().join("not.pem");
+    std::fs::write(&not_pem, "just some text\n").unwrap();
+    let broken = folder.path().join("broken.pem");
+    std::fs::write(
+        &broken,
+        "-----BEGIN CERTIFICATE-----\naGVsbG8gd29ybGQ=\n-----END CERTIFICATE-----\n",
+    )
+    .unwrap();
+    for (ca, why) in [
+        (folder.path().join("missing.pem"), "cannot read it"),
+        (not_pem, "no PEM certificate"),
+        (broken, "cannot be a trusted root"),
+    ] {
+        let output = Command::new(env!("CARGO_BIN_EXE_bbh"))
+            .args([
+                "record",
+                "--upstream",
+                "https://127.0.0.1:9",
+                "--upstream-ca",
+            ])
+            .arg(&ca)
+            .arg("--out")
+            .arg(&out)
+            .args(["--addr", "127.0.0.1:0"])
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{}: {stderr}", ca.display());
+        assert!(
+            stderr.contains(&format!("--upstream-ca {}", ca.display())) && stderr.contains(why),
+            "{stderr}"
+        );
+        assert!(!stderr.contains("panicked"), "{stderr}");
+        assert!(!out.exists(), "nothing is written for a refused CA file");
+    }
+}
+
+/// `bbh record` in a child process: its base URL and the process.
+fn spawn_record(upstream: &str, out: &Path, extra: &[&std::ffi::OsStr]) -> (Running, String) {
+    let mut running = Running(Some(
+        Command::new(env!("CARGO_BIN_EXE_bbh"))
+            .args(["record", "--upstream", upstream, "--out"])
+            .arg(out)
+            .args(["--addr", "127.0.0.1:0"])
+            .args(extra)
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
@@ -478,20 +682,11 @@ async fn bbh_record_prints_its_address_and_records_until_stopped() {
         .strip_prefix("bbh recording on ")
         .unwrap_or_else(|| panic!("ready line: {ready:?}"))
         .to_owned();
-    assert!(url.starts_with("http://127.0.0.1:"), "{url}");
-    let empty: Value = yaml_serde::from_str(&text_from(&out)).unwrap();
-    assert_eq!(empty["stubs"], serde_json::json!([]));
-    assert_eq!(empty["name"], "cli");
+    (running, url)
+}
 
-    let reply = http_client()
-        .get(format!("{url}/v2/fhir/Patient/{JANE}"))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(reply.status(), StatusCode::UNAUTHORIZED);
-    let recorded: Value = yaml_serde::from_str(&text_from(&out)).unwrap();
-    assert_eq!(recorded["stubs"][0]["then"]["status"], 401);
-
+/// Stops `bbh record` with SIGTERM; its exit status and stderr.
+fn stop_record(mut running: Running) -> (std::process::ExitStatus, String) {
     let mut child = running.0.take().unwrap();
     let killed = Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
@@ -499,7 +694,6 @@ async fn bbh_record_prints_its_address_and_records_until_stopped() {
         .unwrap();
     assert!(killed.success());
     let status = child.wait().unwrap();
-    assert!(status.success(), "a stop signal exits 0, got {status}");
     let mut log = String::new();
     child
         .stderr
@@ -507,26 +701,64 @@ async fn bbh_record_prints_its_address_and_records_until_stopped() {
         .unwrap()
         .read_to_string(&mut log)
         .unwrap();
-    assert!(log.contains("holds 1 exchange(s)"), "{log}");
+    (status, log)
 }
 
-#[test]
-fn bbh_record_refuses_an_upstream_that_is_not_an_http_origin() {
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bbh_record_forwards_to_https_with_upstream_ca_and_says_why_without() {
     let folder = tempfile::tempdir().unwrap();
-    let out = folder.path().join("never.yaml");
-    for upstream in ["https://sandbox.bluebutton.cms.gov", "http://h/v2/"] {
-        let output = Command::new(env!("CARGO_BIN_EXE_bbh"))
-            .args(["record", "--upstream", upstream, "--out"])
-            .arg(&out)
-            .args(["--addr", "127.0.0.1:0"])
-            .output()
-            .unwrap();
-        assert_eq!(output.status.code(), Some(2), "{upstream}");
-        let stderr = String::from_utf8_lossy(&output.stderr);
-        assert!(
-            stderr.contains(&format!("--upstream {upstream}")),
-            "{stderr}"
-        );
-        assert!(!out.exists(), "nothing is written for a refused upstream");
-    }
+    let tls = SelfSigned::generate().unwrap();
+    let ca = folder.path().join("upstream-ca.pem");
+    std::fs::write(&ca, tls.cert_pem()).unwrap();
+    let upstream = upstream_server(Some(tls)).await;
+    let patient = format!("/v2/fhir/Patient/{JANE}");
+
+    // Trusting the upstream's certificate: forwarded and recorded.
+    let out = folder.path().join("trusted.yaml");
+    let (running, url) = spawn_record(
+        &upstream.url(),
+        &out,
+        &["--upstream-ca".as_ref(), ca.as_os_str()],
+    );
+    let reply = http_client()
+        .get(format!("{url}{patient}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(reply.status(), StatusCode::UNAUTHORIZED);
+    let recorded: Value = yaml_serde::from_str(&text_from(&out)).unwrap();
+    assert_eq!(recorded["stubs"][0]["then"]["status"], 401);
+    let (status, log) = stop_record(running);
+    assert!(status.success(), "{status}: {log}");
+    assert!(
+        log.contains(&format!("forwarding to {}", upstream.url())),
+        "{log}"
+    );
+    assert!(log.contains("holds 1 exchange(s)"), "{log}");
+
+    // Without it: a 502 to the client, a line on stderr, and the recorder goes on.
+    let out = folder.path().join("untrusted.yaml");
+    let (running, url) = spawn_record(&upstream.url(), &out, &[]);
+    let reply = http_client()
+        .get(format!("{url}{patient}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(reply.status(), StatusCode::BAD_GATEWAY);
+    let (status, log) = stop_record(running);
+    assert!(
+        status.success(),
+        "a stop signal exits 0, got {status}: {log}"
+    );
+    assert!(!log.contains("panicked"), "{log}");
+    let line = log
+        .lines()
+        .find(|line| line.starts_with("bbh record: GET "))
+        .unwrap_or_else(|| panic!("no line for the failed exchange: {log}"));
+    assert!(
+        line.contains("TLS handshake failed") && line.contains("--upstream-ca"),
+        "{line}"
+    );
+    assert!(log.contains("holds 0 exchange(s)"), "{log}");
+    assert_eq!(upstream.journal().exchanges().len(), 1);
 }
