@@ -78,7 +78,8 @@ const GLOBAL_HEADERS: [(&str, &str); 6] = [
 pub(crate) struct Live {
     pub(crate) world: World,
     pub(crate) store: TokenStore,
-    pub(crate) stubs: Stubs,
+    /// The stubs, mounted ones first; replaced whole when a stub is mounted.
+    pub(crate) stubs: ArcSwap<Stubs>,
     /// The state of the scenario's state machines in each session.
     pub(crate) states: SessionStates,
     /// Values bound once per run for `{{fresh.NAME}}` templates.
@@ -96,7 +97,7 @@ impl Live {
         let stubs = Stubs::new(mounted.iter().chain(&scenario.stubs));
         Live {
             store: TokenStore::with_expire_after_calls(scenario.tokens.expire_after_calls),
-            stubs,
+            stubs: ArcSwap::from_pointee(stubs),
             states: SessionStates::new(&scenario.states),
             fresh: Fresh::default(),
             dice: FaultDice::new(scenario.seed),
@@ -215,15 +216,18 @@ impl RunningServer {
     }
 
     /// Adds a stub tried before the scenario's stubs (and after stubs mounted earlier); it
-    /// lasts until the server stops, through resets and loads.
+    /// lasts until the server stops, through resets and loads. Tokens, sessions, states and
+    /// the counts of the other stubs stay as they are.
     pub fn mount(&self, stub: Stub) {
         let mut mounted = self
             .state
             .mounted
             .lock()
             .unwrap_or_else(PoisonError::into_inner);
+        let live = self.state.live.load();
+        let stubs = live.stubs.load().with_inserted(mounted.len(), &stub);
+        live.stubs.store(Arc::new(stubs));
         mounted.push(stub);
-        self.state.rebuild(None, &mounted);
     }
 
     /// Each session that has left the initial state of a state machine (`states:`), in order,
@@ -397,7 +401,8 @@ async fn serve(
     )
     .await;
     // An unreadable body is refused before any stub sees the request.
-    let choice = body.as_ref().ok().map(|_| live.stubs.choose(&matcher));
+    let stubs = live.stubs.load_full();
+    let choice = body.as_ref().ok().map(|_| stubs.choose(&matcher));
     let stub = choice.as_ref().and_then(Choice::then);
     // The session as the request names it, read before the answer can revoke its tokens.
     let has_states = !live.world.scenario().states.is_empty();
@@ -407,7 +412,7 @@ async fn serve(
         .unwrap_or_default();
     plan.wait().await;
     let fault_answer = plan.fault_answer(&request, live.world.throttle());
-    let response = match (&body, stub, fault_answer) {
+    let mut response = match (&body, stub, fault_answer) {
         (Err(_), _, _) => errors::bad_request_text("<h1>Bad Request (400)</h1>"),
         (Ok(_), _, Some(answer)) => answer,
         (Ok(_), Some(then), None) if !plan.built_in() => {
@@ -422,10 +427,14 @@ async fn serve(
             if !router::has_route(&live.world, live.pages.as_ref(), &request) =>
         {
             let strict = live.world.scenario().strict;
-            Some(live.stubs.explain(&matcher, unmatched, strict))
+            Some(stubs.explain(&matcher, unmatched, strict))
         }
         _ => None,
     };
+    // A stub's or a fault's answer belongs to the session the request names.
+    if stub.is_some() && response.session.is_none() {
+        response.session = named_session.or_else(|| matcher.session());
+    }
     if let Some(session) = response.session.or(named_session).filter(|_| has_states) {
         live.states
             .advance(session, &request, |when, _| matcher.matches(when));

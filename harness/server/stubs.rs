@@ -7,12 +7,13 @@
 use crate::scenario::{Stub, StubThen, StubWhen};
 use crate::server::matcher::Matcher;
 use crate::server::near_miss::{self, Miss};
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 /// Every stub of a scenario with its counts.
 #[derive(Debug)]
 pub struct Stubs {
-    stubs: Vec<Counted>,
+    stubs: Vec<Arc<Counted>>,
 }
 
 /// A stub and its counts.
@@ -23,6 +24,16 @@ struct Counted {
     met: AtomicU64,
     /// Requests it answered.
     answered: AtomicU64,
+}
+
+impl Counted {
+    fn new(stub: &Stub) -> Counted {
+        Counted {
+            stub: stub.clone(),
+            met: AtomicU64::new(0),
+            answered: AtomicU64::new(0),
+        }
+    }
 }
 
 /// Which stub answers a request, if one does.
@@ -62,13 +73,17 @@ impl Stubs {
         Stubs {
             stubs: stubs
                 .into_iter()
-                .map(|stub| Counted {
-                    stub: stub.clone(),
-                    met: AtomicU64::new(0),
-                    answered: AtomicU64::new(0),
-                })
+                .map(|stub| Arc::new(Counted::new(stub)))
                 .collect(),
         }
+    }
+
+    /// These stubs with `stub` inserted at position `at` (at the end when past it); the
+    /// others keep their counts.
+    pub fn with_inserted(&self, at: usize, stub: &Stub) -> Stubs {
+        let mut stubs = self.stubs.clone();
+        stubs.insert(at.min(stubs.len()), Arc::new(Counted::new(stub)));
+        Stubs { stubs }
     }
 
     /// The stub that answers the request of `matcher`, counting the request in every stub it

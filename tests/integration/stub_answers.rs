@@ -400,3 +400,60 @@ async fn stub_conditions_on_session_state_follow_each_session_and_stub_answers_m
     );
     assert_eq!(raw_get(&h, eob, &first).await.0, StatusCode::OK);
 }
+
+#[tokio::test]
+async fn mounting_a_stub_keeps_tokens_counts_and_states_and_its_answers_keep_their_session() {
+    use bluebutton_harness::scenario::{Stub, StubThen, StubWhen};
+    let h = Harness::yaml(OUTAGE).await;
+    let token = h.access_token().await;
+    assert_eq!(
+        h.get_with_token("/v2/fhir/Patient/", &token).await.status,
+        StatusCode::OK
+    );
+    h.server.mount(Stub {
+        when: StubWhen {
+            path: "/v2/fhir/Coverage/".to_owned(),
+            ..StubWhen::default()
+        },
+        then: StubThen {
+            status: Some(StatusCode::SERVICE_UNAVAILABLE),
+            ..StubThen::default()
+        },
+    });
+    // The token issued before the mount still works, and the session kept its state.
+    assert_eq!(
+        h.get_with_token("/v2/fhir/Patient/", &token).await.status,
+        StatusCode::OK
+    );
+    assert_eq!(
+        raw_status(&h, "/v2/fhir/Coverage/", &token).await,
+        StatusCode::SERVICE_UNAVAILABLE
+    );
+    // The stub's answer still moved the session (failing → recovered) ...
+    assert_eq!(
+        h.server.session_states(),
+        [(
+            SessionId(1),
+            states(&[("outage", "recovered"), ("visits", "none")])
+        )]
+    );
+    // ... and the journal puts it in that session.
+    let journal = h.server.journal().exchanges();
+    let stubbed = journal
+        .iter()
+        .rev()
+        .find(|e| e.request.path == "/v2/fhir/Coverage/")
+        .unwrap();
+    assert_eq!(stubbed.response.status, StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(stubbed.response.session, Some(SessionId(1)));
+}
+
+async fn raw_status(h: &Harness, path: &str, token: &str) -> StatusCode {
+    h.client
+        .get(h.url(path))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap()
+        .status()
+}
