@@ -22,8 +22,8 @@ use crate::exchange::{Response, SessionId};
 use crate::scenario::{self, ScenarioError, Source};
 use crate::server::redact::Redactor;
 use bytes::Bytes;
-use http::header::{ALLOW, CACHE_CONTROL};
-use http::{Method, StatusCode};
+use http::header::{ALLOW, CACHE_CONTROL, HOST, ORIGIN};
+use http::{HeaderMap, Method, StatusCode};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use std::net::SocketAddr;
@@ -121,11 +121,12 @@ impl Admin {
         &self,
         state: &State,
         peer: SocketAddr,
+        headers: &HeaderMap,
         method: &Method,
         path: &str,
         body: Option<Bytes>,
     ) -> Response {
-        if let Some(refusal) = refusal(peer) {
+        if let Some(refusal) = refusal(peer).or_else(|| browser_refusal(headers)) {
             return refusal;
         }
         let Some(endpoint) = Endpoint::at(path) else {
@@ -229,6 +230,39 @@ fn refusal(peer: SocketAddr) -> Option<Response> {
         StatusCode::FORBIDDEN,
         "the admin API answers loopback clients only (127.0.0.1, ::1)",
     ))
+}
+
+/// The 403 for a request a web page may have sent: one with an `Origin` header (any page
+/// can POST to a loopback port), or one whose `Host` is not a loopback name (a page reaching
+/// us through DNS rebinding).
+fn browser_refusal(headers: &HeaderMap) -> Option<Response> {
+    if headers.contains_key(ORIGIN) {
+        return Some(error(
+            StatusCode::FORBIDDEN,
+            "the admin API refuses requests sent by web pages (they carry an Origin header)",
+        ));
+    }
+    let host = headers.get(HOST).and_then(|h| h.to_str().ok()).unwrap_or("");
+    if loopback_host(host) {
+        return None;
+    }
+    Some(error(
+        StatusCode::FORBIDDEN,
+        "the admin API answers requests addressed to localhost, 127.0.0.1 or [::1] only",
+    ))
+}
+
+/// Whether a `Host` value names this machine's loopback (`localhost`, `127.x.y.z`, `[::1]`,
+/// each with an optional port).
+fn loopback_host(host: &str) -> bool {
+    let name = match host.strip_prefix('[') {
+        Some(rest) => rest.split(']').next().unwrap_or(""),
+        None => host.rsplit_once(':').map_or(host, |(name, _)| name),
+    };
+    name.eq_ignore_ascii_case("localhost")
+        || name
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.to_canonical().is_loopback())
 }
 
 fn health(state: &State) -> Response {
@@ -426,6 +460,28 @@ mod tests {
             .map(|e| format!("{e} at {}", e.instance_path()))
             .collect();
         assert!(errors.is_empty(), "{name}: {errors:#?}\n{document:#}");
+    }
+
+    #[test]
+    fn requests_from_web_pages_and_other_host_names_are_refused() {
+        let with = |pairs: &[(http::HeaderName, &str)]| {
+            let mut headers = HeaderMap::new();
+            for (name, value) in pairs {
+                headers.insert(name.clone(), http::HeaderValue::from_str(value).unwrap());
+            }
+            headers
+        };
+        for host in ["127.0.0.1:8000", "localhost", "LOCALHOST:1", "[::1]:8000", "127.1.2.3"] {
+            assert!(browser_refusal(&with(&[(HOST, host)])).is_none(), "{host}");
+        }
+        for host in ["evil.example:8000", "", "10.0.0.7", "[fe80::1]:80", "localhost.evil"] {
+            let refused = browser_refusal(&with(&[(HOST, host)]))
+                .unwrap_or_else(|| panic!("{host:?} is not a loopback name"));
+            assert_eq!(refused.status, StatusCode::FORBIDDEN);
+        }
+        let from_page = with(&[(HOST, "127.0.0.1:8000"), (ORIGIN, "https://evil.example")]);
+        let refused = browser_refusal(&from_page).unwrap_or_else(|| panic!("Origin accepted"));
+        assert_eq!(refused.status, StatusCode::FORBIDDEN);
     }
 
     #[test]

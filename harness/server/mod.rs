@@ -369,7 +369,14 @@ async fn serve(
         && admin::is_admin_path(parts.uri.path())
     {
         let body = read_body(body).await.ok();
-        let answer = admin.answer(&state, peer, &parts.method, parts.uri.path(), body);
+        let answer = admin.answer(
+            &state,
+            peer,
+            &parts.headers,
+            &parts.method,
+            parts.uri.path(),
+            body,
+        );
         let identity = compression::Encoding {
             gzipped: None,
             vary: false,

@@ -87,6 +87,27 @@ async fn the_admin_api_is_off_by_default() {
 }
 
 #[tokio::test]
+async fn web_pages_and_rebound_host_names_cannot_drive_the_admin_api() {
+    let h = admin_builtin().await;
+    let from_page = h
+        .client
+        .post(h.url("/__admin/shutdown"))
+        .header("origin", "https://evil.example");
+    let (status, body) = call(&h, from_page, "error").await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert!(body["error"].as_str().unwrap().contains("Origin"), "{body}");
+    let rebound = h
+        .client
+        .get(h.url("/__admin/journal"))
+        .header("host", "attacker.example");
+    let (status, _) = call(&h, rebound, "error").await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    // The server did not stop: the admin API still answers a loopback request.
+    let (status, _) = get(&h, "/__admin/health", "health").await;
+    assert_eq!(status, StatusCode::OK);
+}
+
+#[tokio::test]
 async fn health_names_the_scenario() {
     let h = admin_builtin().await;
     let (status, body) = get(&h, "/__admin/health", "health").await;
