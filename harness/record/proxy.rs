@@ -7,6 +7,7 @@ use crate::record::rebind::{Binder, Captured, replace_origin};
 use crate::record::upstream::UpstreamClient;
 use crate::record::writer::{self, Recording};
 use crate::server::MAX_BODY_BYTES;
+use crate::server::redact::Redactor;
 use bytes::Bytes;
 use flate2::Compression;
 use flate2::read::MultiGzDecoder;
@@ -146,11 +147,24 @@ pub(crate) async fn accept_loop(
     let _ = tokio::time::timeout(STOP_GRACE, graceful.shutdown()).await;
 }
 
+/// A request target as stderr may show it: codes, tokens, secrets and patient ids aliased.
+fn logged_target(uri: &http::Uri) -> String {
+    Redactor::new().target(uri.path(), uri.query())
+}
+
 async fn forward(
     shared: Arc<Shared>,
     request: hyper::Request<Incoming>,
 ) -> Result<hyper::Response<Full<Bytes>>, Infallible> {
     let (parts, body) = request.into_parts();
+    // The upstream's admin API answers its loopback peers, which the recorder is: forwarding
+    // it would hand it to whoever reaches the recorder.
+    if parts.uri.path().starts_with("/__admin") {
+        return Ok(plain(
+            StatusCode::FORBIDDEN,
+            "bbh record: the admin API (/__admin/) is not forwarded",
+        ));
+    }
     let Ok(body) = Limited::new(body, MAX_BODY_BYTES).collect().await else {
         return Ok(plain(
             StatusCode::BAD_REQUEST,
@@ -184,8 +198,10 @@ async fn forward(
         Ok(answer) => (answer.status, answer.headers, answer.body),
         Err(error) => {
             eprintln!(
-                "bbh record: {} {target}: the upstream {} failed: {error}",
-                parts.method, shared.upstream
+                "bbh record: {} {}: the upstream {} failed: {error}",
+                parts.method,
+                logged_target(&parts.uri),
+                shared.upstream
             );
             return Ok(plain(
                 StatusCode::BAD_GATEWAY,
@@ -198,7 +214,7 @@ async fn forward(
         eprintln!(
             "bbh record: {} {}: the answer's body is not recorded: {why}",
             parts.method,
-            parts.uri.path()
+            logged_target(&parts.uri)
         );
     }
     let decoded = decoded.ok();

@@ -242,7 +242,10 @@ fn browser_refusal(headers: &HeaderMap) -> Option<Response> {
             "the admin API refuses requests sent by web pages (they carry an Origin header)",
         ));
     }
-    let host = headers.get(HOST).and_then(|h| h.to_str().ok()).unwrap_or("");
+    let host = headers
+        .get(HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("");
     if loopback_host(host) {
         return None;
     }
@@ -471,10 +474,22 @@ mod tests {
             }
             headers
         };
-        for host in ["127.0.0.1:8000", "localhost", "LOCALHOST:1", "[::1]:8000", "127.1.2.3"] {
+        for host in [
+            "127.0.0.1:8000",
+            "localhost",
+            "LOCALHOST:1",
+            "[::1]:8000",
+            "127.1.2.3",
+        ] {
             assert!(browser_refusal(&with(&[(HOST, host)])).is_none(), "{host}");
         }
-        for host in ["evil.example:8000", "", "10.0.0.7", "[fe80::1]:80", "localhost.evil"] {
+        for host in [
+            "evil.example:8000",
+            "",
+            "10.0.0.7",
+            "[fe80::1]:80",
+            "localhost.evil",
+        ] {
             let refused = browser_refusal(&with(&[(HOST, host)]))
                 .unwrap_or_else(|| panic!("{host:?} is not a loopback name"));
             assert_eq!(refused.status, StatusCode::FORBIDDEN);

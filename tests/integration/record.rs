@@ -556,6 +556,37 @@ async fn an_untrusted_upstream_certificate_is_a_502_not_a_panic() {
     assert!(upstream.journal().exchanges().is_empty());
 }
 
+#[tokio::test]
+async fn the_recorder_does_not_forward_the_admin_api() {
+    let folder = tempfile::tempdir().unwrap();
+    let options = ServerOptions {
+        admin: true,
+        ..ServerOptions::default()
+    };
+    let scenario = scenario::builtin("oauth-success").unwrap();
+    let upstream = server::start(scenario, "127.0.0.1:0".parse().unwrap(), options)
+        .await
+        .unwrap();
+    let out = folder.path().join("admin.yaml");
+    let recorder = record::start(&upstream.url(), "127.0.0.1:0".parse().unwrap(), &out)
+        .await
+        .unwrap();
+    let reply = http_client()
+        .post(format!("{}/__admin/shutdown", recorder.url()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(reply.status(), StatusCode::FORBIDDEN);
+    // The upstream is still up, and serves its admin API to its own loopback clients.
+    let health = http_client()
+        .get(format!("{}/__admin/health", upstream.url()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(health.status(), StatusCode::OK);
+    assert_eq!(recorder.stop().await, 0);
+}
+
 /// A child process killed when a failed assertion leaves it running.
 struct Running(Option<std::process::Child>);
 
