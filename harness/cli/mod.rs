@@ -222,6 +222,7 @@ fn record(
                 return ExitCode::from(1);
             }
         };
+        let stop_signals = StopSignals::listen();
         let mut stdout = std::io::stdout();
         let _ = writeln!(stdout, "bbh recording on {}", recorder.url());
         let _ = stdout.flush();
@@ -230,7 +231,7 @@ fn record(
             recorder.upstream(),
             out.display()
         );
-        wait_for_stop_signal().await;
+        stop_signals.received().await;
         let exchanges = recorder.stop().await;
         eprintln!(
             "bbh: stopped; {} holds {exchanges} exchange(s)",
@@ -344,6 +345,7 @@ async fn run_server(scenario: Scenario, addr: SocketAddr, serving: Serving) -> E
             return ExitCode::from(1);
         }
     };
+    let stop_signals = StopSignals::listen();
     let mut stdout = std::io::stdout();
     let _ = writeln!(stdout, "bbh listening on {}", server.url());
     let _ = stdout.flush();
@@ -355,32 +357,48 @@ async fn run_server(scenario: Scenario, addr: SocketAddr, serving: Serving) -> E
         );
     }
     tokio::select! {
-        () = wait_for_stop_signal() => eprintln!("bbh: stopping"),
+        () = stop_signals.received() => eprintln!("bbh: stopping"),
         () = server.stop_requested() => eprintln!("bbh: stopping (POST /__admin/shutdown)"),
     }
     server.stop().await;
     ExitCode::SUCCESS
 }
 
-/// Waits for SIGINT or SIGTERM (Ctrl-C elsewhere).
-async fn wait_for_stop_signal() {
+/// SIGINT and SIGTERM (Ctrl-C elsewhere), listened for from the moment it is made: made
+/// before the ready line is printed, a signal sent right after that line is never missed.
+struct StopSignals {
     #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        match signal(SignalKind::terminate()) {
-            Ok(mut terminate) => {
-                tokio::select! {
-                    _ = tokio::signal::ctrl_c() => {}
-                    _ = terminate.recv() => {}
-                }
-            }
-            Err(_) => {
-                let _ = tokio::signal::ctrl_c().await;
+    signals: Option<(tokio::signal::unix::Signal, tokio::signal::unix::Signal)>,
+}
+
+impl StopSignals {
+    /// Starts listening.
+    fn listen() -> StopSignals {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{SignalKind, signal};
+            let interrupt = signal(SignalKind::interrupt());
+            let terminate = signal(SignalKind::terminate());
+            StopSignals {
+                signals: interrupt.ok().zip(terminate.ok()),
             }
         }
+        #[cfg(not(unix))]
+        {
+            StopSignals {}
+        }
     }
-    #[cfg(not(unix))]
-    {
+
+    /// Waits for the first stop signal.
+    async fn received(self) {
+        #[cfg(unix)]
+        if let Some((mut interrupt, mut terminate)) = self.signals {
+            tokio::select! {
+                _ = interrupt.recv() => {}
+                _ = terminate.recv() => {}
+            }
+            return;
+        }
         let _ = tokio::signal::ctrl_c().await;
     }
 }

@@ -21,12 +21,14 @@ use super::State;
 use crate::exchange::{Response, SessionId};
 use crate::scenario::{self, ScenarioError, Source};
 use crate::server::redact::Redactor;
+use arc_swap::ArcSwap;
 use bytes::Bytes;
 use http::header::{ALLOW, CACHE_CONTROL, HOST, ORIGIN};
 use http::{HeaderMap, Method, StatusCode};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// The path every admin endpoint is under.
@@ -44,9 +46,17 @@ pub(super) fn is_admin_path(path: &str) -> bool {
 /// The admin API of one server.
 #[derive(Debug, Default)]
 pub(super) struct Admin {
-    /// One redactor for the server's life, so an alias (`token#2`) names the same value in
-    /// every admin answer.
-    redactor: Redactor,
+    /// One redactor until the journal is emptied (reset, load), so an alias (`token#2`)
+    /// names the same value in every admin answer meanwhile; it starts over with the journal
+    /// so its memory stays bounded by what the journal holds.
+    redactor: ArcSwap<Redactor>,
+}
+
+impl Admin {
+    /// Forgets every alias handed out (the journal was emptied).
+    pub(super) fn forget_aliases(&self) {
+        self.redactor.store(Arc::new(Redactor::new()));
+    }
 }
 
 /// An admin endpoint, by path.
@@ -175,11 +185,12 @@ impl Admin {
     }
 
     fn journal(&self, state: &State) -> Response {
+        let redactor = self.redactor.load();
         let exchanges: Vec<Value> = state
             .journal
             .exchanges()
             .iter()
-            .map(|exchange| render::summary(exchange, &self.redactor))
+            .map(|exchange| render::summary(exchange, &redactor))
             .collect();
         self.redacted(json!({ "exchanges": exchanges }))
     }
@@ -192,7 +203,7 @@ impl Admin {
             );
         };
         match state.journal.get(id) {
-            Some(exchange) => self.redacted(render::exchange(&exchange, &self.redactor)),
+            Some(exchange) => self.redacted(render::exchange(&exchange, &self.redactor.load())),
             None => error(
                 StatusCode::NOT_FOUND,
                 &format!(
@@ -204,19 +215,20 @@ impl Admin {
     }
 
     fn unmatched(&self, state: &State) -> Response {
+        let redactor = self.redactor.load();
         let unmatched: Vec<Value> = state
             .journal
             .exchanges()
             .iter()
             .filter(|exchange| exchange.miss.is_some())
-            .map(|exchange| render::unmatched(exchange, &self.redactor))
+            .map(|exchange| render::unmatched(exchange, &redactor))
             .collect();
         self.redacted(json!({ "unmatched": unmatched }))
     }
 
     /// A 200 with `document`, scrubbed of every value aliased so far.
     fn redacted(&self, mut document: Value) -> Response {
-        render::scrub(&mut document, &self.redactor);
+        render::scrub(&mut document, &self.redactor.load());
         ok(document)
     }
 }

@@ -299,13 +299,21 @@ impl State {
     fn reset(&self) {
         let mounted = self.mounted.lock().unwrap_or_else(PoisonError::into_inner);
         self.rebuild(None, &mounted);
-        self.journal.clear();
+        self.clear_journal();
     }
 
     fn load(&self, scenario: Scenario) {
         let mounted = self.mounted.lock().unwrap_or_else(PoisonError::into_inner);
         self.rebuild(Some(scenario), &mounted);
+        self.clear_journal();
+    }
+
+    /// Empties the journal, and the admin API's aliases of what it held.
+    fn clear_journal(&self) {
         self.journal.clear();
+        if let Some(admin) = &self.admin {
+            admin.forget_aliases();
+        }
     }
 
     /// `https` with TLS, else `http`.
