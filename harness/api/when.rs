@@ -4,7 +4,7 @@
 //!
 //! Value patterns (`query`, `header`, `form`): `*` matches any run of characters, everything
 //! else is literal, and `{{request.…}}`/`{{fresh.…}}` templates are rendered for the request
-//! before matching (see the README's "Programmable behaviour").
+//! before matching, the text they bring literal (see the README's "Programmable behaviour").
 //!
 //! ```
 //! use bluebutton_harness::api::{Mock, then::status, when::*};

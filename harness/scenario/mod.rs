@@ -15,6 +15,7 @@ mod reader;
 mod states;
 mod stub_when;
 mod stubs;
+pub mod template;
 mod yaml;
 
 pub use apps::runner_app_problem;

@@ -255,7 +255,7 @@ pub struct StubWhen {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ValueMatch {
     /// Present with a value matching this pattern (`*` matches any run of characters;
-    /// `{{...}}` templates are rendered first).
+    /// `{{...}}` templates are rendered first, the text they bring literal).
     Matches(String),
     /// Absent (`null` in the file).
     Absent,

@@ -3,6 +3,7 @@
 
 use crate::scenario::model::{SessionMatch, StubWhen, ValueMatch};
 use crate::scenario::reader::{Located, Reader, at_key_when_empty, integer, join, then};
+use crate::scenario::template;
 use crate::scenario::yaml::ScalarKind;
 use http::{HeaderName, HeaderValue, Method};
 use marked_yaml::Node;
@@ -181,7 +182,7 @@ fn pattern(
         return Some(ValueMatch::Absent);
     }
     let text = scalar.as_str();
-    match check_value(text) {
+    match template::validate(text).and_then(|()| check_value(text)) {
         Ok(()) => Some(ValueMatch::Matches(text.to_owned())),
         Err(message) => {
             r.error(node.span(), key, message);

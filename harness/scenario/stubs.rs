@@ -6,9 +6,9 @@ use crate::scenario::reader::{
     Field, Located, Reader, at_key_when_empty, integer, join, then, values,
 };
 use crate::scenario::stub_when::{WhenPlace, when};
+use crate::scenario::template;
 use crate::scenario::yaml::{ScalarKind, describe, parse_int};
 use crate::scenario::{faults, folder};
-use crate::server::template;
 use bytes::Bytes;
 use http::{HeaderName, HeaderValue, StatusCode};
 use marked_yaml::types::MarkedMappingNode;

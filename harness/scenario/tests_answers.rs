@@ -280,6 +280,57 @@ fn templates_in_body_files_are_checked() {
 }
 
 #[test]
+fn templates_in_when_values_are_checked_as_in_answers() {
+    let folder = tempfile::tempdir().unwrap();
+    let path = folder.path().join("when.yaml");
+    std::fs::write(
+        &path,
+        "\
+version: 1
+name: t
+stubs:
+  - when:
+      path: /x
+      query: {a: '{{request.qurey.x}}', ok: '{{request.query.x}}*'}
+      headers: {X-Echo: 'v-{{request.header.x-in}}', X-Bad: '{{fresh.}}'}
+      form: {code: '{{request.form}}'}
+    then: {}
+states:
+  m:
+    states: [a, b]
+    transitions:
+      - {from: a, to: b, when: {path: /y, query: {s: '[{{request.nope}}]'}}}
+",
+    )
+    .unwrap();
+    let error = load_file(&path).unwrap_err().to_string();
+    let file = path.display();
+    let expected = "expected `{{request.path}}`, `{{request.query.NAME}}`, \
+                    `{{request.form.NAME}}`, `{{request.header.NAME}}` or `{{fresh.NAME}}`";
+    assert_eq!(
+        error.lines().collect::<Vec<_>>(),
+        [
+            format!(
+                "{file}:6:18: stubs[0].when.query.a: unknown template \
+                 `{{{{request.qurey.x}}}}`; {expected}"
+            ),
+            format!(
+                "{file}:7:61: stubs[0].when.headers.X-Bad: unknown template `{{{{fresh.}}}}`; \
+                 {expected}"
+            ),
+            format!(
+                "{file}:8:20: stubs[0].when.form.code: unknown template \
+                 `{{{{request.form}}}}`; {expected}"
+            ),
+            format!(
+                "{file}:14:54: states.m.transitions[0].when.query.s: unknown template \
+                 `{{{{request.nope}}}}`; {expected}"
+            ),
+        ]
+    );
+}
+
+#[test]
 fn states_are_read_and_stub_conditions_checked_against_them() {
     let scenario = parse_text(
         "\

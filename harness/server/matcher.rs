@@ -4,8 +4,8 @@
 //! Conditions: the method; the path pattern (`*` within one segment, a `**` segment across any
 //! number of segments, one trailing slash added or removed); query parameters, headers and
 //! form fields, each a value pattern (`*` matches any run of characters, everything else is
-//! literal, templates rendered first; `null`: absent; a repeated name matches if any of its
-//! values does); the request's session (its number and the states of its state machines).
+//! literal, templates rendered first: the text they bring is literal, `*` included; `null`:
+//! absent; a repeated name matches if any of its values does); the request's session (its number and the states of its state machines).
 //! `nth` is counted by the stubs, not here.
 
 use crate::exchange::{Request, SessionId};
@@ -15,7 +15,7 @@ use crate::scenario::{StubWhen, ValueMatch};
 use crate::server::near_miss::FieldDiff;
 use crate::server::request_session;
 use crate::server::session_state::SessionStates;
-use crate::server::template::{self, Fresh};
+use crate::server::template::{self, Context, Fresh, Run};
 use http::{HeaderName, Method};
 use jiff::Timestamp;
 use std::ops::ControlFlow;
@@ -84,9 +84,14 @@ impl<'a> Matcher<'a> {
         }
     }
 
-    /// The request.
-    pub fn request(&self) -> &'a Request {
-        self.request
+    /// What the templates of a stub answering this request render from: the request, the
+    /// form fields its `when` matched, and the fresh values.
+    pub fn context(&self) -> Context<'_> {
+        Context {
+            request: self.request,
+            form: &self.form,
+            fresh: self.fresh,
+        }
     }
 
     /// The session the request belongs to before it is answered
@@ -167,10 +172,21 @@ impl<'a> Matcher<'a> {
         match pattern {
             ValueMatch::Absent => sent.next().is_none(),
             ValueMatch::Matches(pattern) => {
-                let pattern = template::render(pattern, self.request, self.fresh);
-                sent.any(|value| glob(pattern.as_bytes(), value))
+                let pattern = self.units(pattern);
+                sent.any(|value| glob(&pattern, value))
             }
         }
+    }
+
+    /// `pattern` with its templates rendered for this request, as units to match: its own `*`
+    /// match any run, the text its templates bring is literal.
+    fn units(&self, pattern: &str) -> Vec<Unit> {
+        let mut units = Vec::with_capacity(pattern.len());
+        template::render_each(pattern, &self.context(), |run| match run {
+            Run::Written(text) => units.extend(written(text.as_bytes())),
+            Run::Rendered(text) => units.extend(text.bytes().map(Unit::Byte)),
+        });
+        units
     }
 
     /// The diff that explains `unmet` for this request.
@@ -269,7 +285,12 @@ fn path_matches(pattern: &str, path: &str) -> bool {
             &pattern,
             &path,
             |segment| *segment == "**",
-            |segment, sent| glob(segment.as_bytes(), sent.as_bytes()),
+            |segment, sent| {
+                glob(
+                    &written(segment.as_bytes()).collect::<Vec<_>>(),
+                    sent.as_bytes(),
+                )
+            },
         )
     };
     fits(path)
@@ -279,14 +300,30 @@ fn path_matches(pattern: &str, path: &str) -> bool {
         }
 }
 
-/// Whether `text` matches `pattern`, where `*` matches any run of bytes (possibly empty) and
-/// every other byte is literal.
-fn glob(pattern: &[u8], text: &[u8]) -> bool {
+/// One unit of a value pattern.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Unit {
+    /// Any run of bytes, possibly empty: a `*` written in the pattern.
+    Any,
+    /// This byte.
+    Byte(u8),
+}
+
+/// The units of pattern text as written: `*` matches any run, every other byte itself.
+fn written(text: &[u8]) -> impl Iterator<Item = Unit> + '_ {
+    text.iter().map(|&byte| match byte {
+        b'*' => Unit::Any,
+        byte => Unit::Byte(byte),
+    })
+}
+
+/// Whether `text` matches `pattern`.
+fn glob(pattern: &[Unit], text: &[u8]) -> bool {
     wildcard(
         pattern,
         text,
-        |unit| *unit == b'*',
-        |unit, sent| unit == sent,
+        |unit| *unit == Unit::Any,
+        |unit, sent| *unit == Unit::Byte(*sent),
     )
 }
 
@@ -384,22 +421,33 @@ mod tests {
         assert!(path_matches("/**/Patient/*", "/v2/fhir/Patient/7"));
     }
 
+    /// `glob` with a pattern as written.
+    fn glob_written(pattern: &[u8], text: &[u8]) -> bool {
+        glob(&written(pattern).collect::<Vec<_>>(), text)
+    }
+
     #[test]
     fn value_patterns() {
-        assert!(glob(b"*", b""));
-        assert!(glob(b"*", b"anything at all"));
-        assert!(glob(b"application/fhir+json*", b"application/fhir+json"));
-        assert!(glob(
+        assert!(glob_written(b"*", b""));
+        assert!(glob_written(b"*", b"anything at all"));
+        assert!(glob_written(
+            b"application/fhir+json*",
+            b"application/fhir+json"
+        ));
+        assert!(glob_written(
             b"application/fhir+json*",
             b"application/fhir+json; charset=utf-8"
         ));
-        assert!(!glob(b"application/fhir+json*", b"application/json"));
-        assert!(glob(b"Bearer *", b"Bearer abc"));
-        assert!(glob(b"a*b*c", b"aXXbYYbc"));
-        assert!(!glob(b"a*b*c", b"aXXbYYb"));
-        assert!(!glob(b"carrier", b"Carrier"));
-        assert!(glob(b"", b""));
-        assert!(!glob(b"", b"x"));
+        assert!(!glob_written(
+            b"application/fhir+json*",
+            b"application/json"
+        ));
+        assert!(glob_written(b"Bearer *", b"Bearer abc"));
+        assert!(glob_written(b"a*b*c", b"aXXbYYbc"));
+        assert!(!glob_written(b"a*b*c", b"aXXbYYb"));
+        assert!(!glob_written(b"carrier", b"Carrier"));
+        assert!(glob_written(b"", b""));
+        assert!(!glob_written(b"", b"x"));
     }
 
     /// The obvious exponential definition the fast one must agree with.
@@ -415,7 +463,7 @@ mod tests {
         #[test]
         fn glob_agrees_with_the_reference(pattern in "[ab*]{0,8}", text in "[ab]{0,10}") {
             prop_assert_eq!(
-                glob(pattern.as_bytes(), text.as_bytes()),
+                glob_written(pattern.as_bytes(), text.as_bytes()),
                 reference(pattern.as_bytes(), text.as_bytes())
             );
         }
@@ -591,6 +639,50 @@ mod tests {
         assert_eq!(
             fields(&matcher(&world, &get).unmet(&refresh)),
             ["method", "path", "form.grant_type"]
+        );
+    }
+
+    #[test]
+    fn text_rendered_into_a_pattern_is_literal() {
+        let world = world();
+        let mut echo = when("/**");
+        echo.headers = vec![(
+            HeaderName::from_static("x-echo"),
+            pattern("{{request.query.x}}"),
+        )];
+        echo.query = vec![("y".into(), pattern("a*{{request.header.x-star}}"))];
+        let sent = |target: &str, echo: &str| {
+            request(
+                Method::GET,
+                target,
+                &[("x-echo", echo), ("x-star", "*b")],
+                "",
+            )
+        };
+        // The request's own `*` and `%2A` are text, not wildcards.
+        assert!(matcher(&world, &sent("/?x=*&y=a*b", "*")).matches(&echo));
+        assert!(!matcher(&world, &sent("/?x=*&y=a*b", "anything")).matches(&echo));
+        assert!(!matcher(&world, &sent("/?x=%2A&y=a*b", "")).matches(&echo));
+        assert!(matcher(&world, &sent("/?x=a%2Ab&y=a*b", "a*b")).matches(&echo));
+        assert!(!matcher(&world, &sent("/?x=a%2Ab&y=a*b", "aXb")).matches(&echo));
+        // The pattern's own `*` still matches any run before the rendered `*b`.
+        assert!(matcher(&world, &sent("/?x=v&y=aXYZ*b", "v")).matches(&echo));
+        assert!(!matcher(&world, &sent("/?x=v&y=aXYZb", "v")).matches(&echo));
+        // The near-miss explanation shows the pattern as written (no run's values in it).
+        assert_eq!(
+            matcher(&world, &sent("/?x=*&y=a", "z")).unmet(&echo),
+            [
+                FieldDiff {
+                    field: "query.y".into(),
+                    expected: "a*{{request.header.x-star}}".into(),
+                    actual: Some("a".into()),
+                },
+                FieldDiff {
+                    field: "headers.x-echo".into(),
+                    expected: "{{request.query.x}}".into(),
+                    actual: Some("z".into()),
+                },
+            ]
         );
     }
 

@@ -431,7 +431,7 @@ async fn serve(
         (Err(_), _, _) => errors::bad_request_text("<h1>Bad Request (400)</h1>"),
         (Ok(_), _, Some(answer)) => answer,
         (Ok(_), Some(then), None) if !plan.built_in() => {
-            stub_answer::answer(then, &request, &live.fresh)
+            stub_answer::answer(then, &matcher.context())
         }
         (Ok(_), _, None) => {
             router::route(&live.world, &live.store, live.pages.as_ref(), &request).await
@@ -454,13 +454,13 @@ async fn serve(
         live.states
             .advance(session, &request, |when, _| matcher.matches(when));
     }
-    drop(matcher);
     let mut response = throttle::unthrottled(with_global_headers(response));
     if let Some(then) = stub
         && plan.overlays()
     {
-        stub_answer::overlay(then, &request, &live.fresh, &mut response);
+        stub_answer::overlay(then, &matcher.context(), &mut response);
     }
+    drop(matcher);
     let accept_encoding = request
         .headers
         .get(ACCEPT_ENCODING)

@@ -3,9 +3,9 @@
 //! Templates in the body, in header values and in `passthrough.set` strings are rendered for
 //! the request.
 
-use crate::exchange::{Request, Response};
+use crate::exchange::Response;
 use crate::scenario::{Passthrough, StubThen};
-use crate::server::template::{self, Fresh};
+use crate::server::template::{self, Context};
 use bytes::Bytes;
 use http::StatusCode;
 use http::header::{CONTENT_TYPE, HeaderValue};
@@ -15,22 +15,22 @@ use std::borrow::Cow;
 /// The stub's own answer (not `passthrough`): its status (200 by default) and body,
 /// templates rendered, with `Content-Type: application/json` when it has a body; its headers
 /// come from [`overlay`]. A struck `fault` answers instead (`wire::Plan::fault_answer`).
-pub fn answer(then: &StubThen, request: &Request, fresh: &Fresh) -> Response {
+pub fn answer(then: &StubThen, context: &Context<'_>) -> Response {
     let mut response = Response::empty(then.status.unwrap_or(StatusCode::OK));
     if let Some(body) = &then.body {
         response
             .headers
             .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
-        response.body = rendered_body(body, request, fresh);
+        response.body = rendered_body(body, context);
     }
     response
 }
 
 /// Applies the stub's `passthrough` edits to the body, then its status (if it sets one) and
 /// headers (templates rendered) over `response`, replacing headers of the same name.
-pub fn overlay(then: &StubThen, request: &Request, fresh: &Fresh, response: &mut Response) {
+pub fn overlay(then: &StubThen, context: &Context<'_>, response: &mut Response) {
     if let Some(passthrough) = &then.passthrough {
-        edit(passthrough, request, fresh, response);
+        edit(passthrough, context, response);
     }
     if let Some(status) = then.status {
         response.status = status;
@@ -38,22 +38,22 @@ pub fn overlay(then: &StubThen, request: &Request, fresh: &Fresh, response: &mut
     for (name, value) in &then.headers {
         response
             .headers
-            .insert(name.clone(), rendered_header(value, request, fresh));
+            .insert(name.clone(), rendered_header(value, context));
     }
 }
 
 /// A body with its templates rendered: in every string of a JSON body (so that it stays
 /// JSON whatever the request holds), else in the text; bytes that are not UTF-8 as they are.
-fn rendered_body(body: &Bytes, request: &Request, fresh: &Fresh) -> Bytes {
+fn rendered_body(body: &Bytes, context: &Context<'_>) -> Bytes {
     if !body.windows(2).any(|pair| pair == b"{{") {
         return body.clone();
     }
     if let Ok(mut value) = serde_json::from_slice::<Value>(body) {
-        template::render_json(&mut value, request, fresh);
+        template::render_json(&mut value, context);
         return Bytes::from(value.to_string());
     }
     match std::str::from_utf8(body) {
-        Ok(text) => match template::render(text, request, fresh) {
+        Ok(text) => match template::render(text, context) {
             Cow::Borrowed(_) => body.clone(),
             Cow::Owned(text) => Bytes::from(text),
         },
@@ -61,20 +61,21 @@ fn rendered_body(body: &Bytes, request: &Request, fresh: &Fresh) -> Bytes {
     }
 }
 
-/// A header value with its templates rendered; control characters a request value brought
-/// in are dropped (a header cannot carry them).
-fn rendered_header(value: &HeaderValue, request: &Request, fresh: &Fresh) -> HeaderValue {
-    let Ok(text) = value.to_str() else {
+/// A header value with its templates rendered, sent as UTF-8 bytes (non-ASCII text included);
+/// control characters a request value brought in are dropped (a header cannot carry them). A
+/// value that is not UTF-8 has no templates and is sent as it is.
+fn rendered_header(value: &HeaderValue, context: &Context<'_>) -> HeaderValue {
+    let Ok(text) = std::str::from_utf8(value.as_bytes()) else {
         return value.clone();
     };
-    match template::render(text, request, fresh) {
+    match template::render(text, context) {
         Cow::Borrowed(_) => value.clone(),
         Cow::Owned(text) => {
             let clean: String = text
                 .chars()
                 .filter(|&c| c == '\t' || !c.is_control())
                 .collect();
-            HeaderValue::from_str(&clean).unwrap_or_else(|_| value.clone())
+            HeaderValue::from_bytes(clean.as_bytes()).unwrap_or_else(|_| value.clone())
         }
     }
 }
@@ -83,7 +84,7 @@ fn rendered_header(value: &HeaderValue, request: &Request, fresh: &Fresh) -> Hea
 /// strings rendered), then every `remove` in order. An edit whose target cannot be reached
 /// (its parent is missing or is not an object or array, or the index is past the end) is
 /// skipped; a body that is not JSON is left as it is.
-fn edit(passthrough: &Passthrough, request: &Request, fresh: &Fresh, response: &mut Response) {
+fn edit(passthrough: &Passthrough, context: &Context<'_>, response: &mut Response) {
     if passthrough.set.is_empty() && passthrough.remove.is_empty() {
         return;
     }
@@ -92,7 +93,7 @@ fn edit(passthrough: &Passthrough, request: &Request, fresh: &Fresh, response: &
     };
     for (pointer, value) in &passthrough.set {
         let mut value = value.clone();
-        template::render_json(&mut value, request, fresh);
+        template::render_json(&mut value, context);
         set(&mut body, pointer, value);
     }
     for pointer in &passthrough.remove {
@@ -166,8 +167,20 @@ fn remove(root: &mut Value, pointer: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::exchange::Request;
+    use crate::params::Params;
+    use crate::server::template::Fresh;
     use http::{HeaderMap, Method};
     use serde_json::json;
+
+    /// What `request` renders from, with the form fields `form`.
+    fn context<'a>(request: &'a Request, form: &'a Params, fresh: &'a Fresh) -> Context<'a> {
+        Context {
+            request,
+            form,
+            fresh,
+        }
+    }
 
     fn request(method: Method, path: &str) -> Request {
         Request {
@@ -189,21 +202,22 @@ mod tests {
 
     #[test]
     fn answers_and_overlays() {
-        let fresh = Fresh::default();
+        let (fresh, form) = (Fresh::default(), Params::default());
         let mut then = then(201);
         then.headers = vec![(http::header::RETRY_AFTER, HeaderValue::from_static("1"))];
         let get = request(Method::GET, "/");
-        let mut response = answer(&then, &get, &fresh);
+        let get = context(&get, &form, &fresh);
+        let mut response = answer(&then, &get);
         assert_eq!(response.status, StatusCode::CREATED);
         assert!(response.headers.get(CONTENT_TYPE).is_none());
         then.body = Some(Bytes::from_static(b"{}"));
         then.status = None;
-        response = answer(&then, &get, &fresh);
+        response = answer(&then, &get);
         assert_eq!(response.status, StatusCode::OK);
         assert_eq!(response.media_type().as_deref(), Some("application/json"));
         then.headers
             .push((CONTENT_TYPE, HeaderValue::from_static("text/plain")));
-        overlay(&then, &get, &fresh, &mut response);
+        overlay(&then, &get, &mut response);
         assert_eq!(response.media_type().as_deref(), Some("text/plain"));
         assert_eq!(
             response.headers.get("retry-after").map(|v| v.as_bytes()),
@@ -213,8 +227,9 @@ mod tests {
 
     #[test]
     fn templates_render_in_json_and_text_bodies_and_headers() {
-        let fresh = Fresh::default();
+        let (fresh, form) = (Fresh::default(), Params::default());
         let get = request(Method::GET, "/p");
+        let get = context(&get, &form, &fresh);
         let mut then = then(200);
         then.body = Some(Bytes::from_static(
             br#"{"name":"{{request.query.name}}","id":"{{fresh.id}}"}"#,
@@ -223,8 +238,8 @@ mod tests {
             http::HeaderName::from_static("x-echo"),
             HeaderValue::from_static("{{request.path}}?{{request.query.name}}"),
         )];
-        let mut response = answer(&then, &get, &fresh);
-        overlay(&then, &get, &fresh, &mut response);
+        let mut response = answer(&then, &get);
+        overlay(&then, &get, &mut response);
         let body: Value = serde_json::from_slice(&response.body).unwrap();
         assert_eq!(body["name"], "a\"b");
         assert_eq!(body["id"].as_str().map(str::len), Some(32));
@@ -233,14 +248,13 @@ mod tests {
             Some(&b"/p?a\"b"[..])
         );
         then.body = Some(Bytes::from_static(b"path {{request.path}}"));
-        assert_eq!(answer(&then, &get, &fresh).body, "path /p");
+        assert_eq!(answer(&then, &get).body, "path /p");
         let again = answer(
             &StubThen {
                 body: Some(Bytes::from_static(b"{{fresh.id}}")),
                 ..StubThen::default()
             },
             &get,
-            &fresh,
         );
         assert_eq!(
             Some(again.body.as_ref()),
@@ -253,16 +267,37 @@ mod tests {
         let mut get = request(Method::GET, "/");
         get.query = Some("v=a%0D%0Ab".to_owned());
         let value = HeaderValue::from_static("[{{request.query.v}}]");
+        let (form, fresh) = (Params::default(), Fresh::default());
         assert_eq!(
-            rendered_header(&value, &get, &Fresh::default()).as_bytes(),
+            rendered_header(&value, &context(&get, &form, &fresh)).as_bytes(),
             b"[ab]"
         );
     }
 
     #[test]
+    fn a_rendered_header_sends_non_ascii_text_as_utf_8() {
+        let mut get = request(Method::GET, "/");
+        get.query = Some("v=Zo%C3%AB%09%7F!".to_owned());
+        let (form, fresh) = (Params::default(), Fresh::default());
+        let get = context(&get, &form, &fresh);
+        let rendered = |value: &str| {
+            let value = HeaderValue::from_bytes(value.as_bytes()).unwrap();
+            rendered_header(&value, &get).as_bytes().to_vec()
+        };
+        // A value the request brings, and text written in the stub, both non-ASCII.
+        assert_eq!(rendered("[{{request.query.v}}]"), "[Zoë\t!]".as_bytes());
+        assert_eq!(
+            rendered("Grüße, {{request.query.v}}"),
+            "Grüße, Zoë\t!".as_bytes()
+        );
+        assert_eq!(rendered("Grüße"), "Grüße".as_bytes());
+    }
+
+    #[test]
     fn passthrough_edits_set_then_remove_and_skip_what_they_cannot_reach() {
-        let fresh = Fresh::default();
+        let (fresh, form) = (Fresh::default(), Params::default());
         let get = request(Method::GET, "/");
+        let get = context(&get, &form, &fresh);
         let mut response = Response::json(
             StatusCode::OK,
             &json!({"total": 2, "entry": [{"id": "a"}, {"id": "b"}], "link": [1, 2], "a/b": {"~": 0}}),
@@ -286,7 +321,7 @@ mod tests {
                 "/link/01".into(),
             ],
         };
-        edit(&passthrough, &get, &fresh, &mut response);
+        edit(&passthrough, &get, &mut response);
         assert_eq!(
             String::from_utf8_lossy(&response.body),
             json!({
@@ -299,7 +334,7 @@ mod tests {
             .to_string()
         );
         let mut page = Response::html(StatusCode::OK, "<p>not json</p>");
-        edit(&passthrough, &get, &fresh, &mut page);
+        edit(&passthrough, &get, &mut page);
         assert_eq!(page.body, "<p>not json</p>");
     }
 }

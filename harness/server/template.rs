@@ -1,19 +1,20 @@
-//! `{{...}}` templates in stub values: request echoes and fresh values bound per loaded
-//! scenario.
+//! Rendering `{{...}}` templates in stub values for a request: request echoes, and fresh
+//! values bound per loaded scenario. Their syntax, and the check run when a scenario is parsed,
+//! are the scenario's ([`crate::scenario::template`]).
 //!
-//! `{{request.path}}`, `{{request.query.NAME}}`, `{{request.form.NAME}}` (an
-//! `application/x-www-form-urlencoded` body field), `{{request.header.NAME}}` (any case) render
-//! the request's value, the first one when repeated, or nothing when absent;
+//! `{{request.path}}`, `{{request.query.NAME}}`, `{{request.form.NAME}}` (a field of a
+//! url-encoded or multipart body: the fields `when.form` matches), `{{request.header.NAME}}`
+//! (any case) render the request's value, the first one when repeated, or nothing when absent;
 //! `{{fresh.NAME}}` renders a random 32-character alphanumeric value drawn from the operating
 //! system's CSPRNG the first time NAME is rendered, and the same value for NAME after that
-//! until the scenario is loaded again (a load or reset draws new ones). Spaces inside the braces
-//! are ignored. Any other `{{...}}` text is literal, except `{{request.X}}` with an unknown X and
-//! an empty NAME, which [`validate`] refuses when the scenario is parsed.
+//! until the scenario is loaded again (a load or reset draws new ones). Any other `{{...}}`
+//! text is literal, and so is an invalid template (which only a stub mounted from code can
+//! bring, the parser refuses it).
 
 use crate::exchange::Request;
-use crate::params::media_type;
+use crate::params::Params;
+use crate::scenario::template::{Piece, pieces};
 use http::HeaderName;
-use http::header::CONTENT_TYPE;
 use std::borrow::Cow;
 use std::collections::HashMap;
 use std::sync::{Mutex, PoisonError};
@@ -23,10 +24,6 @@ use thiserror::Error;
 pub const FRESH_LENGTH: usize = 32;
 
 const ALPHABET: &[u8; 62] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
-
-/// What [`validate`] says a template may be.
-const EXPECTED: &str = "expected `{{request.path}}`, `{{request.query.NAME}}`, \
-                        `{{request.form.NAME}}`, `{{request.header.NAME}}` or `{{fresh.NAME}}`";
 
 /// The operating system could not provide random bytes for a fresh value.
 #[derive(Debug, Error)]
@@ -69,114 +66,46 @@ fn random_alphanumeric(length: usize) -> Result<String, FreshError> {
     Ok(value)
 }
 
-/// One piece of a text with templates.
+/// What templates render from: a request, its form fields and the scenario's fresh values.
+#[derive(Debug, Clone, Copy)]
+pub struct Context<'a> {
+    /// The request.
+    pub request: &'a Request,
+    /// Its form fields, read once from a url-encoded or multipart body
+    /// ([`Params::from_body`]), as `when.form` matches them.
+    pub form: &'a Params,
+    /// The fresh values of the loaded scenario.
+    pub fresh: &'a Fresh,
+}
+
+/// One run of a text with its templates rendered.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Piece<'a> {
-    /// Literal text (including `{{...}}` that is not a template).
-    Text(&'a str),
-    /// `{{request.path}}`.
-    Path,
-    /// `{{request.query.NAME}}`.
-    Query(&'a str),
-    /// `{{request.form.NAME}}`.
-    Form(&'a str),
-    /// `{{request.header.NAME}}`.
-    Header(&'a str),
-    /// `{{fresh.NAME}}`.
-    Fresh(&'a str),
-    /// `{{request...}}` that names nothing known, or an empty NAME: the whole `{{...}}`.
-    Invalid(&'a str),
+pub enum Run<'s> {
+    /// Text as written (an invalid template included).
+    Written(&'s str),
+    /// Text a template brought in: a value of the request, or a fresh value.
+    Rendered(&'s str),
 }
 
-/// The pieces of `text`, in order.
-fn pieces(text: &str) -> Vec<Piece<'_>> {
-    let mut pieces = Vec::new();
-    let mut rest = text;
-    while let Some(open) = rest.find("{{") {
-        let Some(length) = rest[open + 2..].find("}}") else {
-            break;
-        };
-        let close = open + 2 + length + 2;
-        if open > 0 {
-            pieces.push(Piece::Text(&rest[..open]));
-        }
-        let whole = &rest[open..close];
-        pieces.push(classify(whole, rest[open + 2..close - 2].trim()));
-        rest = &rest[close..];
-    }
-    if !rest.is_empty() {
-        pieces.push(Piece::Text(rest));
-    }
-    pieces
-}
-
-/// What `{{inner}}` (written as `whole`) means.
-fn classify<'a>(whole: &'a str, inner: &'a str) -> Piece<'a> {
-    let named = |name: &'a str, piece: fn(&'a str) -> Piece<'a>| {
-        if name.is_empty() {
-            Piece::Invalid(whole)
-        } else {
-            piece(name)
-        }
-    };
-    if let Some(name) = inner.strip_prefix("fresh.") {
-        return named(name, Piece::Fresh);
-    }
-    let Some(field) = inner
-        .strip_prefix("request")
-        .filter(|rest| rest.is_empty() || rest.starts_with('.'))
-    else {
-        return Piece::Text(whole);
-    };
-    let field = field.strip_prefix('.').unwrap_or(field);
-    if field == "path" {
-        Piece::Path
-    } else if let Some(name) = field.strip_prefix("query.") {
-        named(name, Piece::Query)
-    } else if let Some(name) = field.strip_prefix("form.") {
-        named(name, Piece::Form)
-    } else if let Some(name) = field.strip_prefix("header.") {
-        named(name, Piece::Header)
-    } else {
-        Piece::Invalid(whole)
-    }
-}
-
-/// Whether `text` is valid where templates are rendered: every `{{request...}}` names a known
-/// field and every NAME is given; the message names the first that does not.
-pub fn validate(text: &str) -> Result<(), String> {
-    match pieces(text).into_iter().find_map(|piece| match piece {
-        Piece::Invalid(whole) => Some(whole),
-        _ => None,
-    }) {
-        None => Ok(()),
-        Some(whole) => Err(format!("unknown template `{whole}`; {EXPECTED}")),
-    }
-}
-
-/// `text` with its templates rendered for `request` (borrowed when it has none). A value the
-/// request does not have renders as the empty string, and so does a fresh value the operating
-/// system could not draw (reported on stderr); an invalid template stays as written.
-pub fn render<'a>(text: &'a str, request: &Request, fresh: &Fresh) -> Cow<'a, str> {
-    if !text.contains("{{") {
-        return Cow::Borrowed(text);
-    }
-    let mut out = String::with_capacity(text.len());
-    let mut form = None;
+/// Calls `out` with each run of `text` rendered for `context`, in order. A value the request
+/// does not have renders nothing, and so does a fresh value the operating system could not
+/// draw (reported on stderr); an invalid template stays as written.
+pub fn render_each(text: &str, context: &Context<'_>, mut out: impl FnMut(Run<'_>)) {
+    let request = context.request;
     for piece in pieces(text) {
         match piece {
-            Piece::Text(text) | Piece::Invalid(text) => out.push_str(text),
-            Piece::Path => out.push_str(&request.path),
+            Piece::Text(text) | Piece::Invalid(text) => out(Run::Written(text)),
+            Piece::Path => out(Run::Rendered(&request.path)),
             Piece::Query(name) => {
                 if let Some((_, value)) = request.query_pairs().into_iter().find(|(k, _)| k == name)
                 {
-                    out.push_str(&value);
+                    out(Run::Rendered(&value));
                 }
             }
             Piece::Form(name) => {
-                let form = form.get_or_insert_with(|| form_fields(request));
-                if let Some((_, value)) = form.iter().find(|(k, _)| k == name) {
-                    out.push_str(value);
+                let pairs = context.form.pairs();
+                if let Some((_, value)) = pairs.iter().find(|(k, _)| k == name) {
+                    out(Run::Rendered(value));
                 }
             }
             Piece::Header(name) => {
@@ -184,49 +113,46 @@ pub fn render<'a>(text: &'a str, request: &Request, fresh: &Fresh) -> Cow<'a, st
                     .ok()
                     .and_then(|name| request.headers.get(name));
                 if let Some(value) = value {
-                    out.push_str(&String::from_utf8_lossy(value.as_bytes()));
+                    out(Run::Rendered(&String::from_utf8_lossy(value.as_bytes())));
                 }
             }
-            Piece::Fresh(name) => match fresh.value(name) {
-                Ok(value) => out.push_str(&value),
+            Piece::Fresh(name) => match context.fresh.value(name) {
+                Ok(value) => out(Run::Rendered(&value)),
                 Err(error) => eprintln!("bbh: cannot render `{{{{fresh.{name}}}}}`: {error}"),
             },
         }
     }
-    Cow::Owned(out)
 }
 
-/// The fields of an `application/x-www-form-urlencoded` body, decoded; none for other bodies.
-fn form_fields(request: &Request) -> Vec<(String, String)> {
-    let content_type = request
-        .headers
-        .get(CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default();
-    if media_type(content_type) != "application/x-www-form-urlencoded" {
-        return Vec::new();
+/// `text` with its templates rendered for `context` ([`render_each`]), borrowed when it has
+/// none.
+pub fn render<'a>(text: &'a str, context: &Context<'_>) -> Cow<'a, str> {
+    if !text.contains("{{") {
+        return Cow::Borrowed(text);
     }
-    form_urlencoded::parse(&request.body)
-        .map(|(k, v)| (k.into_owned(), v.into_owned()))
-        .collect()
+    let mut rendered = String::with_capacity(text.len());
+    render_each(text, context, |run| match run {
+        Run::Written(text) | Run::Rendered(text) => rendered.push_str(text),
+    });
+    Cow::Owned(rendered)
 }
 
-/// Every string of `value` rendered for `request` (object keys stay as written).
-pub fn render_json(value: &mut serde_json::Value, request: &Request, fresh: &Fresh) {
+/// Every string of `value` rendered for `context` (object keys stay as written).
+pub fn render_json(value: &mut serde_json::Value, context: &Context<'_>) {
     match value {
         serde_json::Value::String(text) => {
-            if let Cow::Owned(rendered) = render(text, request, fresh) {
+            if let Cow::Owned(rendered) = render(text, context) {
                 *text = rendered;
             }
         }
         serde_json::Value::Array(items) => {
             for item in items {
-                render_json(item, request, fresh);
+                render_json(item, context);
             }
         }
         serde_json::Value::Object(members) => {
             for member in members.values_mut() {
-                render_json(member, request, fresh);
+                render_json(member, context);
             }
         }
         _ => {}
@@ -237,6 +163,7 @@ pub fn render_json(value: &mut serde_json::Value, request: &Request, fresh: &Fre
 mod tests {
     use super::*;
     use bytes::Bytes;
+    use http::header::CONTENT_TYPE;
     use http::{HeaderMap, HeaderValue, Method};
 
     fn request() -> Request {
@@ -257,36 +184,68 @@ mod tests {
         }
     }
 
-    #[test]
-    fn request_values_render_decoded_first_value_and_empty_when_absent() {
-        let fresh = Fresh::default();
+    /// The form fields of `request`, read as the server reads them.
+    async fn form(request: &Request) -> Params {
+        Params::from_body(&request.headers, &request.body)
+            .await
+            .unwrap_or_default()
+    }
+
+    fn context<'a>(request: &'a Request, form: &'a Params, fresh: &'a Fresh) -> Context<'a> {
+        Context {
+            request,
+            form,
+            fresh,
+        }
+    }
+
+    #[tokio::test]
+    async fn request_values_render_decoded_first_value_and_empty_when_absent() {
+        let (request, fresh) = (request(), Fresh::default());
+        let form = form(&request).await;
         let text = "{{request.path}}|{{ request.query.state }}|{{request.query.empty}}|\
                     {{request.query.none}}|{{request.form.code}}|{{request.header.X-Trace}}|\
                     {{request.form.none}}";
         assert_eq!(
-            render(text, &request(), &fresh),
+            render(text, &context(&request, &form, &fresh)),
             "/v2/o/token/|a b|||c+1|t-1|"
         );
     }
 
-    #[test]
-    fn form_fields_need_a_form_body() {
+    #[tokio::test]
+    async fn form_fields_need_a_form_body() {
         let mut request = request();
         request.headers.remove(CONTENT_TYPE);
+        let (form, fresh) = (form(&request).await, Fresh::default());
         assert_eq!(
-            render("[{{request.form.code}}]", &request, &Fresh::default()),
+            render("[{{request.form.code}}]", &context(&request, &form, &fresh)),
             "[]"
+        );
+    }
+
+    #[tokio::test]
+    async fn multipart_form_fields_render() {
+        let mut request = request();
+        request.headers.insert(
+            CONTENT_TYPE,
+            HeaderValue::from_static("multipart/form-data; boundary=XX"),
+        );
+        request.body = Bytes::from_static(
+            b"--XX\r\nContent-Disposition: form-data; name=\"code\"\r\n\r\nm 1\r\n--XX\r\n\
+              Content-Disposition: form-data; name=\"code\"\r\n\r\nm 2\r\n--XX--\r\n",
+        );
+        let (form, fresh) = (form(&request).await, Fresh::default());
+        assert_eq!(
+            render("[{{request.form.code}}]", &context(&request, &form, &fresh)),
+            "[m 1]"
         );
     }
 
     #[test]
     fn text_without_templates_is_borrowed_and_other_braces_are_literal() {
-        let fresh = Fresh::default();
-        let request = request();
-        assert!(matches!(
-            render("plain {text}", &request, &fresh),
-            Cow::Borrowed(_)
-        ));
+        let (request, form, fresh) = (request(), Params::default(), Fresh::default());
+        let context = context(&request, &form, &fresh);
+        assert!(matches!(render("plain {text}", &context), Cow::Borrowed(_)));
         for literal in [
             "{{ other }}",
             "{{requests.path}}",
@@ -294,66 +253,67 @@ mod tests {
             "{{}}",
             "a }} b {{",
         ] {
-            assert_eq!(render(literal, &request, &fresh), literal);
-            assert_eq!(validate(literal), Ok(()), "{literal}");
+            assert_eq!(render(literal, &context), literal);
         }
-        assert_eq!(
-            render("{{request.path}}}", &request, &fresh),
-            "/v2/o/token/}"
-        );
-    }
-
-    #[test]
-    fn fresh_values_are_stable_per_name_and_per_scenario() {
-        let (fresh, other) = (Fresh::default(), Fresh::default());
-        let request = request();
-        let a = render("{{fresh.a}}", &request, &fresh).into_owned();
-        assert_eq!(a.len(), FRESH_LENGTH);
-        assert!(a.bytes().all(|b| b.is_ascii_alphanumeric()));
-        assert_eq!(render("{{ fresh.a }}", &request, &fresh), a);
-        assert_ne!(render("{{fresh.b}}", &request, &fresh), a);
-        assert_ne!(render("{{fresh.a}}", &request, &other), a);
-        assert_eq!(
-            render("x{{fresh.a}}y{{fresh.a}}", &request, &fresh),
-            format!("x{a}y{a}")
-        );
-    }
-
-    #[test]
-    fn unknown_request_fields_and_empty_names_are_refused() {
-        for text in [
-            "{{request.cookie.x}}",
-            "a {{request}} b",
-            "{{request.query.}}",
-            "{{fresh.}}",
-            "{{request.header}}",
-        ] {
-            let message = validate(text).err().unwrap_or_default();
-            assert!(
-                message.starts_with("unknown template `{{"),
-                "{text}: {message}"
-            );
-            assert!(message.contains("{{fresh.NAME}}"), "{message}");
-        }
-        assert_eq!(
-            validate("{{request.path}} {{request.query.a}} {{fresh.b}}"),
-            Ok(())
-        );
+        assert_eq!(render("{{request.path}}}", &context), "/v2/o/token/}");
         // An invalid template that reaches a server (a stub mounted from code) stays literal.
         assert_eq!(
-            render("{{request.cookie.x}}", &request(), &Fresh::default()),
+            render("{{request.cookie.x}}", &context),
             "{{request.cookie.x}}"
         );
     }
 
     #[test]
+    fn runs_tell_written_text_from_rendered_text() {
+        let (mut request, form, fresh) = (request(), Params::default(), Fresh::default());
+        request.query = Some("q=*".to_owned());
+        let mut runs = Vec::new();
+        render_each(
+            "a*{{request.query.q}}{{request.query.none}}{{request.nope}}",
+            &context(&request, &form, &fresh),
+            |run| {
+                runs.push(match run {
+                    Run::Written(text) => (true, text.to_owned()),
+                    Run::Rendered(text) => (false, text.to_owned()),
+                })
+            },
+        );
+        assert_eq!(
+            runs,
+            [
+                (true, "a*".to_owned()),
+                (false, "*".to_owned()),
+                (true, "{{request.nope}}".to_owned()),
+            ]
+        );
+    }
+
+    #[test]
+    fn fresh_values_are_stable_per_name_and_per_scenario() {
+        let (fresh, other_fresh) = (Fresh::default(), Fresh::default());
+        let (request, form) = (request(), Params::default());
+        let other = context(&request, &form, &other_fresh);
+        let context = context(&request, &form, &fresh);
+        let a = render("{{fresh.a}}", &context).into_owned();
+        assert_eq!(a.len(), FRESH_LENGTH);
+        assert!(a.bytes().all(|b| b.is_ascii_alphanumeric()));
+        assert_eq!(render("{{ fresh.a }}", &context), a);
+        assert_ne!(render("{{fresh.b}}", &context), a);
+        assert_ne!(render("{{fresh.a}}", &other), a);
+        assert_eq!(
+            render("x{{fresh.a}}y{{fresh.a}}", &context),
+            format!("x{a}y{a}")
+        );
+    }
+
+    #[test]
     fn json_strings_render_and_stay_valid_json() {
-        let mut request = request();
+        let (mut request, form, fresh) = (request(), Params::default(), Fresh::default());
         request.query = Some("q=%22quoted%22%0A".to_owned());
         let mut value = serde_json::json!({
             "{{request.path}}": ["{{request.query.q}}", 1, {"p": "{{request.path}}"}]
         });
-        render_json(&mut value, &request, &Fresh::default());
+        render_json(&mut value, &context(&request, &form, &fresh));
         assert_eq!(
             value,
             serde_json::json!({"{{request.path}}": ["\"quoted\"\n", 1, {"p": "/v2/o/token/"}]})

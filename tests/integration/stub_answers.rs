@@ -1,6 +1,7 @@
 //! Programmable answers over real loopback HTTP: `sequence` steps in turn, `passthrough` edits
-//! of the built-in body, templates echoing the request and fresh values, and per-session
-//! state machines (separate per grant, kept through a refresh, one move per state under load).
+//! of the built-in body, templates echoing the request (in answers and in `when` values) and
+//! fresh values, and per-session state machines (separate per grant, kept through a refresh,
+//! one move per state under load).
 
 use crate::support::*;
 use bluebutton_harness::exchange::SessionId;
@@ -186,6 +187,59 @@ stubs:
     h.server.reset();
     let third = echo("c3").await.json();
     assert_ne!(third["token"], token.as_str());
+}
+
+#[tokio::test]
+async fn a_template_in_when_headers_matches_the_requests_own_value() {
+    let h = Harness::yaml(
+        "\
+version: 1
+name: when-echo
+stubs:
+  - when: {path: /echo, headers: {X-Echo: '{{request.query.x}}'}}
+    then: {status: 299}
+",
+    )
+    .await;
+    let get = |query: &'static str, echo: &'static str| {
+        h.send(
+            h.client
+                .get(h.url(&format!("/echo?{query}")))
+                .header("X-Echo", echo),
+        )
+    };
+    assert_eq!(get("x=abc", "abc").await.status.as_u16(), 299);
+    assert_eq!(get("x=a%20b", "a b").await.status.as_u16(), 299);
+    assert_eq!(get("x=abc", "abd").await.status, StatusCode::NOT_FOUND);
+    // A `*` the client sends is text, not a wildcard.
+    assert_eq!(get("x=*", "*").await.status.as_u16(), 299);
+    assert_eq!(get("x=*", "anything").await.status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn multipart_fields_and_non_ascii_header_values_render() {
+    let h = Harness::yaml(
+        "\
+version: 1
+name: multipart-echo
+stubs:
+  - when: {method: POST, path: /echo, form: {code: '*'}}
+    then:
+      headers: {X-Greeting: 'Grüße, {{request.form.name}}'}
+      body: {code: '{{request.form.code}}', name: '{{request.form.name}}'}
+",
+    )
+    .await;
+    let form = reqwest::multipart::Form::new()
+        .text("code", "m-1")
+        .text("name", "Zoë");
+    let reply = h.send(h.client.post(h.url("/echo")).multipart(form)).await;
+    assert_eq!(reply.status, StatusCode::OK);
+    assert_eq!(reply.json(), json!({"code": "m-1", "name": "Zoë"}));
+    assert_eq!(
+        reply.headers.get("x-greeting").map(|v| v.as_bytes()),
+        Some("Grüße, Zoë".as_bytes())
+    );
 }
 
 /// Two machines, moved by the built-in API's answers to a session's requests.
