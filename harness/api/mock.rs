@@ -4,15 +4,13 @@
 use super::Harness;
 use super::then::Answer;
 use super::when::{Condition, When};
+use crate::scenario::rules::{self, Part, Parts};
 use crate::scenario::{
-    Delay, FaultSpec, Latency, Passthrough, SessionMatch, StateMachine, Stub, StubThen, StubWhen,
+    Delay, Dribble, FaultSpec, Latency, Passthrough, SessionMatch, StateMachine, Stub, StubWhen,
     ValueMatch,
 };
-use http::{HeaderName, HeaderValue, Method, StatusCode};
 use std::fmt;
-
-/// Headers the server computes itself; a stub setting them would send a broken message.
-const SERVER_HEADERS: [&str; 3] = ["content-length", "transfer-encoding", "content-encoding"];
+use std::time::Duration;
 
 /// The path of a mock without a [`path`](super::when::path) condition: every path.
 const EVERY_PATH: &str = "/**";
@@ -91,20 +89,28 @@ impl Mock {
     pub fn into_stub(self) -> Result<Stub, MockError> {
         let mut problems = Problems::default();
         let when = when(&self.when, &mut problems);
-        let mut then = answer(&self.then, "then", &mut problems);
-        if let Some(steps) = &self.then.sequence {
-            if steps.is_empty() {
-                problems.push("then.sequence", "expected at least one step");
-            }
-            for (i, step) in steps.iter().enumerate() {
-                let key = format!("then.sequence[{i}]");
-                if step.sequence.is_some() {
-                    let message = "a step cannot have a sequence of its own";
-                    problems.push(format!("{key}.sequence"), message);
+        let defaults = parts(&self.then, "then", &mut problems);
+        let steps = match &self.then.sequence {
+            None => None,
+            Some(steps) => {
+                if steps.is_empty() {
+                    problems.push("then.sequence", "expected at least one step");
                 }
-                let merged = step.merged_over(&self.then);
-                then.sequence.push(answer(&merged, &key, &mut problems));
+                let mut parsed = Vec::with_capacity(steps.len());
+                for (i, step) in steps.iter().enumerate() {
+                    let key = format!("then.sequence[{i}]");
+                    if step.sequence.is_some() {
+                        problems.push(format!("{key}.sequence"), rules::NESTED_SEQUENCE);
+                    }
+                    parsed.push(parts(step, &key, &mut problems));
+                }
+                Some(parsed)
             }
+        };
+        // Merged and checked for keys that exclude each other as a file's `then` is.
+        let (then, clashes) = rules::assemble(defaults, steps);
+        for (_, key, message) in clashes {
+            problems.push(key, message);
         }
         problems.into_result(Stub { when, then })
     }
@@ -181,6 +187,11 @@ pub struct MockError {
 }
 
 impl MockError {
+    /// `Ok` without problems, else the error listing them.
+    pub(super) fn from_problems(problems: Vec<Problem>) -> Result<(), MockError> {
+        Problems(problems).into_result(())
+    }
+
     /// Each problem, in the order of the mock's conditions and answer keys.
     ///
     /// ```
@@ -188,7 +199,10 @@ impl MockError {
     ///
     /// let error = Mock::given(nth(0)).respond_with(status(200)).into_stub().unwrap_err();
     /// assert_eq!(error.problems()[0].key, "when.nth");
-    /// assert_eq!(error.problems()[0].message, "expected a count from 1, found 0");
+    /// assert_eq!(
+    ///     error.problems()[0].message,
+    ///     "expected an integer from 1 to 18446744073709551615, found 0"
+    /// );
     /// ```
     pub fn problems(&self) -> &[Problem] {
         &self.problems
@@ -241,6 +255,11 @@ impl Problems {
         });
     }
 
+    /// The value `checked` holds, or its message recorded at `key`.
+    fn check<T>(&mut self, key: impl Into<String>, checked: Result<T, String>) -> Option<T> {
+        checked.map_err(|message| self.push(key, message)).ok()
+    }
+
     fn into_result<T>(self, value: T) -> Result<T, MockError> {
         if self.0.is_empty() {
             Ok(value)
@@ -251,33 +270,22 @@ impl Problems {
 }
 
 /// Checks that each `session_state` condition of `stub` names one of `machines` and one of
-/// its states (the scenario's `states:`).
-pub(super) fn check_states(stub: &Stub, machines: &[StateMachine]) -> Result<(), MockError> {
+/// its states (the scenario's `states:`), as a file's stubs are checked; each key starts with
+/// `prefix` (empty, or `mocks[2].` for the third mock mounted).
+pub(super) fn check_states(
+    stub: &Stub,
+    machines: &[StateMachine],
+    prefix: &str,
+) -> Result<(), MockError> {
     let mut problems = Problems::default();
     let wanted = stub.when.session.iter().flat_map(|s| &s.state);
     for (machine, state) in wanted {
-        let key = format!("when.session.state.{machine}");
-        match machines.iter().find(|m| m.name == *machine) {
-            None => {
-                let declared: Vec<&str> = machines.iter().map(|m| m.name.as_str()).collect();
-                let message = if declared.is_empty() {
-                    format!("no state machine `{machine}`: the scenario declares none (`states:`)")
-                } else {
-                    format!(
-                        "no state machine `{machine}`; the scenario declares {}",
-                        declared.join(", ")
-                    )
-                };
+        let key = format!("{prefix}when.session.state.{machine}");
+        match rules::state_reference(machine, state, machines) {
+            Ok(()) => {}
+            Err(rules::Unknown::Machine(message) | rules::Unknown::State(message)) => {
                 problems.push(key, message);
             }
-            Some(m) if !m.states.contains(state) => {
-                let message = format!(
-                    "state machine `{machine}` has no state `{state}`; its states: {}",
-                    m.states.join(", ")
-                );
-                problems.push(key, message);
-            }
-            Some(_) => {}
         }
     }
     problems.into_result(())
@@ -299,29 +307,31 @@ fn when(conditions: &[Condition], problems: &mut Problems) -> StubWhen {
                 if std::mem::replace(&mut method_given, true) {
                     problems.push("when.method", "given twice; a stub has one");
                 }
-                match parse_method(name) {
-                    Ok(method) => when.method = Some(method),
-                    Err(message) => problems.push("when.method", message),
-                }
+                when.method = problems.check("when.method", rules::method(name.clone()));
             }
             When::Path(pattern) => {
                 if path.is_some() {
                     problems.push("when.path", "given twice; a stub has one");
                 }
-                if let Err(message) = check_path(pattern) {
-                    problems.push("when.path", message);
-                }
+                problems.check("when.path", rules::path(pattern.clone()));
                 path = Some(pattern.clone());
             }
             When::Query(name, pattern) => {
-                named_value(&mut when.query, "when.query", name, pattern, problems);
+                let (key, what) = ("when.query", "parameter");
+                named_value(&mut when.query, key, what, name, pattern, problems);
             }
             When::Form(name, pattern) => {
-                named_value(&mut when.form, "when.form", name, pattern, problems);
+                let (key, what) = ("when.form", "field");
+                named_value(&mut when.form, key, what, name, pattern, problems);
             }
             When::Header(name, pattern) => {
                 let key = format!("when.headers.{name}");
-                let Some(name) = header_name(name, &key, problems) else {
+                let name = problems.check(&key, rules::condition_header_name(name));
+                if let Some(pattern) = pattern {
+                    problems.check(&key, rules::header_pattern(pattern));
+                    problems.check(&key, rules::value_pattern(pattern));
+                }
+                let Some(name) = name else {
                     continue;
                 };
                 if when.headers.iter().any(|(n, _)| *n == name) {
@@ -334,7 +344,7 @@ fn when(conditions: &[Condition], problems: &mut Problems) -> StubWhen {
                 if session.nth.is_some() {
                     problems.push("when.session.nth", "given twice; a stub has one");
                 }
-                session.nth = count(*n, "when.session.nth", problems);
+                session.nth = problems.check("when.session.nth", rules::count(*n));
             }
             When::SessionState(machine, state) => {
                 if session.state.iter().any(|(m, _)| m == machine) {
@@ -348,7 +358,7 @@ fn when(conditions: &[Condition], problems: &mut Problems) -> StubWhen {
                 if when.nth.is_some() {
                     problems.push("when.nth", "given twice; a stub has one");
                 }
-                when.nth = count(*n, "when.nth", problems);
+                when.nth = problems.check("when.nth", rules::count(*n));
             }
         }
     }
@@ -359,19 +369,29 @@ fn when(conditions: &[Condition], problems: &mut Problems) -> StubWhen {
     when
 }
 
-/// Adds a query or form condition, refusing a name given twice.
+/// Adds a query or form condition (`what` names one in messages), refusing a name given twice.
 fn named_value(
     list: &mut Vec<(String, ValueMatch)>,
     key: &str,
+    what: &str,
     name: &str,
     pattern: &Option<String>,
     problems: &mut Problems,
 ) {
-    let key = format!("{key}.{name}");
-    if name.is_empty() {
-        problems.push(key, "expected a name");
-    } else if list.iter().any(|(n, _)| n == name) {
-        problems.push(key, "given twice; a name has one pattern");
+    if problems
+        .check(key, rules::pattern_name(name, what))
+        .is_none()
+    {
+        return;
+    }
+    if let Some(pattern) = pattern {
+        problems.check(format!("{key}.{name}"), rules::value_pattern(pattern));
+    }
+    if list.iter().any(|(n, _)| n == name) {
+        problems.push(
+            format!("{key}.{name}"),
+            "given twice; a name has one pattern",
+        );
     } else {
         list.push((name.to_owned(), value_match(pattern)));
     }
@@ -384,193 +404,105 @@ fn value_match(pattern: &Option<String>) -> ValueMatch {
     }
 }
 
-/// A count from 1 (`nth`).
-fn count(n: u64, key: &str, problems: &mut Problems) -> Option<u64> {
-    if n == 0 {
-        problems.push(key, "expected a count from 1, found 0");
-        return None;
-    }
-    Some(n)
-}
-
-/// An upper-case method token (`GET`, `POST`, ...): methods are case-sensitive.
-fn parse_method(name: &str) -> Result<Method, String> {
-    let method = Method::from_bytes(name.as_bytes()).ok();
-    match method.filter(|_| !name.bytes().any(|b| b.is_ascii_lowercase())) {
-        Some(method) => Ok(method),
-        None => Err(format!(
-            "expected an HTTP method in upper case such as `GET` or `POST`, found `{name}`"
-        )),
-    }
-}
-
-/// A path as a client sends it: from `/`, without query, fragment or whitespace.
-fn check_path(path: &str) -> Result<(), String> {
-    if !path.starts_with('/') {
-        Err(format!(
-            "expected a path starting with `/` such as `/v2/fhir/Patient/`, found `{path}`"
-        ))
-    } else if path.contains(['?', '#']) {
-        Err(format!(
-            "expected a path without a query string or fragment (use `query`), found `{path}`"
-        ))
-    } else if path.chars().any(|c| c.is_whitespace() || c.is_control()) {
-        Err(format!(
-            "expected a path without whitespace, found `{path}`"
-        ))
-    } else {
-        Ok(())
-    }
-}
-
-fn header_name(name: &str, key: &str, problems: &mut Problems) -> Option<HeaderName> {
-    match HeaderName::from_bytes(name.as_bytes()) {
-        Ok(name) => Some(name),
-        Err(_) => {
-            let message = format!(
-                "invalid header name `{name}`: expected letters, digits and `-` such as \
-                 `Retry-After`"
-            );
-            problems.push(key, message);
-            None
-        }
-    }
-}
-
-/// One answer (the whole `then`, or a merged step) as a [`StubThen`] without sequence; `key`
-/// is where it stands (`then`, `then.sequence[2]`).
-fn answer(answer: &Answer, key: &str, problems: &mut Problems) -> StubThen {
+/// The keys of one answer (the whole `then`, or a step) as a file's `then` gives them, each
+/// value checked by the parser's rule; `key` is where it stands (`then`, `then.sequence[2]`).
+/// A key whose value is invalid is left out (its problem is recorded), except where a file's
+/// checks of keys that exclude each other still need it.
+fn parts(answer: &Answer, key: &str, problems: &mut Problems) -> Parts {
+    let at = |name: &str| format!("{key}.{name}");
     let status = answer.status.and_then(|code| {
-        let status = StatusCode::from_u16(code)
-            .ok()
-            .filter(|s| (100..=599).contains(&s.as_u16()));
-        if status.is_none() {
-            let message = format!("expected an HTTP status from 100 to 599, found {code}");
-            problems.push(format!("{key}.status"), message);
-        }
-        status
+        let status = problems.check(at("status"), rules::status(code))?;
+        Some(Part::in_code(status, "status", at("status")))
     });
-    let headers = answer
-        .headers
-        .iter()
-        .filter_map(|(name, value)| answer_header(name, value, key, problems))
-        .collect();
-    if let Some(passthrough) = &answer.passthrough {
-        check_edits(passthrough, key, problems);
-    }
-    if answer.body.is_some() && answer.passthrough.is_some() {
-        let message = "`body` and `passthrough` are exclusive: a passthrough answer keeps the \
-                       built-in body (edit it with `set` and `remove`)";
-        problems.push(format!("{key}.body"), message);
-    }
-    let fault = match (answer.fault, answer.rate) {
-        (Some(fault), rate) => Some(FaultSpec { fault, rate }),
-        (None, Some(_)) => {
-            let message = "a `rate` is the fraction of requests a `fault` strikes: give the fault";
-            problems.push(format!("{key}.fault.rate"), message);
-            None
+    let headers = (!answer.headers.is_empty()).then(|| {
+        let headers = answer.headers.iter().filter_map(|(name, value)| {
+            let key = at(&format!("headers.{name}"));
+            let name = problems.check(&key, rules::header_name(name));
+            let value = problems.check(&key, rules::header_value(value));
+            name.zip(value)
+        });
+        Part::in_code(headers.collect(), "headers", at("headers"))
+    });
+    let body = answer.body.clone().map(|body| {
+        problems.check(at("body"), rules::body_templates(&body));
+        Part::in_code(body, "body", at("body"))
+    });
+    let passthrough = answer.passthrough.clone().map(|passthrough| {
+        if let Some(edits) = &passthrough {
+            check_edits(edits, &at("passthrough"), problems);
         }
-        (None, None) => None,
-    };
-    if let Some(rate) = answer.rate.filter(|r| !(*r > 0.0 && *r <= 1.0)) {
-        let message = format!("expected a fraction above 0 and at most 1, found {rate}");
-        problems.push(format!("{key}.fault.rate"), message);
+        Part::in_code(passthrough, "passthrough", at("passthrough"))
+    });
+    if let Some(rate) = answer.rate {
+        problems.check(at("fault.rate"), rules::fraction(rate));
+        if answer.fault.is_none() {
+            let message = "a `rate` is the fraction of requests a `fault` strikes: give the fault";
+            problems.push(at("fault.rate"), message);
+        }
     }
-    let strikes_all = answer.fault.is_some() && answer.rate.is_none();
-    if strikes_all && (answer.body.is_some() || answer.passthrough.is_some()) {
-        let message = "a `fault` without a `rate` strikes every request: it excludes `body` and \
-                       `passthrough` (give a `rate` to answer the others)";
-        problems.push(format!("{key}.fault"), message);
-    }
-    StubThen {
+    let fault = answer.fault.map(|fault| {
+        let spec = FaultSpec {
+            fault,
+            rate: answer.rate,
+        };
+        Part::in_code(spec, "fault", at("fault"))
+    });
+    let delay = (answer.latency.is_some() || answer.dribble.is_some()).then(|| {
+        check_delay(answer.latency, answer.dribble, &at("delay"), problems);
+        let delay = Delay {
+            latency: answer.latency,
+            dribble: answer.dribble,
+        };
+        Part::in_code(delay, "delay", at("delay"))
+    });
+    Parts {
         status,
         headers,
-        body: answer.body.clone(),
-        passthrough: answer.passthrough.clone(),
+        body,
+        passthrough,
         fault,
-        delay: delay(answer, key, problems),
-        sequence: Vec::new(),
+        delay,
     }
 }
 
-/// A header of an answer: a valid name the server does not compute, and a valid value.
-fn answer_header(
-    name: &str,
-    value: &str,
-    key: &str,
-    problems: &mut Problems,
-) -> Option<(HeaderName, HeaderValue)> {
-    let key = format!("{key}.headers.{name}");
-    let name = header_name(name, &key, problems)?;
-    if SERVER_HEADERS.contains(&name.as_str()) {
-        problems.push(
-            key,
-            format!("`{name}` is set by the server; a stub cannot set it"),
-        );
-        return None;
-    }
-    match HeaderValue::from_str(value) {
-        Ok(value) => Some((name, value)),
-        Err(_) => {
-            let message = format!(
-                "invalid header value `{}`: control characters are not allowed",
-                value.escape_debug()
-            );
-            problems.push(key, message);
-            None
-        }
-    }
-}
-
-/// Checks the JSON Pointers of passthrough edits.
+/// Checks the JSON Pointers and the templates of passthrough edits; `key` is the
+/// passthrough's.
 fn check_edits(edits: &Passthrough, key: &str, problems: &mut Problems) {
-    for (pointer, _) in &edits.set {
-        if let Err(message) = check_pointer(pointer) {
-            problems.push(format!("{key}.passthrough.set.{pointer}"), message);
-        }
+    for (pointer, value) in &edits.set {
+        let key = format!("{key}.set.{pointer}");
+        problems.check(&key, rules::json_pointer(pointer.clone()));
+        problems.check(&key, rules::json_templates(value));
     }
     for (i, pointer) in edits.remove.iter().enumerate() {
-        if let Err(message) = check_pointer(pointer) {
-            problems.push(format!("{key}.passthrough.remove[{i}]"), message);
+        let key = format!("{key}.remove[{i}]");
+        problems.check(&key, rules::json_pointer(pointer.clone()));
+        if edits.set.iter().any(|(set, _)| set == pointer) {
+            problems.push(key, rules::set_and_removed(pointer));
         }
     }
 }
 
-/// An RFC 6901 pointer to something inside the body: `/` then reference tokens in which `~`
-/// is only `~0` or `~1`.
-fn check_pointer(pointer: &str) -> Result<(), String> {
-    if !pointer.starts_with('/') {
-        return Err(format!(
-            "expected a JSON Pointer (RFC 6901) such as `/entry/0/resource/id`, found `{pointer}`"
-        ));
-    }
-    let mut chars = pointer.chars();
-    while let Some(c) = chars.next() {
-        if c == '~' && !matches!(chars.next(), Some('0' | '1')) {
-            return Err(format!(
-                "`{pointer}`: in a JSON Pointer `~` is written `~0` and `/` inside a name `~1`"
-            ));
+/// Checks a latency and a dribble; `key` is the delay's.
+fn check_delay(
+    latency: Option<Latency>,
+    dribble: Option<Dribble>,
+    key: &str,
+    problems: &mut Problems,
+) {
+    let longest = |duration: Duration| rules::within_longest(duration, &format!("{duration:?}"));
+    match latency {
+        Some(Latency::Fixed(fixed)) => {
+            problems.check(format!("{key}.fixed"), longest(fixed));
         }
+        Some(Latency::LogNormal { median, sigma }) => {
+            let median = rules::median(median).and_then(longest);
+            problems.check(format!("{key}.lognormal.median"), median);
+            problems.check(format!("{key}.lognormal.sigma"), rules::sigma(sigma));
+        }
+        None => {}
     }
-    Ok(())
-}
-
-/// The answer's latency and dribble, checked.
-fn delay(answer: &Answer, key: &str, problems: &mut Problems) -> Option<Delay> {
-    if let Some(Latency::LogNormal { sigma, .. }) = answer.latency
-        && !(sigma.is_finite() && sigma > 0.0)
-    {
-        let message = format!("expected a shape above 0, found {sigma}");
-        problems.push(format!("{key}.delay.lognormal.sigma"), message);
+    if let Some(Dribble { chunks, over }) = dribble {
+        problems.check(format!("{key}.dribble.chunks"), rules::chunks(chunks));
+        problems.check(format!("{key}.dribble.over"), longest(over));
     }
-    if answer.dribble.is_some_and(|d| d.chunks == 0) {
-        problems.push(
-            format!("{key}.delay.dribble.chunks"),
-            "expected at least 1 chunk, found 0",
-        );
-    }
-    (answer.latency.is_some() || answer.dribble.is_some()).then_some(Delay {
-        latency: answer.latency,
-        dribble: answer.dribble,
-    })
 }

@@ -287,9 +287,9 @@ impl Harness {
     /// ```
     pub fn mount(&self, mock: Mock) -> Result<(), MockError> {
         let stub = mock.into_stub()?;
-        mock::check_states(&stub, &self.server.scenario().states)?;
-        self.server.mount(stub);
-        Ok(())
+        self.server.mount_checked(stub, |stub, scenario| {
+            mock::check_states(stub, &scenario.states, "")
+        })
     }
 
     /// Forgets every token, grant, stub count and session state, and empties the journal;
@@ -316,21 +316,48 @@ impl Harness {
     }
 
     /// Serves `scenario` from now on, as after a [`reset`](Self::reset); the mounted mocks
-    /// and the clock stay.
+    /// and the clock stay. The mounted mocks' `session_state` conditions are checked against
+    /// `scenario`'s state machines first: when one names a machine or a state `scenario` does
+    /// not declare, nothing changes and the error lists each such condition, keyed by the
+    /// mock's place in mount order (`mocks[0].when.session.state.outage`).
     ///
     /// ```
-    /// # use bluebutton_harness::api::{Harness, Scenario};
+    /// use bluebutton_harness::api::{Harness, Mock, Scenario, then::status, when::*};
+    ///
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// let harness = Harness::start(Scenario::builtin("oauth-success")?).await?;
-    /// harness.load(Scenario::builtin("upstream-outage")?);
+    /// harness.load(Scenario::builtin("upstream-outage")?)?;
     /// let response = reqwest::get(format!("{}/v2/fhir/ExplanationOfBenefit/", harness.url())).await?;
     /// assert_eq!(response.status(), 502);
+    ///
+    /// // A mock conditioned on a state machine needs a scenario that declares it.
+    /// let with_states = Scenario::from_yaml(
+    ///     "version: 1\nname: s\nstates:\n  outage:\n    states: [healthy]\n",
+    /// )?;
+    /// harness.load(with_states)?;
+    /// harness.mount(Mock::given(session_state("outage", "healthy")).respond_with(status(200)))?;
+    /// let error = harness.load(Scenario::builtin("oauth-success")?).unwrap_err();
+    /// assert_eq!(
+    ///     error.to_string(),
+    ///     "mocks[0].when.session.state.outage: no state machine `outage`: the scenario declares \
+    ///      no `states`"
+    /// );
+    /// assert_eq!(harness.scenario().name, "s"); // still served
     /// # Ok(())
     /// # }
     /// ```
-    pub fn load(&self, scenario: Scenario) {
-        self.server.load(scenario);
+    pub fn load(&self, scenario: Scenario) -> Result<(), MockError> {
+        self.server.load_checked(scenario, |mounted, scenario| {
+            let mut problems = Vec::new();
+            for (i, stub) in mounted.iter().enumerate() {
+                let prefix = format!("mocks[{i}].");
+                if let Err(error) = mock::check_states(stub, &scenario.states, &prefix) {
+                    problems.extend(error.problems().iter().cloned());
+                }
+            }
+            MockError::from_problems(problems)
+        })
     }
 
     /// The server itself, for what this type does not wrap.

@@ -51,7 +51,8 @@ pub struct Answer {
     pub(super) status: Option<u16>,
     pub(super) headers: Vec<(String, String)>,
     pub(super) body: Option<Bytes>,
-    pub(super) passthrough: Option<Passthrough>,
+    /// `passthrough`: `Some(None)` is `passthrough: false`.
+    pub(super) passthrough: Option<Option<Passthrough>>,
     pub(super) fault: Option<Fault>,
     pub(super) rate: Option<f64>,
     pub(super) latency: Option<Latency>,
@@ -184,8 +185,33 @@ impl Answer {
     /// # }
     /// ```
     pub fn passthrough(mut self) -> Answer {
-        self.passthrough.get_or_insert_default();
+        self.edits();
         self
+    }
+
+    /// Not the built-in answer (`passthrough: false` in a file), undoing
+    /// [`passthrough`](Self::passthrough), [`set`](Self::set) and [`remove`](Self::remove): a
+    /// step of a [`sequence`](Self::sequence) whose defaults pass through answers on its own.
+    ///
+    /// ```
+    /// use bluebutton_harness::api::{Mock, then::*, when::path};
+    ///
+    /// let answer = passthrough().sequence([status(500).body("down").no_passthrough(), status(200)]);
+    /// let stub = Mock::given(path("/v2/fhir/Patient/")).respond_with(answer).into_stub()?;
+    /// assert_eq!(stub.then.sequence[0].passthrough, None);
+    /// assert!(stub.then.sequence[1].passthrough.is_some());
+    /// # Ok::<(), bluebutton_harness::api::MockError>(())
+    /// ```
+    pub fn no_passthrough(mut self) -> Answer {
+        self.passthrough = Some(None);
+        self
+    }
+
+    /// The passthrough edits, passing through from now on.
+    fn edits(&mut self) -> &mut Passthrough {
+        self.passthrough
+            .get_or_insert_default()
+            .get_or_insert_default()
     }
 
     /// A [`passthrough`](Self::passthrough) answer whose JSON body gets `value` at `pointer`
@@ -204,14 +230,15 @@ impl Answer {
     /// ```
     pub fn set(mut self, pointer: impl Into<String>, value: impl Into<Value>) -> Answer {
         let pointer = pointer.into();
-        let edits = self.passthrough.get_or_insert_default();
+        let edits = self.edits();
         edits.set.retain(|(p, _)| *p != pointer);
         edits.set.push((pointer, value.into()));
         self
     }
 
     /// A [`passthrough`](Self::passthrough) answer whose JSON body loses what `pointer`
-    /// (RFC 6901) points at.
+    /// (RFC 6901) points at; a pointer removed twice is removed once. A pointer both
+    /// [`set`](Self::set) and removed is an error, as in a file.
     ///
     /// ```
     /// use bluebutton_harness::api::{Mock, then::passthrough, when::path};
@@ -222,10 +249,11 @@ impl Answer {
     /// # Ok::<(), bluebutton_harness::api::MockError>(())
     /// ```
     pub fn remove(mut self, pointer: impl Into<String>) -> Answer {
-        self.passthrough
-            .get_or_insert_default()
-            .remove
-            .push(pointer.into());
+        let pointer = pointer.into();
+        let removed = &mut self.edits().remove;
+        if !removed.contains(&pointer) {
+            removed.push(pointer);
+        }
         self
     }
 
@@ -290,8 +318,9 @@ impl Answer {
         self
     }
 
-    /// Waits a time drawn from a log-normal distribution with this `median` and shape `sigma`
-    /// (> 0) before the status line (replaces a [`delay`](Self::delay)).
+    /// Waits a time drawn from a log-normal distribution with this `median` (above zero) and
+    /// shape `sigma` (above 0, at most 5) before the status line (replaces a
+    /// [`delay`](Self::delay)).
     ///
     /// ```
     /// use bluebutton_harness::api::{Mock, then::status, when::any};
@@ -310,7 +339,7 @@ impl Answer {
         self
     }
 
-    /// Sends the body in `chunks` pieces (at least 1) spread evenly `over` a duration; it
+    /// Sends the body in `chunks` pieces (2 to 100000) spread evenly `over` a duration; it
     /// combines with a [`delay`](Self::delay) or a [`lognormal_delay`](Self::lognormal_delay).
     ///
     /// ```
@@ -330,9 +359,10 @@ impl Answer {
     }
 
     /// Answers given in turn, one per request the mock answers (counted server-wide); the
-    /// last repeats. This answer's other keys are defaults of every step: a step's own key
-    /// wins (`headers` and `delay` as a whole; `fault` with its `rate`). A step cannot have
-    /// a sequence of its own.
+    /// last repeats. This answer's other keys are defaults of every step, merged as a file's
+    /// `sequence` merges them: a step's own key wins (`delay` as a whole; `fault` with its
+    /// `rate`; [`no_passthrough`](Self::no_passthrough) undoes a default passthrough), and
+    /// `headers` merge by name, the step's winning. A step cannot have a sequence of its own.
     ///
     /// ```
     /// use bluebutton_harness::api::{Answer, Mock, then::*, when::path};
@@ -340,51 +370,21 @@ impl Answer {
     ///
     /// let flapping = Answer::new()
     ///     .header("Retry-After", "1")
-    ///     .sequence([status(503), status(503), passthrough()]);
+    ///     .header("Cache-Control", "no-store")
+    ///     .sequence([status(503), status(503).header("retry-after", "5"), passthrough()]);
     /// let stub = Mock::given(path("/v2/fhir/Patient/")).respond_with(flapping).into_stub()?;
     /// let steps = &stub.then.sequence;
     /// assert_eq!(steps.len(), 3);
     /// assert_eq!(steps[0].status, Some(StatusCode::SERVICE_UNAVAILABLE));
-    /// assert_eq!(steps[2].headers[0].0, "retry-after"); // the default, merged in
+    /// assert_eq!(steps[1].headers[0].0, "cache-control"); // the default, merged in
+    /// assert_eq!(steps[1].headers[1], ("retry-after".parse()?, "5".parse()?)); // the step's
+    /// assert_eq!(steps[2].headers.len(), 2); // both defaults
     /// assert!(steps[2].passthrough.is_some());
-    /// # Ok::<(), bluebutton_harness::api::MockError>(())
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn sequence(mut self, steps: impl IntoIterator<Item = Answer>) -> Answer {
         self.sequence = Some(steps.into_iter().collect());
         self
-    }
-
-    /// This answer as a step of a [`sequence`](Self::sequence) whose other keys are
-    /// `defaults`: each key is the step's own when it gives it.
-    pub(super) fn merged_over(&self, defaults: &Answer) -> Answer {
-        let (fault, rate) = if self.fault.is_some() || self.rate.is_some() {
-            (self.fault, self.rate)
-        } else {
-            (defaults.fault, defaults.rate)
-        };
-        let (latency, dribble) = if self.latency.is_some() || self.dribble.is_some() {
-            (self.latency, self.dribble)
-        } else {
-            (defaults.latency, defaults.dribble)
-        };
-        Answer {
-            status: self.status.or(defaults.status),
-            headers: if self.headers.is_empty() {
-                defaults.headers.clone()
-            } else {
-                self.headers.clone()
-            },
-            body: self.body.clone().or_else(|| defaults.body.clone()),
-            passthrough: self
-                .passthrough
-                .clone()
-                .or_else(|| defaults.passthrough.clone()),
-            fault,
-            rate,
-            latency,
-            dribble,
-            sequence: self.sequence.clone(),
-        }
     }
 }
 

@@ -10,7 +10,7 @@
 //! Durations carry a unit: `250ms`, `2s`, `1.5s`, `1m`.
 
 use crate::scenario::model::{BackendFault, Delay, Dribble, Fault, FaultSpec, Latency};
-use crate::scenario::reader::{Field, Reader, integer};
+use crate::scenario::reader::{Field, Reader, in_range, integer, then};
 use crate::scenario::yaml::ScalarKind;
 use marked_yaml::Node;
 use std::time::Duration;
@@ -19,6 +19,16 @@ const FAULT_KEYS: &[&str] = &["kind", "retry_after", "rate"];
 const DELAY_KEYS: &[&str] = &["fixed", "lognormal", "dribble"];
 const LOGNORMAL_KEYS: &[&str] = &["median", "sigma"];
 const DRIBBLE_KEYS: &[&str] = &["chunks", "over"];
+
+/// How many pieces a dribbled body is sent in.
+const CHUNKS: std::ops::RangeInclusive<u32> = 2..=100_000;
+
+/// The largest log-normal `sigma`: with a median of 100ms, one delay in a thousand is then
+/// already days long, and a larger one gives latencies of years.
+const MAX_SIGMA: f64 = 5.0;
+
+/// The longest duration a delay takes (about 584 years): its nanoseconds fit 64 bits.
+const LONGEST: Duration = Duration::from_nanos(u64::MAX);
 
 /// `Retry-After` of `too-many-requests` when the file gives none, in seconds.
 pub const DEFAULT_RETRY_AFTER: u64 = 1;
@@ -133,14 +143,77 @@ fn kind(name: &str) -> Result<Fault, String> {
 
 /// A fraction of requests: a number above 0 and at most 1.
 fn rate(r: &mut Reader, node: &Node, key: &str) -> Option<f64> {
-    let expected = "expected a fraction of the matching requests above 0 and at most 1 such \
-                    as `0.25`";
-    let value = number(node).filter(|rate| *rate > 0.0 && *rate <= 1.0);
-    if value.is_none() {
-        let found = found(node);
-        r.error(node.span(), key, format!("{expected}, found {found}"));
+    checked_number(r, node, key, fraction, RATE_EXPECTED)
+}
+
+/// A number read from `node` and checked by `check`; `expected` (what `check` says first)
+/// is the message when `node` is not a number.
+fn checked_number(
+    r: &mut Reader,
+    node: &Node,
+    key: &str,
+    check: impl Fn(f64) -> Result<f64, String>,
+    expected: &str,
+) -> Option<f64> {
+    let checked = match number(node) {
+        Some(value) => check(value),
+        None => Err(format!("{expected}, found {}", found(node))),
+    };
+    checked
+        .map_err(|message| r.error(node.span(), key, message))
+        .ok()
+}
+
+const RATE_EXPECTED: &str =
+    "expected a fraction of the matching requests above 0 and at most 1 such as `0.25`";
+
+/// The rate of a fault: a fraction of the matching requests above 0 and at most 1.
+pub(crate) fn fraction(rate: f64) -> Result<f64, String> {
+    if rate > 0.0 && rate <= 1.0 {
+        Ok(rate)
+    } else {
+        Err(format!("{RATE_EXPECTED}, found `{rate}`"))
     }
-    value
+}
+
+const SIGMA_EXPECTED: &str =
+    "expected a positive number such as `0.5` (the spread of the log of the delay)";
+
+/// The shape of a log-normal latency: above 0 and at most [`MAX_SIGMA`].
+pub(crate) fn sigma(sigma: f64) -> Result<f64, String> {
+    if sigma.is_nan() || sigma <= 0.0 {
+        Err(format!("{SIGMA_EXPECTED}, found `{sigma}`"))
+    } else if sigma > MAX_SIGMA {
+        Err(format!(
+            "expected a sigma of at most {MAX_SIGMA} such as `0.5`: a larger one gives delays \
+             of years, found `{sigma}`"
+        ))
+    } else {
+        Ok(sigma)
+    }
+}
+
+/// The median of a log-normal latency: above zero.
+pub(crate) fn median(median: Duration) -> Result<Duration, String> {
+    if median.is_zero() {
+        Err("a log-normal median is above zero: use `fixed: 0ms` for no latency".to_owned())
+    } else {
+        Ok(median)
+    }
+}
+
+/// The number of pieces of a dribbled body: from 2 to 100000.
+pub(crate) fn chunks(chunks: u32) -> Result<u32, String> {
+    in_range(&CHUNKS, chunks)
+}
+
+/// A duration of a delay: at most [`LONGEST`]; `written` is how it was given, for the message.
+pub(crate) fn within_longest(duration: Duration, written: &str) -> Result<Duration, String> {
+    if duration <= LONGEST {
+        Ok(duration)
+    } else {
+        Err(format!("`{written}` is too long a duration"))
+    }
 }
 
 /// The value of an integer or floating-point scalar, if finite.
@@ -206,27 +279,12 @@ pub fn delay(r: &mut Reader, node: &Node, key: &str) -> Option<Delay> {
 /// `{median, sigma}` of a log-normal latency.
 fn lognormal(r: &mut Reader, node: &Node, key: &str) -> Option<Latency> {
     let map = r.mapping(node, key, LOGNORMAL_KEYS)?;
-    let median = r.required(map, key, "median", duration);
+    let median = r.required(map, key, "median", then(duration, self::median));
     let sigma = r.required(map, key, "sigma", |r, node, key| {
-        let sigma = number(node).filter(|sigma| *sigma > 0.0);
-        if sigma.is_none() {
-            let message = format!(
-                "expected a positive number such as `0.5` (the spread of the log of the \
-                 delay), found {}",
-                found(node)
-            );
-            r.error(node.span(), key, message);
-        }
-        sigma
+        checked_number(r, node, key, self::sigma, SIGMA_EXPECTED)
     });
-    let median = median?;
-    if median.value.is_zero() {
-        let message = "a log-normal median is above zero: use `fixed: 0ms` for no latency";
-        r.error(&median.span, &median.key, message);
-        return None;
-    }
     Some(Latency::LogNormal {
-        median: median.value,
+        median: median?.value,
         sigma: sigma?.value,
     })
 }
@@ -234,7 +292,7 @@ fn lognormal(r: &mut Reader, node: &Node, key: &str) -> Option<Latency> {
 /// `{chunks, over}` of a dribbled body.
 fn dribble(r: &mut Reader, node: &Node, key: &str) -> Option<Dribble> {
     let map = r.mapping(node, key, DRIBBLE_KEYS)?;
-    let chunks = r.required(map, key, "chunks", integer(2..=100_000));
+    let chunks = r.required(map, key, "chunks", integer(CHUNKS));
     let over = r.required(map, key, "over", duration);
     Some(Dribble {
         chunks: chunks?.value,
@@ -291,12 +349,12 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
     let digits: u128 = format!("{whole}{fraction}")
         .parse()
         .map_err(|_| expected())?;
-    let nanos = digits
+    let duration = digits
         .checked_mul(scale.as_nanos())
         .map(|n| n / 10u128.pow(fraction.len() as u32))
         .and_then(|n| u64::try_from(n).ok())
-        .ok_or_else(|| format!("`{text}` is too long a duration"))?;
-    Ok(Duration::from_nanos(nanos))
+        .map_or(Duration::MAX, Duration::from_nanos);
+    within_longest(duration, text)
 }
 
 #[cfg(test)]
@@ -512,6 +570,45 @@ mod tests {
         // A delay goes with any answer, faults included.
         let then = then_of("{fault: connection-reset, delay: 1s}");
         assert_eq!(then.delay.and_then(|d| d.latency), fixed(1000));
+    }
+
+    #[test]
+    fn a_lognormal_sigma_is_at_most_5() {
+        let latency = then_of("{delay: {lognormal: {median: 100ms, sigma: 5}}}")
+            .delay
+            .and_then(|delay| delay.latency);
+        assert_eq!(
+            latency,
+            Some(Latency::LogNormal {
+                median: Duration::from_millis(100),
+                sigma: MAX_SIGMA,
+            })
+        );
+        assert_eq!(
+            errors_of(&[
+                "{delay: {lognormal: {median: 100ms, sigma: 5.5}}}",
+                "{delay: {lognormal: {median: 100ms, sigma: 40}}}",
+            ]),
+            [
+                "5:54: stubs[0].then.delay.lognormal.sigma: expected a sigma of at most 5 such \
+                 as `0.5`: a larger one gives delays of years, found `5.5`",
+                "7:54: stubs[1].then.delay.lognormal.sigma: expected a sigma of at most 5 such \
+                 as `0.5`: a larger one gives delays of years, found `40`",
+            ]
+        );
+        // The rule the Rust API checks its mocks with.
+        assert_eq!(sigma(5.0), Ok(5.0));
+        assert!(sigma(5.000001).is_err());
+        assert!(sigma(f64::INFINITY).is_err());
+        assert!(sigma(f64::NAN).is_err());
+        assert_eq!(
+            sigma(0.0),
+            Err(
+                "expected a positive number such as `0.5` (the spread of the log of the delay), \
+                 found `0`"
+                    .to_owned()
+            )
+        );
     }
 
     #[test]

@@ -23,6 +23,21 @@ pub use error::{LoadError, ScenarioError};
 pub use model::*;
 pub use parse::parse;
 
+/// The rules a stub's keys follow, one plain function each, shared by the parser of scenario
+/// files and the Rust API (`api::mock`), which checks a mock as a file's stub is.
+pub(crate) mod rules {
+    pub(crate) use super::faults::{chunks, fraction, median, sigma, within_longest};
+    pub(crate) use super::states::{Unknown, reference as state_reference};
+    pub(crate) use super::stub_when::{
+        count, header_name as condition_header_name, header_value as header_pattern, method, path,
+        pattern_name, value_pattern,
+    };
+    pub(crate) use super::stubs::{
+        NESTED_SEQUENCE, Part, Parts, assemble, body_templates, header_name, header_value,
+        json_pointer, json_templates, set_and_removed, status,
+    };
+}
+
 use std::path::Path;
 
 /// The scenario `bbh serve` runs without `--scenario`.

@@ -297,26 +297,49 @@ where
     T: TryFrom<i128> + PartialOrd + Display + Copy,
 {
     move |r: &mut Reader, node: &Node, key: &str| {
-        let expected = if range.start() == range.end() {
-            format!("{}", range.start())
-        } else {
-            format!("an integer from {} to {}", range.start(), range.end())
-        };
         let Some(scalar) = node
             .as_scalar()
             .filter(|s| ScalarKind::of(s) == ScalarKind::Int)
         else {
-            r.expected(node, key, &expected);
+            r.expected(node, key, &expected_integer(&range));
             return None;
         };
-        let value = parse_int(scalar.as_str())
-            .and_then(|n| T::try_from(n).ok())
-            .filter(|n| range.contains(n));
-        if value.is_none() {
-            let message = format!("expected {expected}, found {}", scalar.as_str());
-            r.error(node.span(), key, message);
-        }
-        value
+        let value = parse_int(scalar.as_str()).and_then(|n| T::try_from(n).ok());
+        let checked = match value {
+            Some(value) => in_range(&range, value),
+            None => Err(out_of_range(&range, &scalar.as_str())),
+        };
+        checked
+            .map_err(|message| r.error(node.span(), key, message))
+            .ok()
+    }
+}
+
+/// `value` if `range` holds it, else the message [`integer`] gives for a number outside it
+/// (the Rust API checks its integers with it too).
+pub(crate) fn in_range<T: PartialOrd + Display>(
+    range: &RangeInclusive<T>,
+    value: T,
+) -> Result<T, String> {
+    if range.contains(&value) {
+        Ok(value)
+    } else {
+        Err(out_of_range(range, &value))
+    }
+}
+
+/// `expected an integer from 1 to 9, found 12`.
+fn out_of_range<T: Display>(range: &RangeInclusive<T>, found: &dyn Display) -> String {
+    format!("expected {}, found {found}", expected_integer(range))
+}
+
+/// `an integer from 1 to 9`, or the one integer a range holds.
+fn expected_integer<T: Display>(range: &RangeInclusive<T>) -> String {
+    let (start, end) = (range.start().to_string(), range.end().to_string());
+    if start == end {
+        start
+    } else {
+        format!("an integer from {start} to {end}")
     }
 }
 

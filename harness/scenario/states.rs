@@ -179,29 +179,47 @@ pub fn check_references(
             let (machine_span, state_span) = written.map_or((fallback, fallback), |(k, v)| {
                 (*k.span(), *at_key_when_empty(k.span(), v).span())
             });
-            match machines.iter().find(|m| m.name == *machine) {
-                None => {
-                    let declared: Vec<&str> = machines.iter().map(|m| m.name.as_str()).collect();
-                    let message = if declared.is_empty() {
-                        format!("no state machine `{machine}`: the scenario declares no `states`")
-                    } else {
-                        format!(
-                            "no state machine `{machine}`; expected one of: {}",
-                            declared.join(", ")
-                        )
-                    };
-                    r.error(&machine_span, &key, message);
-                }
-                Some(known) if !known.states.contains(state) => {
-                    let message = format!(
-                        "state machine `{machine}` has no state `{state}`; expected one of: {}",
-                        known.states.join(", ")
-                    );
-                    r.error(&state_span, &key, message);
-                }
-                Some(_) => {}
+            match reference(machine, state, machines) {
+                Ok(()) => {}
+                Err(Unknown::Machine(message)) => r.error(&machine_span, &key, message),
+                Err(Unknown::State(message)) => r.error(&state_span, &key, message),
             }
         }
+    }
+}
+
+/// What a `session.state` condition names that the scenario does not declare, and why.
+pub(crate) enum Unknown {
+    /// The state machine.
+    Machine(String),
+    /// The state, of a declared machine.
+    State(String),
+}
+
+/// Checks that `machine` is one of `machines` and has `state` (a stub's, or a mock's,
+/// `session.state` condition).
+pub(crate) fn reference(
+    machine: &str,
+    state: &str,
+    machines: &[StateMachine],
+) -> Result<(), Unknown> {
+    match machines.iter().find(|m| m.name == *machine) {
+        None => {
+            let declared: Vec<&str> = machines.iter().map(|m| m.name.as_str()).collect();
+            Err(Unknown::Machine(if declared.is_empty() {
+                format!("no state machine `{machine}`: the scenario declares no `states`")
+            } else {
+                format!(
+                    "no state machine `{machine}`; expected one of: {}",
+                    declared.join(", ")
+                )
+            }))
+        }
+        Some(known) if !known.states.iter().any(|s| s == state) => Err(Unknown::State(format!(
+            "state machine `{machine}` has no state `{state}`; expected one of: {}",
+            known.states.join(", ")
+        ))),
+        Some(_) => Ok(()),
     }
 }
 

@@ -2,16 +2,20 @@
 //! method, path pattern, query parameters, headers, form fields, session and count.
 
 use crate::scenario::model::{SessionMatch, StubWhen, ValueMatch};
-use crate::scenario::reader::{Located, Reader, at_key_when_empty, integer, join, then};
+use crate::scenario::reader::{Located, Reader, at_key_when_empty, in_range, integer, join, then};
 use crate::scenario::template;
 use crate::scenario::yaml::ScalarKind;
 use http::{HeaderName, HeaderValue, Method};
 use marked_yaml::Node;
+use std::ops::RangeInclusive;
 
 const WHEN_KEYS: &[&str] = &[
     "method", "path", "query", "headers", "form", "session", "nth",
 ];
 const SESSION_KEYS: &[&str] = &["nth", "state"];
+
+/// The counts `nth` and `session.nth` take: from 1.
+const COUNTS: RangeInclusive<u64> = 1..=u64::MAX;
 
 /// Keys a transition's `when` may not have, and why.
 const NOT_IN_TRANSITIONS: &[(&str, &str)] = &[
@@ -81,7 +85,7 @@ pub fn when(r: &mut Reader, node: &Node, key: &str, place: WhenPlace) -> Option<
     let (session, nth) = match place {
         WhenPlace::Stub => (
             r.optional(map, key, "session", session).map(Some).or(None),
-            r.optional(map, key, "nth", integer(1..=u64::MAX))
+            r.optional(map, key, "nth", integer(COUNTS))
                 .map(Some)
                 .or(None),
         ),
@@ -99,7 +103,7 @@ pub fn when(r: &mut Reader, node: &Node, key: &str, place: WhenPlace) -> Option<
 }
 
 /// An upper-case method token (`GET`, `POST`, ...): methods are case-sensitive.
-fn method(name: String) -> Result<Method, String> {
+pub(crate) fn method(name: String) -> Result<Method, String> {
     let method = Method::from_bytes(name.as_bytes()).ok();
     match method.filter(|_| !name.bytes().any(|b| b.is_ascii_lowercase())) {
         Some(method) => Ok(method),
@@ -111,7 +115,7 @@ fn method(name: String) -> Result<Method, String> {
 
 /// A path as a client sends it, from `/`, without query, fragment or whitespace; `*` in a
 /// segment matches within it, a `**` segment matches any number of segments.
-fn path(path: String) -> Result<String, String> {
+pub(crate) fn path(path: String) -> Result<String, String> {
     if !path.starts_with('/') {
         Err(format!(
             "expected a path starting with `/` such as `/v2/fhir/Patient/`, found `{path}`"
@@ -150,11 +154,9 @@ fn patterns(
     for (name_node, value) in map.iter() {
         let name = name_node.as_str();
         let path = join(key, name);
-        let valid_name = !name.is_empty();
-        if !valid_name {
-            let message = format!("expected a {what} name, found an empty one");
-            r.error(name_node.span(), key, message);
-        }
+        let valid_name = pattern_name(name, what)
+            .map_err(|message| r.error(name_node.span(), key, message))
+            .is_ok();
         let value = at_key_when_empty(name_node.span(), value);
         let value = pattern(r, &value, &path, |_| Ok(()));
         match (valid_name, value, pairs.as_mut()) {
@@ -163,6 +165,20 @@ fn patterns(
         }
     }
     pairs
+}
+
+/// The name of a query parameter or form field (`what`): not empty.
+pub(crate) fn pattern_name(name: &str, what: &str) -> Result<(), String> {
+    if name.is_empty() {
+        Err(format!("expected a {what} name, found an empty one"))
+    } else {
+        Ok(())
+    }
+}
+
+/// A count from 1 (`nth`, `session.nth`).
+pub(crate) fn count(n: u64) -> Result<u64, String> {
+    in_range(&COUNTS, n)
 }
 
 /// A value pattern: a scalar as written (`*` matches any run of characters), or `null` for
@@ -182,7 +198,7 @@ fn pattern(
         return Some(ValueMatch::Absent);
     }
     let text = scalar.as_str();
-    match template::validate(text).and_then(|()| check_value(text)) {
+    match value_pattern(text).and_then(|()| check_value(text)) {
         Ok(()) => Some(ValueMatch::Matches(text.to_owned())),
         Err(message) => {
             r.error(node.span(), key, message);
@@ -199,17 +215,9 @@ fn headers(r: &mut Reader, node: &Node, key: &str) -> Option<Vec<(HeaderName, Va
     for (name_node, value) in map.iter() {
         let text = name_node.as_str();
         let path = join(key, text);
-        let name = match HeaderName::from_bytes(text.as_bytes()) {
-            Ok(name) => Some(name),
-            Err(_) => {
-                let message = format!(
-                    "invalid header name `{text}`: expected letters, digits and `-` such as \
-                     `Accept`"
-                );
-                r.error(name_node.span(), &path, message);
-                None
-            }
-        };
+        let name = header_name(text)
+            .map_err(|message| r.error(name_node.span(), &path, message))
+            .ok();
         let value = at_key_when_empty(name_node.span(), value);
         let value = pattern(r, &value, &path, header_value);
         if let Some(name) = &name {
@@ -228,8 +236,20 @@ fn headers(r: &mut Reader, node: &Node, key: &str) -> Option<Vec<(HeaderName, Va
     pairs
 }
 
-/// A header value pattern must be valid header text, or it could never match.
-fn header_value(text: &str) -> Result<(), String> {
+/// The name of a request header a stub matches.
+pub(crate) fn header_name(text: &str) -> Result<HeaderName, String> {
+    HeaderName::from_bytes(text.as_bytes()).map_err(|_| {
+        format!("invalid header name `{text}`: expected letters, digits and `-` such as `Accept`")
+    })
+}
+
+/// A value pattern's templates are valid (`{{request.qurey.x}}` is refused).
+pub(crate) fn value_pattern(text: &str) -> Result<(), String> {
+    template::validate(text)
+}
+
+/// A header value pattern is valid header text, or it could never match.
+pub(crate) fn header_value(text: &str) -> Result<(), String> {
     HeaderValue::from_str(text).map(drop).map_err(|_| {
         format!(
             "invalid header value `{}`: control characters are not allowed",
@@ -241,7 +261,7 @@ fn header_value(text: &str) -> Result<(), String> {
 /// The session conditions: `nth` (the nth session opened) and `state` (machine → state).
 fn session(r: &mut Reader, node: &Node, key: &str) -> Option<SessionMatch> {
     let map = r.mapping(node, key, SESSION_KEYS)?;
-    let nth = r.optional(map, key, "nth", integer(1..=u64::MAX));
+    let nth = r.optional(map, key, "nth", integer(COUNTS));
     let state = r.optional(map, key, "state", states);
     Some(SessionMatch {
         nth: nth.map(Some).or(None)?,

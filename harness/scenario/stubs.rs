@@ -31,6 +31,13 @@ const PASSTHROUGH_KEYS: &[&str] = &["set", "remove"];
 /// Headers the server computes itself; a stub setting them would send a broken message.
 const SERVER_HEADERS: [&str; 3] = ["content-length", "transfer-encoding", "content-encoding"];
 
+/// The statuses a stub answers with.
+const STATUSES: std::ops::RangeInclusive<u16> = 100..=599;
+
+/// Why a step of a `sequence` cannot have a sequence.
+pub(crate) const NESTED_SEQUENCE: &str =
+    "a step cannot have its own `sequence`; list every answer in the stub's";
+
 /// The stubs of the file, in order; `source` resolves `body_file` against the file's folder.
 pub fn stubs(r: &mut Reader, node: &Node, key: &str, source: &Source) -> Option<Vec<Stub>> {
     values(r.list(node, key, |r, node, key| stub(r, node, key, source))?)
@@ -58,50 +65,53 @@ fn answer(r: &mut Reader, node: &Node, key: &str, source: &Source) -> Option<Stu
         values(r.non_empty_list(node, key, "step", |r, node, key| step(r, node, key, source))?)
     });
     let defaults = defaults?;
-    let sequence = match steps {
-        Field::Absent => {
-            report(r, exclusions(&defaults));
-            Vec::new()
-        }
+    let steps = match steps {
+        Field::Absent => None,
         Field::Invalid => return None,
-        Field::Given(steps) => {
-            // Steps share their defaults: a clash of two defaults is reported once.
-            let mut clashes = Vec::new();
-            let merged: Vec<Parts> = steps
-                .value
-                .into_iter()
-                .map(|step| defaults.under(step))
-                .collect();
-            for step in &merged {
-                for clash in exclusions(step) {
-                    if !clashes.contains(&clash) {
-                        clashes.push(clash);
-                    }
-                }
-            }
-            report(r, clashes);
-            merged.into_iter().map(Parts::into_answer).collect()
-        }
+        Field::Given(steps) => Some(steps.value),
     };
-    Some(StubThen {
-        sequence,
+    let (answer, clashes) = assemble(defaults, steps);
+    report(r, clashes);
+    Some(answer)
+}
+
+/// The answer of a `then` whose keys are `defaults`, with `steps` when it has a `sequence`
+/// (each step merged [`under`](Parts::under) the defaults), and the keys that exclude each
+/// other in the answer or in a step. A mock of the Rust API is assembled here too.
+pub(crate) fn assemble(defaults: Parts, steps: Option<Vec<Parts>>) -> (StubThen, Vec<Clash>) {
+    let Some(steps) = steps else {
+        let clashes = exclusions(&defaults);
+        return (defaults.into_answer(), clashes);
+    };
+    // Steps share their defaults: a clash of two defaults is reported once.
+    let mut clashes = Vec::new();
+    let merged: Vec<Parts> = steps.into_iter().map(|step| defaults.under(step)).collect();
+    for step in &merged {
+        for clash in exclusions(step) {
+            if !clashes.contains(&clash) {
+                clashes.push(clash);
+            }
+        }
+    }
+    let answer = StubThen {
+        sequence: merged.into_iter().map(Parts::into_answer).collect(),
         ..defaults.into_answer()
-    })
+    };
+    (answer, clashes)
 }
 
 /// One step of a `sequence`: a `then` mapping without `sequence`.
 fn step(r: &mut Reader, node: &Node, key: &str, source: &Source) -> Option<Parts> {
     let map = r.mapping(node, key, THEN_KEYS)?;
     if let Some((name, _)) = map.get_key_value("sequence") {
-        let message = "a step cannot have its own `sequence`; list every answer in the stub's";
-        r.error(name.span(), &join(key, "sequence"), message);
+        r.error(name.span(), &join(key, "sequence"), NESTED_SEQUENCE);
     }
     parts(r, map, key, source)
 }
 
 /// A key of `then` as written, and where.
 #[derive(Debug, Clone)]
-struct Part<T> {
+pub(crate) struct Part<T> {
     value: T,
     /// The key as written (`body_file`), for messages.
     name: &'static str,
@@ -111,22 +121,36 @@ struct Part<T> {
     inherited: bool,
 }
 
+impl<T> Part<T> {
+    /// A key given in code rather than in a file (a mock of the Rust API): `name` as a file
+    /// writes it, `key` its path (`then.sequence[1].body`), no position.
+    pub(crate) fn in_code(value: T, name: &'static str, key: String) -> Part<T> {
+        Part {
+            value,
+            name,
+            key,
+            span: Span::new_blank(),
+            inherited: false,
+        }
+    }
+}
+
 /// The keys of a `then` mapping or of a step, each when given.
 #[derive(Debug, Clone, Default)]
-struct Parts {
-    status: Option<Part<StatusCode>>,
-    headers: Option<Part<Vec<(HeaderName, HeaderValue)>>>,
+pub(crate) struct Parts {
+    pub(crate) status: Option<Part<StatusCode>>,
+    pub(crate) headers: Option<Part<Vec<(HeaderName, HeaderValue)>>>,
     /// `body` or `body_file`: one answer has one body.
-    body: Option<Part<Bytes>>,
+    pub(crate) body: Option<Part<Bytes>>,
     /// `passthrough`; `false` is `None` inside.
-    passthrough: Option<Part<Option<Passthrough>>>,
-    fault: Option<Part<FaultSpec>>,
-    delay: Option<Part<Delay>>,
+    pub(crate) passthrough: Option<Part<Option<Passthrough>>>,
+    pub(crate) fault: Option<Part<FaultSpec>>,
+    pub(crate) delay: Option<Part<Delay>>,
 }
 
 /// The keys of `map` (a `then` or a step); `None` when one is invalid.
 fn parts(r: &mut Reader, map: &MarkedMappingNode, key: &str, source: &Source) -> Option<Parts> {
-    let status = r.optional(map, key, "status", then(integer(100..=599), status));
+    let status = r.optional(map, key, "status", then(integer(STATUSES), status));
     let headers = r.optional(map, key, "headers", headers);
     let inline = r.optional(map, key, "body", body);
     let file = r.optional(map, key, "body_file", |r, node, key| {
@@ -224,7 +248,7 @@ impl Parts {
 }
 
 /// An error to report: where, key path, message.
-type Clash = (Span, String, String);
+pub(crate) type Clash = (Span, String, String);
 
 /// The keys of one answer that exclude each other.
 fn exclusions(parts: &Parts) -> Vec<Clash> {
@@ -337,7 +361,7 @@ fn edits(r: &mut Reader, node: &Node, key: &str) -> Option<Passthrough> {
                 continue;
             };
             if set.keys().any(|p| p.as_str() == pointer) {
-                let message = format!("`{pointer}` is both set and removed; keep one");
+                let message = set_and_removed(pointer);
                 r.error(
                     item.span(),
                     &format!("{}[{i}]", join(key, "remove")),
@@ -352,8 +376,13 @@ fn edits(r: &mut Reader, node: &Node, key: &str) -> Option<Passthrough> {
     })
 }
 
+/// Why a passthrough cannot both set and remove `pointer`.
+pub(crate) fn set_and_removed(pointer: &str) -> String {
+    format!("`{pointer}` is both set and removed; keep one")
+}
+
 /// A JSON Pointer (RFC 6901) into the body: `/`-separated tokens, `~0` for `~`, `~1` for `/`.
-fn json_pointer(pointer: String) -> Result<String, String> {
+pub(crate) fn json_pointer(pointer: String) -> Result<String, String> {
     if pointer.is_empty() {
         return Err(
             "the empty pointer names the whole body; give `body` instead of a passthrough"
@@ -378,10 +407,9 @@ fn json_pointer(pointer: String) -> Result<String, String> {
 fn body_file(r: &mut Reader, node: &Node, key: &str, source: &Source) -> Option<Bytes> {
     let path = folder::path_inside(r, node, key, source, "body")?;
     let checked = folder::read_inside(source, &path).and_then(|bytes| {
-        match std::str::from_utf8(&bytes).map(template::validate) {
-            Ok(Err(message)) => Err(format!("in `{}`: {message}", path.display())),
-            _ => Ok(bytes),
-        }
+        body_templates(&bytes)
+            .map(|()| bytes)
+            .map_err(|message| format!("in `{}`: {message}", path.display()))
     });
     match checked {
         Ok(bytes) => Some(Bytes::from(bytes)),
@@ -392,8 +420,53 @@ fn body_file(r: &mut Reader, node: &Node, key: &str, source: &Source) -> Option<
     }
 }
 
-fn status(code: u16) -> Result<StatusCode, String> {
+/// The templates of a body: valid in a body of text; bytes that are not UTF-8 have none.
+pub(crate) fn body_templates(bytes: &[u8]) -> Result<(), String> {
+    match std::str::from_utf8(bytes) {
+        Ok(text) => template::validate(text),
+        Err(_) => Ok(()),
+    }
+}
+
+/// The templates of every string inside a JSON value (a passthrough's `set` value).
+pub(crate) fn json_templates(value: &Value) -> Result<(), String> {
+    match value {
+        Value::String(text) => template::validate(text),
+        Value::Array(items) => items.iter().try_for_each(json_templates),
+        Value::Object(object) => object.values().try_for_each(json_templates),
+        Value::Null | Value::Bool(_) | Value::Number(_) => Ok(()),
+    }
+}
+
+/// A status from 100 to 599.
+pub(crate) fn status(code: u16) -> Result<StatusCode, String> {
+    let code = crate::scenario::reader::in_range(&STATUSES, code)?;
     StatusCode::from_u16(code).map_err(|_| format!("expected an HTTP status, found {code}"))
+}
+
+/// The name of a header a stub sets: valid, and not one the server computes.
+pub(crate) fn header_name(text: &str) -> Result<HeaderName, String> {
+    match HeaderName::from_bytes(text.as_bytes()) {
+        Ok(name) if SERVER_HEADERS.contains(&name.as_str()) => Err(format!(
+            "`{text}` is set by the server; a stub cannot set it"
+        )),
+        Ok(name) => Ok(name),
+        Err(_) => Err(format!(
+            "invalid header name `{text}`: expected letters, digits and `-` such as \
+             `Retry-After`"
+        )),
+    }
+}
+
+/// The value of a header a stub sets: valid header text with valid templates.
+pub(crate) fn header_value(text: &str) -> Result<HeaderValue, String> {
+    template::validate(text)?;
+    HeaderValue::from_str(text).map_err(|_| {
+        format!(
+            "invalid header value `{}`: control characters are not allowed",
+            text.escape_debug()
+        )
+    })
 }
 
 /// `Name: value` pairs, names valid and unique (ignoring case), values valid header text.
@@ -404,32 +477,11 @@ fn headers(r: &mut Reader, node: &Node, key: &str) -> Option<Vec<(HeaderName, He
     for (name_node, value) in map.iter() {
         let text = name_node.as_str();
         let path = join(key, text);
-        let name = match HeaderName::from_bytes(text.as_bytes()) {
-            Ok(name) if SERVER_HEADERS.contains(&name.as_str()) => {
-                let message = format!("`{text}` is set by the server; a stub cannot set it");
-                r.error(name_node.span(), &path, message);
-                None
-            }
-            Ok(name) => Some(name),
-            Err(_) => {
-                let message = format!(
-                    "invalid header name `{text}`: expected letters, digits and `-` such as \
-                     `Retry-After`"
-                );
-                r.error(name_node.span(), &path, message);
-                None
-            }
-        };
+        let name = header_name(text)
+            .map_err(|message| r.error(name_node.span(), &path, message))
+            .ok();
         let value = at_key_when_empty(name_node.span(), value);
-        let value = then(Reader::string, |text: String| {
-            template::validate(&text)?;
-            HeaderValue::from_str(&text).map_err(|_| {
-                format!(
-                    "invalid header value `{}`: control characters are not allowed",
-                    text.escape_debug()
-                )
-            })
-        })(r, &value, &path);
+        let value = then(Reader::string, |text: String| header_value(&text))(r, &value, &path);
         if let Some(name) = &name {
             names.push(Located {
                 value: name.clone(),

@@ -236,6 +236,42 @@ impl RunningServer {
         self.state.live.load().states.snapshot()
     }
 
+    /// [`mount`](Self::mount) once `check` accepts `stub` for the scenario being served; a
+    /// [`load_checked`](Self::load_checked) waits for it.
+    pub(crate) fn mount_checked<E>(
+        &self,
+        stub: Stub,
+        check: impl FnOnce(&Stub, &Scenario) -> Result<(), E>,
+    ) -> Result<(), E> {
+        let mut mounted = self
+            .state
+            .mounted
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        check(&stub, self.state.live.load().world.scenario())?;
+        mounted.push(stub);
+        self.state.rebuild(None, &mounted);
+        Ok(())
+    }
+
+    /// [`load`](Self::load) once `check` accepts the mounted stubs (oldest first) for
+    /// `scenario`; a [`mount_checked`](Self::mount_checked) waits for it.
+    pub(crate) fn load_checked<E>(
+        &self,
+        scenario: Scenario,
+        check: impl FnOnce(&[Stub], &Scenario) -> Result<(), E>,
+    ) -> Result<(), E> {
+        let mounted = self
+            .state
+            .mounted
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        check(&mounted, &scenario)?;
+        self.state.rebuild(Some(scenario), &mounted);
+        self.state.journal.clear();
+        Ok(())
+    }
+
     /// Forgets every token, grant, stub count and session state, and empties the journal;
     /// the scenario, the mounted stubs and the clock stay.
     pub fn reset(&self) {

@@ -5,8 +5,8 @@
 use crate::support::{REDIRECT, exchange_form, http_client, pkce_query, project_path};
 use bluebutton_harness::api::{Answer, Harness, Mock, MockError, Scenario, then::*, when::*};
 use bluebutton_harness::scenario::{
-    Delay, Dribble, FaultSpec, Latency, Passthrough, SessionMatch, StateMachine, Stub, StubThen,
-    StubWhen, ValueMatch,
+    Delay, Dribble, FaultSpec, Latency, LoadError, Passthrough, SessionMatch, StateMachine, Stub,
+    StubThen, StubWhen, ValueMatch,
 };
 use http::{HeaderName, HeaderValue, Method, StatusCode};
 use serde_json::{Value, json};
@@ -374,11 +374,12 @@ async fn an_invalid_mock_reports_every_problem_and_mounts_nothing() {
             "then.status",
             "then.headers.Content-Length",
             "then.passthrough.set.total",
-            "then.body",
             "then.fault.rate",
             "then.fault.rate",
             "then.delay.lognormal.sigma",
             "then.delay.dribble.chunks",
+            // Keys that exclude each other come last, as the answer is assembled.
+            "then.body",
         ],
         "{problems:#?}"
     );
@@ -559,7 +560,8 @@ fn sequence_steps_take_the_defaults_key_by_key_and_keep_the_exclusivity_rules() 
     assert_eq!(
         steps[1],
         StubThen {
-            headers: vec![header_pair("x-step", "2")],
+            // A step's headers merge by name over the defaults'.
+            headers: vec![header_pair("retry-after", "1"), header_pair("x-step", "2")],
             passthrough: Some(Passthrough::default()),
             fault: reset_half,
             delay: quarter_second,
@@ -599,7 +601,7 @@ fn sequence_steps_take_the_defaults_key_by_key_and_keep_the_exclusivity_rules() 
     };
     assert_eq!(
         keys(fault(Fault::RandomBytes).sequence([status(500), passthrough()])),
-        ["then.sequence[1].fault"]
+        ["then.sequence[1].passthrough"]
     );
     assert_eq!(
         keys(sequence([sequence([status(500)])])),
@@ -628,14 +630,226 @@ async fn session_state_conditions_must_name_the_scenarios_machines() {
     assert_eq!(
         problems(on("outage", "recovered")),
         [
-            "when.session.state.outage: state machine `outage` has no state `recovered`; its \
-             states: healthy, failing"
+            "when.session.state.outage: state machine `outage` has no state `recovered`; \
+             expected one of: healthy, failing"
         ]
     );
     assert_eq!(
         problems(on("weather", "rainy")),
-        ["when.session.state.weather: no state machine `weather`; the scenario declares outage"]
+        ["when.session.state.weather: no state machine `weather`; expected one of: outage"]
     );
+}
+
+/// The errors of a file whose one stub is `stub` (a flow mapping), as `key: message` with
+/// the key relative to the stub (`when.path`), for comparison with a mock's problems.
+fn file_errors(stub: &str) -> Vec<String> {
+    let text = format!("version: 1\nname: t\nstubs:\n  - {stub}\n");
+    match Scenario::from_yaml(&text) {
+        Err(LoadError::Invalid(errors)) => errors
+            .iter()
+            .map(|e| format!("{}: {}", e.key.trim_start_matches("stubs[0]."), e.message))
+            .collect(),
+        other => panic!("expected errors for {stub}, got {other:?}"),
+    }
+}
+
+fn mock_problems(mock: Mock) -> Vec<String> {
+    let error = mock.into_stub().unwrap_err();
+    error.problems().iter().map(|p| p.to_string()).collect()
+}
+
+#[test]
+fn a_mock_is_refused_where_a_file_is_with_the_same_message() {
+    let any_path = || Mock::given(path("/x"));
+    let second = Duration::from_secs(1);
+    let cases: Vec<(&str, Mock)> = vec![
+        // `**` is a whole segment.
+        (
+            "{when: {path: /a**}, then: {}}",
+            Mock::given(path("/a**")).respond_with(Answer::new()),
+        ),
+        // Templates are valid wherever an answer holds them.
+        (
+            "{when: {path: /x}, then: {headers: {X-Echo: '{{request.nope}}'}}}",
+            any_path().respond_with(status(200).header("X-Echo", "{{request.nope}}")),
+        ),
+        (
+            "{when: {path: /x}, then: {body: 'id {{request.nope}}'}}",
+            any_path().respond_with(body("id {{request.nope}}")),
+        ),
+        (
+            "{when: {path: /x}, then: {passthrough: {set: {/id: '{{request.nope}}'}}}}",
+            any_path().respond_with(passthrough().set("/id", "{{request.nope}}")),
+        ),
+        // ... and wherever a condition holds them.
+        (
+            "{when: {path: /x, query: {a: '{{request.qurey.a}}'}}, then: {}}",
+            any_path()
+                .and(query("a", "{{request.qurey.a}}"))
+                .respond_with(Answer::new()),
+        ),
+        (
+            "{when: {path: /x, headers: {X-A: '{{request.nope}}'}}, then: {}}",
+            any_path()
+                .and(header("X-A", "{{request.nope}}"))
+                .respond_with(Answer::new()),
+        ),
+        // Dribbles, medians and sigmas have the file's ranges.
+        (
+            "{when: {path: /x}, then: {delay: {dribble: {chunks: 1, over: 1s}}}}",
+            any_path().respond_with(passthrough().dribble(1, second)),
+        ),
+        (
+            "{when: {path: /x}, then: {delay: {dribble: {chunks: 100001, over: 1s}}}}",
+            any_path().respond_with(passthrough().dribble(100_001, second)),
+        ),
+        (
+            "{when: {path: /x}, then: {delay: {lognormal: {median: 0ms, sigma: 0.5}}}}",
+            any_path().respond_with(status(200).lognormal_delay(Duration::ZERO, 0.5)),
+        ),
+        (
+            "{when: {path: /x}, then: {delay: {lognormal: {median: 1s, sigma: 6}}}}",
+            any_path().respond_with(status(200).lognormal_delay(second, 6.0)),
+        ),
+        // Methods, statuses, counts, rates, header names and pointers: the parser's rules.
+        (
+            "{when: {method: get, path: /x, nth: 0, session: {nth: 0}}, then: {status: 99}}",
+            Mock::given(method("get"))
+                .and(path("/x"))
+                .and(nth(0))
+                .and(session_nth(0))
+                .respond_with(status(99)),
+        ),
+        (
+            "{when: {path: /x, headers: {'Bad Name': a, X-A: \"a\\nb\"}}, then: {}}",
+            any_path()
+                .and(header("Bad Name", "a"))
+                .and(header("X-A", "a\nb"))
+                .respond_with(Answer::new()),
+        ),
+        (
+            "{when: {path: /x}, then: {headers: {Content-Length: '3'}, \
+             fault: {kind: connection-reset, rate: 1.5}}}",
+            any_path().respond_with(
+                status(200)
+                    .header("Content-Length", "3")
+                    .fault(Fault::ConnectionReset)
+                    .rate(1.5),
+            ),
+        ),
+        (
+            "{when: {path: /x}, then: {passthrough: {set: {total: 0}, remove: ['', /a, /b]}}}",
+            any_path().respond_with(
+                passthrough()
+                    .set("total", 0)
+                    .remove("")
+                    .remove("/a")
+                    .remove("/b"),
+            ),
+        ),
+        (
+            "{when: {path: /x}, then: {passthrough: {set: {/a: 1}, remove: [/a]}}}",
+            any_path().respond_with(passthrough().set("/a", 1).remove("/a")),
+        ),
+    ];
+    for (stub, mock) in cases {
+        let file = file_errors(stub);
+        assert!(!file.is_empty(), "{stub}");
+        assert_eq!(mock_problems(mock), file, "{stub}");
+    }
+}
+
+#[test]
+fn a_sequence_step_merges_over_the_defaults_as_a_files_does() {
+    let file = Scenario::from_yaml(
+        r#"
+version: 1
+name: merged
+stubs:
+  - when: {path: /v2/fhir/Patient/}
+    then:
+      passthrough: true
+      headers: {Retry-After: "1", Cache-Control: no-store}
+      delay: 100ms
+      sequence:
+        - {status: 503, headers: {retry-after: "5", X-Step: "1"}}
+        - {passthrough: false, body: down, status: 500}
+        - {headers: {Cache-Control: max-age=60}, delay: {dribble: {chunks: 2, over: 1s}}}
+"#,
+    )
+    .unwrap();
+    let mock = Mock::given(path("/v2/fhir/Patient/")).respond_with(
+        passthrough()
+            .header("Retry-After", "1")
+            .header("Cache-Control", "no-store")
+            .delay(Duration::from_millis(100))
+            .sequence([
+                status(503).header("retry-after", "5").header("X-Step", "1"),
+                Answer::new().no_passthrough().body("down").status(500),
+                Answer::new()
+                    .header("Cache-Control", "max-age=60")
+                    .dribble(2, Duration::from_secs(1)),
+            ]),
+    );
+    let stub = mock.into_stub().unwrap();
+    assert_eq!(stub, file.stubs[0]);
+    let steps = &stub.then.sequence;
+    assert_eq!(
+        steps[0].headers,
+        [
+            header_pair("cache-control", "no-store"),
+            header_pair("retry-after", "5"),
+            header_pair("x-step", "1"),
+        ]
+    );
+    assert_eq!(steps[1].passthrough, None);
+    assert_eq!(
+        steps[2].headers,
+        [
+            header_pair("retry-after", "1"),
+            header_pair("cache-control", "max-age=60"),
+        ]
+    );
+
+    // A clash a step inherits is reported as a file reports it.
+    let stub =
+        "{when: {path: /x}, then: {body: x, sequence: [{status: 500}, {passthrough: true}]}}";
+    let mock =
+        Mock::given(path("/x")).respond_with(body("x").sequence([status(500), passthrough()]));
+    assert_eq!(mock_problems(mock), file_errors(stub));
+}
+
+#[tokio::test]
+async fn load_refuses_a_scenario_lacking_a_mounted_mocks_state_machine() {
+    let with_outage = || {
+        Scenario::from_yaml(
+            "version: 1\nname: with-outage\nstates:\n  outage:\n    states: [healthy, failing]\n    \
+             transitions:\n      - {from: healthy, to: failing, when: {path: /v2/o/token/}}\n",
+        )
+        .unwrap()
+    };
+    let harness = Harness::start(with_outage()).await.unwrap();
+    Mock::given(path("/v2/fhir/metadata"))
+        .respond_with(status(503))
+        .mount(&harness)
+        .unwrap();
+    Mock::given(session_state("outage", "failing"))
+        .respond_with(status(502))
+        .mount(&harness)
+        .unwrap();
+    let error = harness
+        .load(Scenario::builtin("oauth-success").unwrap())
+        .unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        "mocks[1].when.session.state.outage: no state machine `outage`: the scenario declares no \
+         `states`"
+    );
+    // Nothing changed: the scenario and the mocks are served as before.
+    assert_eq!(harness.scenario().name, "with-outage");
+    assert_eq!(status_of(&harness, "/v2/fhir/metadata").await, 503);
+    // A scenario declaring the machine loads.
+    harness.load(with_outage()).unwrap();
 }
 
 #[test]
