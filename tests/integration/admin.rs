@@ -8,8 +8,7 @@ use bluebutton_harness::scenario::{self, Scenario, StateMachine};
 use bluebutton_harness::server::{self, ServerOptions};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-use std::io::{BufRead, BufReader, Read};
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::sync::Arc;
 
 /// A server with the admin API on a free loopback port.
@@ -518,21 +517,11 @@ async fn shutdown_answers_then_the_server_stops() {
 
 #[tokio::test]
 async fn bbh_serve_admin_exits_0_after_shutdown() {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_bbh"))
-        .args(["serve", "--admin", "--addr", "127.0.0.1:0"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut ready = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut ready)
-        .unwrap();
-    let url = ready
-        .trim()
-        .strip_prefix("bbh listening on ")
-        .unwrap_or_else(|| panic!("ready line: {ready:?}"))
-        .to_owned();
+    let (bbh, url) = spawn_bbh(
+        ["serve", "--admin", "--addr", "127.0.0.1:0"],
+        Stdio::piped(),
+        LISTENING,
+    );
     let client = http_client();
     let health = client
         .get(format!("{url}/__admin/health"))
@@ -548,14 +537,7 @@ async fn bbh_serve_admin_exits_0_after_shutdown() {
     assert_eq!(reply.status(), 200);
     let body: Value = reply.json().await.unwrap();
     assert_valid("admin/shutdown", &body);
-    let status = child.wait().unwrap();
-    let mut log = String::new();
-    child
-        .stderr
-        .take()
-        .unwrap()
-        .read_to_string(&mut log)
-        .unwrap();
+    let (status, log) = bbh.wait();
     assert!(status.success(), "exit {status}: {log}");
     assert!(log.contains("admin API at http://127.0.0.1:"), "{log}");
     assert!(log.contains("stopping (POST /__admin/shutdown)"), "{log}");

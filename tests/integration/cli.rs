@@ -1,7 +1,6 @@
 //! The `bbh` binary as users run it.
 
 use crate::support::*;
-use std::io::{BufRead, BufReader, Read};
 use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
 
@@ -31,20 +30,11 @@ fn version() {
 
 #[tokio::test]
 async fn serve_prints_the_ready_line_logs_redacted_and_stops_on_sigterm() {
-    let mut child = bbh()
-        .args(["serve", "--addr", "127.0.0.1:0"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stdout = BufReader::new(child.stdout.take().unwrap());
-    let mut ready = String::new();
-    stdout.read_line(&mut ready).unwrap();
-    let url = ready
-        .trim()
-        .strip_prefix("bbh listening on ")
-        .unwrap_or_else(|| panic!("ready line: {ready:?}"))
-        .to_owned();
+    let (bbh, url) = spawn_bbh(
+        ["serve", "--addr", "127.0.0.1:0"],
+        Stdio::piped(),
+        LISTENING,
+    );
     assert!(url.starts_with("http://127.0.0.1:"), "{url}");
 
     let client = http_client();
@@ -84,20 +74,8 @@ async fn serve_prints_the_ready_line_logs_redacted_and_stops_on_sigterm() {
         .unwrap();
     assert_eq!(patient.status(), 200);
 
-    let killed = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(killed.success());
-    let status = child.wait().unwrap();
+    let (status, log) = bbh.terminate();
     assert!(status.success(), "graceful stop exits 0, got {status}");
-    let mut log = String::new();
-    child
-        .stderr
-        .take()
-        .unwrap()
-        .read_to_string(&mut log)
-        .unwrap();
     assert!(log.contains("GET /v2/fhir/Patient/patient#1 200"), "{log}");
     assert!(log.contains("code_challenge=secret#1"), "{log}");
     let challenge = bluebutton_harness::oauth::pkce::s256_challenge(VERIFIER);
@@ -112,31 +90,21 @@ async fn serve_prints_the_ready_line_logs_redacted_and_stops_on_sigterm() {
     }
 }
 
-/// Starts `bbh serve` with `args` and returns the child and its base URL.
-fn serve(args: &[&str]) -> (std::process::Child, String) {
-    let mut child = bbh()
-        .arg("serve")
-        .args(args)
-        .args(["--addr", "127.0.0.1:0"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut ready = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut ready)
-        .unwrap();
-    let url = ready
-        .trim()
-        .strip_prefix("bbh listening on ")
-        .unwrap_or_else(|| panic!("ready line: {ready:?}"))
-        .to_owned();
-    (child, url)
-}
-
 #[tokio::test]
 async fn profile_current_and_now_set_the_behaviour_and_the_clock() {
-    let (mut child, url) = serve(&["--profile", "current", "--now", "2030-01-02T03:04:05Z"]);
+    let (_bbh, url) = spawn_bbh(
+        [
+            "serve",
+            "--profile",
+            "current",
+            "--now",
+            "2030-01-02T03:04:05Z",
+            "--addr",
+            "127.0.0.1:0",
+        ],
+        Stdio::null(),
+        LISTENING,
+    );
     let client = http_client();
     let authorize = format!("{url}/v2/o/authorize/?{}", pkce_query(REDIRECT, ""));
     let redirect = client.get(&authorize).send().await.unwrap();
@@ -156,8 +124,6 @@ async fn profile_current_and_now_set_the_behaviour_and_the_clock() {
         .unwrap();
     let status = reply.status();
     let body: serde_json::Value = reply.json().await.unwrap_or_default();
-    let _ = child.kill();
-    let _ = child.wait();
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["expires_in"], 3600);
     // The 13-month grant runs from the clock `--now` set (the wall clock is years earlier).

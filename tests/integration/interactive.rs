@@ -358,23 +358,12 @@ async fn without_interactive_the_pages_do_not_exist_and_authorize_logs_in_automa
 
 #[tokio::test]
 async fn bbh_serve_interactive_redirects_to_the_login_page_and_logs_no_pkce_value() {
-    use std::io::{BufRead, BufReader, Read};
-    use std::process::{Command, Stdio};
-    let mut child = Command::new(env!("CARGO_BIN_EXE_bbh"))
-        .args(["serve", "--interactive", "--addr", "127.0.0.1:0"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut ready = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut ready)
-        .unwrap();
-    let url = ready
-        .trim()
-        .strip_prefix("bbh listening on ")
-        .unwrap()
-        .to_owned();
+    use std::process::Stdio;
+    let (bbh, url) = spawn_bbh(
+        ["serve", "--interactive", "--addr", "127.0.0.1:0"],
+        Stdio::piped(),
+        LISTENING,
+    );
     let client = http_client();
     let reply = client
         .get(format!("{url}/v2/o/authorize/?{}", authorize_query()))
@@ -387,19 +376,8 @@ async fn bbh_serve_interactive_redirects_to_the_login_page_and_logs_no_pkce_valu
     let page = client.get(format!("{url}{login}")).send().await.unwrap();
     assert_eq!(page.status(), StatusCode::OK);
 
-    let killed = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(killed.success());
-    assert!(child.wait().unwrap().success());
-    let mut log = String::new();
-    child
-        .stderr
-        .take()
-        .unwrap()
-        .read_to_string(&mut log)
-        .unwrap();
+    let (status, log) = bbh.terminate();
+    assert!(status.success(), "{status}: {log}");
     assert!(
         log.contains("GET /mymedicare/login?next=/v2/o/authorize/?"),
         "{log}"

@@ -11,7 +11,7 @@ use bluebutton_harness::server::tls::SelfSigned;
 use bluebutton_harness::server::{self, RunningServer, ServerOptions};
 use reqwest::StatusCode;
 use serde_json::Value;
-use std::io::{BufRead, BufReader, Read};
+use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::Arc;
@@ -587,18 +587,6 @@ async fn the_recorder_does_not_forward_the_admin_api() {
     assert_eq!(recorder.stop().await, 0);
 }
 
-/// A child process killed when a failed assertion leaves it running.
-struct Running(Option<std::process::Child>);
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        if let Some(child) = self.0.as_mut() {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bbh_record_prints_its_address_and_records_until_stopped() {
     let upstream = Harness::builtin("oauth-success").await;
@@ -619,7 +607,7 @@ async fn bbh_record_prints_its_address_and_records_until_stopped() {
     let recorded: Value = yaml_serde::from_str(&text_from(&out)).unwrap();
     assert_eq!(recorded["stubs"][0]["then"]["status"], 401);
 
-    let (status, log) = stop_record(running);
+    let (status, log) = running.terminate();
     assert!(status.success(), "a stop signal exits 0, got {status}");
     assert!(log.contains("holds 1 exchange(s)"), "{log}");
 }
@@ -691,48 +679,14 @@ fn bbh_record_refuses_an_unreadable_or_invalid_upstream_ca() {
 }
 
 /// `bbh record` in a child process: its base URL and the process.
-fn spawn_record(upstream: &str, out: &Path, extra: &[&std::ffi::OsStr]) -> (Running, String) {
-    let mut running = Running(Some(
-        Command::new(env!("CARGO_BIN_EXE_bbh"))
-            .args(["record", "--upstream", upstream, "--out"])
-            .arg(out)
-            .args(["--addr", "127.0.0.1:0"])
-            .args(extra)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap(),
-    ));
-    let child = running.0.as_mut().unwrap();
-    let mut ready = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut ready)
-        .unwrap();
-    let url = ready
-        .trim()
-        .strip_prefix("bbh recording on ")
-        .unwrap_or_else(|| panic!("ready line: {ready:?}"))
-        .to_owned();
-    (running, url)
-}
-
-/// Stops `bbh record` with SIGTERM; its exit status and stderr.
-fn stop_record(mut running: Running) -> (std::process::ExitStatus, String) {
-    let mut child = running.0.take().unwrap();
-    let killed = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(killed.success());
-    let status = child.wait().unwrap();
-    let mut log = String::new();
-    child
-        .stderr
-        .take()
-        .unwrap()
-        .read_to_string(&mut log)
-        .unwrap();
-    (status, log)
+fn spawn_record(upstream: &str, out: &Path, extra: &[&OsStr]) -> (Bbh, String) {
+    let mut args: Vec<&OsStr> = ["record", "--upstream", upstream, "--out"]
+        .map(OsStr::new)
+        .to_vec();
+    args.push(out.as_os_str());
+    args.extend([OsStr::new("--addr"), OsStr::new("127.0.0.1:0")]);
+    args.extend(extra);
+    spawn_bbh(args, Stdio::piped(), "bbh recording on ")
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -759,7 +713,7 @@ async fn bbh_record_forwards_to_https_with_upstream_ca_and_says_why_without() {
     assert_eq!(reply.status(), StatusCode::UNAUTHORIZED);
     let recorded: Value = yaml_serde::from_str(&text_from(&out)).unwrap();
     assert_eq!(recorded["stubs"][0]["then"]["status"], 401);
-    let (status, log) = stop_record(running);
+    let (status, log) = running.terminate();
     assert!(status.success(), "{status}: {log}");
     assert!(
         log.contains(&format!("forwarding to {}", upstream.url())),
@@ -776,7 +730,7 @@ async fn bbh_record_forwards_to_https_with_upstream_ca_and_says_why_without() {
         .await
         .unwrap();
     assert_eq!(reply.status(), StatusCode::BAD_GATEWAY);
-    let (status, log) = stop_record(running);
+    let (status, log) = running.terminate();
     assert!(
         status.success(),
         "a stop signal exits 0, got {status}: {log}"

@@ -8,7 +8,6 @@ use bluebutton_harness::server::journal::Exchange;
 use bluebutton_harness::server::near_miss::{ClosestStub, FieldDiff, Miss};
 use reqwest::StatusCode;
 use serde_json::Value;
-use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
@@ -442,22 +441,17 @@ async fn bbh_serve_warns_on_stderr_for_each_unmatched_request_of_a_strict_scenar
         "strict-serve",
         "version: 1\nname: strict-serve\nstrict: true\nstubs:\n  - when: {path: /v2/fhir/Patient/}\n    then: {status: 204}\n",
     );
-    let mut child = Command::new(env!("CARGO_BIN_EXE_bbh"))
-        .args(["serve", "--addr", "127.0.0.1:0", "--scenario"])
-        .arg(&file)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut ready = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut ready)
-        .unwrap();
-    let url = ready
-        .trim()
-        .strip_prefix("bbh listening on ")
-        .unwrap_or_else(|| panic!("ready line: {ready:?}"))
-        .to_owned();
+    let (bbh, url) = spawn_bbh(
+        [
+            "serve".as_ref(),
+            "--addr".as_ref(),
+            "127.0.0.1:0".as_ref(),
+            "--scenario".as_ref(),
+            file.as_os_str(),
+        ],
+        Stdio::piped(),
+        LISTENING,
+    );
     let client = http_client();
     for (path, status) in [
         ("/v2/fhir/Patients/?access_token=s3cr3t", 404),
@@ -468,19 +462,8 @@ async fn bbh_serve_warns_on_stderr_for_each_unmatched_request_of_a_strict_scenar
         let reply = client.get(format!("{url}{path}")).send().await.unwrap();
         assert_eq!(reply.status().as_u16(), status, "{path}");
     }
-    let killed = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(killed.success());
-    assert!(child.wait().unwrap().success());
-    let mut log = String::new();
-    child
-        .stderr
-        .take()
-        .unwrap()
-        .read_to_string(&mut log)
-        .unwrap();
+    let (status, log) = bbh.terminate();
+    assert!(status.success(), "{status}: {log}");
     let warnings: Vec<&str> = log
         .lines()
         .filter(|line| line.starts_with("bbh: warning: strict scenario:"))

@@ -379,3 +379,74 @@ pub fn path_of(url: &str, harness: &Harness) -> String {
         .unwrap_or_else(|| panic!("{url} is not on {}", harness.server.url()))
         .to_owned()
 }
+
+/// A `bbh` process a test started: killed if a failed assertion leaves it running.
+pub struct Bbh {
+    /// The process (its stdout is taken; its stderr as [`spawn_bbh`] was told).
+    pub child: std::process::Child,
+}
+
+impl Bbh {
+    /// Sends SIGTERM and waits: the exit status and everything the process wrote to stderr
+    /// (spawned with a piped stderr).
+    pub fn terminate(self) -> (std::process::ExitStatus, String) {
+        let killed = std::process::Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(killed.success());
+        self.wait()
+    }
+
+    /// Waits for the process to exit: its status and its stderr (spawned with a piped
+    /// stderr).
+    pub fn wait(mut self) -> (std::process::ExitStatus, String) {
+        use std::io::Read;
+        let status = self.child.wait().unwrap();
+        let mut log = String::new();
+        if let Some(mut stderr) = self.child.stderr.take() {
+            stderr.read_to_string(&mut log).unwrap();
+        }
+        (status, log)
+    }
+}
+
+impl Drop for Bbh {
+    fn drop(&mut self) {
+        if matches!(self.child.try_wait(), Ok(None)) {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
+/// Starts `bbh ARGS` with stderr as `stderr` says and reads its first stdout line, which must
+/// start with `ready` (`bbh listening on `): the process and the rest of that line (its URL).
+pub fn spawn_bbh<I, S>(args: I, stderr: std::process::Stdio, ready: &str) -> (Bbh, String)
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<std::ffi::OsStr>,
+{
+    use std::io::{BufRead, BufReader};
+    let mut bbh = Bbh {
+        child: std::process::Command::new(env!("CARGO_BIN_EXE_bbh"))
+            .args(args)
+            .stdout(std::process::Stdio::piped())
+            .stderr(stderr)
+            .spawn()
+            .unwrap(),
+    };
+    let mut line = String::new();
+    BufReader::new(bbh.child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let url = line
+        .trim()
+        .strip_prefix(ready)
+        .unwrap_or_else(|| panic!("ready line: {line:?}"))
+        .to_owned();
+    (bbh, url)
+}
+
+/// The first stdout line of `bbh serve` before its URL.
+pub const LISTENING: &str = "bbh listening on ";

@@ -13,7 +13,6 @@ use http::{HeaderMap, Method, StatusCode};
 use http_body_util::{BodyExt, Full};
 use hyper_util::rt::TokioIo;
 use serde_json::Value;
-use std::io::{BufRead, BufReader, Read};
 use std::net::SocketAddr;
 use std::process::{Command, Stdio};
 use std::sync::Arc;
@@ -235,29 +234,19 @@ async fn a_client_that_does_not_trust_the_certificate_is_refused() {
 async fn bbh_serve_tls_writes_its_certificate_and_serves_https() {
     let folder = tempfile::tempdir().unwrap();
     let cert = folder.path().join("cert.pem");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_bbh"))
-        .args([
-            "serve",
-            "--tls",
-            "--admin",
-            "--addr",
-            "127.0.0.1:0",
-            "--tls-cert",
-        ])
-        .arg(&cert)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut ready = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut ready)
-        .unwrap();
-    let url = ready
-        .trim()
-        .strip_prefix("bbh listening on ")
-        .unwrap_or_else(|| panic!("ready line: {ready:?}"))
-        .to_owned();
+    let (bbh, url) = spawn_bbh(
+        [
+            "serve".as_ref(),
+            "--tls".as_ref(),
+            "--admin".as_ref(),
+            "--addr".as_ref(),
+            "127.0.0.1:0".as_ref(),
+            "--tls-cert".as_ref(),
+            cert.as_os_str(),
+        ],
+        Stdio::piped(),
+        LISTENING,
+    );
     let authority = url
         .strip_prefix("https://")
         .unwrap_or_else(|| panic!("not https: {url}"));
@@ -272,14 +261,7 @@ async fn bbh_serve_tls_writes_its_certificate_and_serves_https() {
         .await
         .unwrap();
     assert_eq!(shutdown.status, StatusCode::OK);
-    let status = child.wait().unwrap();
-    let mut log = String::new();
-    child
-        .stderr
-        .take()
-        .unwrap()
-        .read_to_string(&mut log)
-        .unwrap();
+    let (status, log) = bbh.wait();
     assert!(status.success(), "exit {status}: {log}");
     assert!(
         log.contains(&format!("written to {}", cert.display())),
