@@ -209,26 +209,40 @@ fn pattern(
 
 /// Header names (valid, unique ignoring case) with value patterns.
 fn headers(r: &mut Reader, node: &Node, key: &str) -> Option<Vec<(HeaderName, ValueMatch)>> {
+    header_map(r, node, key, header_name, |r, value, path| {
+        pattern(r, value, path, header_value)
+    })
+}
+
+/// A mapping of header names (checked by `name`, unique ignoring case) to values read by
+/// `value`; `None` when one of them is invalid (each error reported).
+pub(crate) fn header_map<T>(
+    r: &mut Reader,
+    node: &Node,
+    key: &str,
+    name: fn(&str) -> Result<HeaderName, String>,
+    value: impl Fn(&mut Reader, &Node, &str) -> Option<T>,
+) -> Option<Vec<(HeaderName, T)>> {
     let map = r.any_mapping(node, key)?;
     let mut names = Vec::with_capacity(map.len());
     let mut pairs = Some(Vec::with_capacity(map.len()));
-    for (name_node, value) in map.iter() {
+    for (name_node, value_node) in map.iter() {
         let text = name_node.as_str();
         let path = join(key, text);
-        let name = header_name(text)
+        let header = name(text)
             .map_err(|message| r.error(name_node.span(), &path, message))
             .ok();
-        let value = at_key_when_empty(name_node.span(), value);
-        let value = pattern(r, &value, &path, header_value);
-        if let Some(name) = &name {
+        let value_node = at_key_when_empty(name_node.span(), value_node);
+        let read = value(r, &value_node, &path);
+        if let Some(header) = &header {
             names.push(Located {
-                value: name.clone(),
+                value: header.clone(),
                 key: path,
                 span: *name_node.span(),
             });
         }
-        match (name, value, pairs.as_mut()) {
-            (Some(name), Some(value), Some(pairs)) => pairs.push((name, value)),
+        match (header, read, pairs.as_mut()) {
+            (Some(header), Some(read), Some(pairs)) => pairs.push((header, read)),
             _ => pairs = None,
         }
     }

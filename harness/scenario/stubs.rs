@@ -5,7 +5,7 @@ use crate::scenario::model::{Delay, FaultSpec, Passthrough, Source, Stub, StubTh
 use crate::scenario::reader::{
     Field, Located, Reader, at_key_when_empty, integer, join, then, values,
 };
-use crate::scenario::stub_when::{WhenPlace, when};
+use crate::scenario::stub_when::{WhenPlace, header_map, when};
 use crate::scenario::template;
 use crate::scenario::yaml::{ScalarKind, describe, parse_int};
 use crate::scenario::{faults, folder};
@@ -471,31 +471,9 @@ pub(crate) fn header_value(text: &str) -> Result<HeaderValue, String> {
 
 /// `Name: value` pairs, names valid and unique (ignoring case), values valid header text.
 fn headers(r: &mut Reader, node: &Node, key: &str) -> Option<Vec<(HeaderName, HeaderValue)>> {
-    let map = r.any_mapping(node, key)?;
-    let mut names = Vec::with_capacity(map.len());
-    let mut pairs = Some(Vec::with_capacity(map.len()));
-    for (name_node, value) in map.iter() {
-        let text = name_node.as_str();
-        let path = join(key, text);
-        let name = header_name(text)
-            .map_err(|message| r.error(name_node.span(), &path, message))
-            .ok();
-        let value = at_key_when_empty(name_node.span(), value);
-        let value = then(Reader::string, |text: String| header_value(&text))(r, &value, &path);
-        if let Some(name) = &name {
-            names.push(Located {
-                value: name.clone(),
-                key: path,
-                span: *name_node.span(),
-            });
-        }
-        match (name, value, pairs.as_mut()) {
-            (Some(name), Some(value), Some(pairs)) => pairs.push((name, value)),
-            _ => pairs = None,
-        }
-    }
-    r.unique(&names, "header name, ignoring case");
-    pairs
+    header_map(r, node, key, header_name, |r, node, path| {
+        then(Reader::string, |text: String| header_value(&text))(r, node, path)
+    })
 }
 
 /// A string as written; a mapping or a list as compact JSON.
