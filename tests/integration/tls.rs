@@ -280,3 +280,39 @@ fn tls_cert_needs_tls() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("--tls"), "{stderr}");
 }
+
+#[tokio::test]
+async fn connection_faults_under_tls_end_the_connection_and_the_server_goes_on() {
+    let certificate = SelfSigned::generate().unwrap();
+    let pem = certificate.cert_pem().to_owned();
+    let yaml = "version: 1\nname: tls-faults\nstubs:\n  \
+        - when: {path: /reset}\n    then: {fault: connection-reset}\n  \
+        - when: {path: /empty}\n    then: {fault: empty-response}\n  \
+        - when: {path: /noise}\n    then: {fault: random-bytes}\n  \
+        - when: {path: /chunk}\n    then: {fault: malformed-chunk}\n";
+    let options = ServerOptions {
+        tls: Some(certificate),
+        ..ServerOptions::default()
+    };
+    let server = server::start(
+        scenario::Scenario::from_yaml(yaml).unwrap(),
+        "127.0.0.1:0".parse().unwrap(),
+        options,
+    )
+    .await
+    .unwrap();
+    let https = Https::trusting(pem.as_bytes(), server.local_addr(), "localhost");
+    for path in ["/reset", "/empty", "/noise", "/chunk"] {
+        let broken = https.send(Method::GET, path, &[], "").await;
+        assert!(
+            broken.is_err(),
+            "{path} answered: {:?}",
+            broken.map(|a| a.status)
+        );
+    }
+    let fine = https
+        .send(Method::GET, "/robots.txt", &[], "")
+        .await
+        .unwrap();
+    assert_eq!(fine.status, StatusCode::OK);
+}
