@@ -1,6 +1,6 @@
 //! A beneficiary's personal data in recorded JSON: FHIR Patient `name`, `address`, `telecom`
-//! and `birthDate` (at any depth of a Patient, so `contact` too) and OpenID userinfo claims
-//! are replaced by placeholders of the same shape (strings stay strings, dates stay dates,
+//! and `birthDate` (at any depth of a Patient, so `contact` too), the Medicare Beneficiary
+//! Identifier (MBI) wherever it stands, and OpenID userinfo claims are replaced by placeholders of the same shape (strings stay strings, dates stay dates,
 //! lists keep their length), so a client that reads them still parses the replay.
 
 use serde_json::Value;
@@ -45,14 +45,20 @@ pub(crate) fn redact(value: &mut Value, found: &mut Vec<String>) {
 }
 
 /// Finds Patient resources anywhere (a Bundle's entries) and blanks their personal keys at
-/// any depth.
+/// any depth; and the Medicare Beneficiary Identifier wherever it stands (an identifier of an
+/// MBI system, Coverage's `subscriberId`).
 fn walk(value: &mut Value, in_patient: bool, found: &mut Vec<String>) {
     match value {
         Value::Object(map) => {
             let in_patient =
                 in_patient || map.get("resourceType").and_then(Value::as_str) == Some("Patient");
+            let mbi_identifier = map
+                .get("system")
+                .and_then(Value::as_str)
+                .is_some_and(is_mbi_system);
             for (key, child) in map.iter_mut() {
-                if in_patient && PATIENT_KEYS.contains(&key.as_str()) {
+                let mbi = (mbi_identifier && key == "value") || key == "subscriberId";
+                if mbi || (in_patient && PATIENT_KEYS.contains(&key.as_str())) {
                     blank(key, child, found);
                 } else {
                     walk(child, in_patient, found);
@@ -66,6 +72,12 @@ fn walk(value: &mut Value, in_patient: bool, found: &mut Vec<String>) {
         }
         _ => {}
     }
+}
+
+/// Whether an identifier system holds MBIs (`http://hl7.org/fhir/sid/us-mbi`, v1's
+/// `.../identifier/mbi-hash`, and their relatives).
+fn is_mbi_system(system: &str) -> bool {
+    system.contains("us-mbi") || system.contains("identifier/mbi")
 }
 
 /// Blanks every datum under `key`: text → `redacted`, dates → `1900-01-01` (same precision),
@@ -126,6 +138,27 @@ fn placeholder_date(text: &str) -> Option<&'static str> {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn medicare_beneficiary_identifiers_are_redacted_wherever_they_stand() {
+        let mut bundle = json!({
+            "resourceType": "Bundle",
+            "entry": [
+                {"resource": {"resourceType": "Patient", "id": "-1", "identifier": [
+                    {"system": "http://hl7.org/fhir/sid/us-mbi", "value": "1S00A00AA00"},
+                    {"system": "https://bluebutton.cms.gov/resources/variables/bene_id",
+                     "value": "-1"}]}},
+                {"resource": {"resourceType": "Coverage", "subscriberId": "1S00A00AA00"}},
+            ],
+        });
+        let mut found = Vec::new();
+        redact(&mut bundle, &mut found);
+        let patient = &bundle["entry"][0]["resource"];
+        assert_eq!(patient["identifier"][0]["value"], REDACTED);
+        assert_eq!(patient["identifier"][1]["value"], "-1");
+        assert_eq!(bundle["entry"][1]["resource"]["subscriberId"], REDACTED);
+        assert!(found.contains(&"1S00A00AA00".to_owned()), "{found:?}");
+    }
 
     #[test]
     fn patients_in_bundles_lose_names_addresses_telecom_and_birth_dates() {
