@@ -435,14 +435,56 @@ async fn serve(
         None => format!("{scheme}://{}", state.local_addr),
     };
     let body = read_body(body).await;
+    let readable = body.is_ok();
     let request = Request {
         method: parts.method,
         path: parts.uri.path().to_owned(),
         query: parts.uri.query().map(str::to_owned),
         headers: parts.headers,
-        body: body.as_ref().map(Bytes::clone).unwrap_or_default(),
+        body: body.unwrap_or_default(),
         origin,
     };
+    let slow = live.stubs.load().holds_answers();
+    let exchange = Received {
+        id,
+        arrived,
+        request,
+        readable,
+    };
+    let answering = answer(Arc::clone(&state), live, cut, exchange);
+    if !slow {
+        return Ok(answering.await);
+    }
+    // A client that leaves while a stub holds its answer back does not stop the work: the
+    // request is answered to the end and journaled, as BB2 goes on with a request whose client
+    // has gone.
+    Ok(tokio::spawn(answering)
+        .await
+        .unwrap_or_else(|_| wire::internal_error()))
+}
+
+/// A request as read, before it is answered.
+struct Received {
+    id: u64,
+    arrived: Instant,
+    request: Request,
+    /// Whether its body could be read (within [`MAX_BODY_BYTES`]).
+    readable: bool,
+}
+
+/// Answers a request on the `live` world and journals the exchange.
+async fn answer(
+    state: Arc<State>,
+    live: Arc<Live>,
+    cut: Arc<CutSlot>,
+    received: Received,
+) -> hyper::Response<WireBody> {
+    let Received {
+        id,
+        arrived,
+        request,
+        readable,
+    } = received;
     let matcher = Matcher::read(
         &request,
         &live.store,
@@ -453,7 +495,7 @@ async fn serve(
     .await;
     // An unreadable body is refused before any stub sees the request.
     let stubs = live.stubs.load_full();
-    let choice = body.as_ref().ok().map(|_| stubs.choose(&matcher));
+    let choice = readable.then(|| stubs.choose(&matcher));
     let stub = choice.as_ref().and_then(Choice::then);
     // The session as the request names it, read before the answer can revoke its tokens.
     let has_states = !live.world.scenario().states.is_empty();
@@ -463,13 +505,13 @@ async fn serve(
         .unwrap_or_default();
     plan.wait().await;
     let fault_answer = plan.fault_answer(&request, live.world.throttle());
-    let mut response = match (&body, stub, fault_answer) {
-        (Err(_), _, _) => errors::bad_request_text("<h1>Bad Request (400)</h1>"),
-        (Ok(_), _, Some(answer)) => answer,
-        (Ok(_), Some(then), None) if !plan.built_in() => {
+    let mut response = match (readable, stub, fault_answer) {
+        (false, _, _) => errors::bad_request_text("<h1>Bad Request (400)</h1>"),
+        (true, _, Some(answer)) => answer,
+        (true, Some(then), None) if !plan.built_in() => {
             stub_answer::answer(then, &matcher.context())
         }
-        (Ok(_), _, None) => {
+        (true, _, None) => {
             router::route(&live.world, &live.store, live.pages.as_ref(), &request).await
         }
     };
@@ -520,7 +562,7 @@ async fn serve(
     for observer in &state.observers {
         observer.observe(&exchange);
     }
-    Ok(wire)
+    wire
 }
 
 /// The request body, refused when larger than [`MAX_BODY_BYTES`] or cut off.

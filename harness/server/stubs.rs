@@ -14,6 +14,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 #[derive(Debug)]
 pub struct Stubs {
     stubs: Vec<Arc<Counted>>,
+    /// Whether a stub (or a step of its sequence) holds its answer back (`delay`).
+    holds_answers: bool,
 }
 
 /// A stub and its counts.
@@ -70,12 +72,30 @@ pub struct Unmatched {
 impl Stubs {
     /// The stubs, in order, none of them matched yet.
     pub fn new<'a>(stubs: impl IntoIterator<Item = &'a Stub>) -> Stubs {
-        Stubs {
-            stubs: stubs
+        Stubs::of(
+            stubs
                 .into_iter()
                 .map(|stub| Arc::new(Counted::new(stub)))
                 .collect(),
+        )
+    }
+
+    fn of(stubs: Vec<Arc<Counted>>) -> Stubs {
+        let delayed = |then: &StubThen| then.delay.is_some_and(|d| d.latency.is_some());
+        let holds_answers = stubs.iter().any(|counted| {
+            let then = &counted.stub.then;
+            delayed(then) || then.sequence.iter().any(delayed)
+        });
+        Stubs {
+            stubs,
+            holds_answers,
         }
+    }
+
+    /// Whether a stub (or a step of its sequence) holds its answer back: then a client that
+    /// leaves meanwhile must not cut its request's work short.
+    pub fn holds_answers(&self) -> bool {
+        self.holds_answers
     }
 
     /// These stubs with `stub` inserted at position `at` (at the end when past it); the
@@ -83,7 +103,7 @@ impl Stubs {
     pub fn with_inserted(&self, at: usize, stub: &Stub) -> Stubs {
         let mut stubs = self.stubs.clone();
         stubs.insert(at.min(stubs.len()), Arc::new(Counted::new(stub)));
-        Stubs { stubs }
+        Stubs::of(stubs)
     }
 
     /// The stub that answers the request of `matcher`, counting the request in every stub it

@@ -251,6 +251,13 @@ struct Cut {
 #[derive(Debug, Default)]
 pub struct CutSlot(OnceLock<Cut>);
 
+/// A bare 500 for a request whose answering failed unexpectedly (no body, no journal entry).
+pub fn internal_error() -> hyper::Response<WireBody> {
+    let mut wire = hyper::Response::new(WireBody::new(Bytes::new(), None));
+    *wire.status_mut() = http::StatusCode::INTERNAL_SERVER_ERROR;
+    wire
+}
+
 /// A socket that can be made to end with a TCP RST when dropped.
 pub trait AbortOnDrop {
     /// Sets `SO_LINGER` to zero: closing sends RST and drops unsent data.
