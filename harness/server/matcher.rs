@@ -63,6 +63,27 @@ impl<'a> Matcher<'a> {
         Matcher::with_form(request, form, store, now, states, fresh)
     }
 
+    /// A matcher that reads none of the request's fields, for a server with no stub and no
+    /// state machine: no condition is ever judged with it.
+    pub fn unread(
+        request: &'a Request,
+        store: &'a TokenStore,
+        now: Timestamp,
+        states: &'a SessionStates,
+        fresh: &'a Fresh,
+    ) -> Matcher<'a> {
+        Matcher {
+            request,
+            query: Params::default(),
+            form: Params::default(),
+            store,
+            now,
+            session: OnceLock::new(),
+            states,
+            fresh,
+        }
+    }
+
     /// A matcher of `request` whose form fields are `form`.
     fn with_form(
         request: &'a Request,

@@ -485,20 +485,20 @@ async fn answer(
         request,
         readable,
     } = received;
-    let matcher = Matcher::read(
-        &request,
-        &live.store,
-        live.world.clock().now(),
-        &live.states,
-        &live.fresh,
-    )
-    .await;
-    // An unreadable body is refused before any stub sees the request.
     let stubs = live.stubs.load_full();
+    let has_states = !live.world.scenario().states.is_empty();
+    let now = live.world.clock().now();
+    // Without stubs and state machines nothing is matched: the query and the form body are
+    // left for the built-in API to read.
+    let matcher = if stubs.is_empty() && !has_states {
+        Matcher::unread(&request, &live.store, now, &live.states, &live.fresh)
+    } else {
+        Matcher::read(&request, &live.store, now, &live.states, &live.fresh).await
+    };
+    // An unreadable body is refused before any stub sees the request.
     let choice = readable.then(|| stubs.choose(&matcher));
     let stub = choice.as_ref().and_then(Choice::then);
     // The session as the request names it, read before the answer can revoke its tokens.
-    let has_states = !live.world.scenario().states.is_empty();
     let named_session = has_states.then(|| matcher.session()).flatten();
     let plan = stub
         .map(|then| wire::plan(then, &live.dice))

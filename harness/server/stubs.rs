@@ -92,6 +92,11 @@ impl Stubs {
         }
     }
 
+    /// Whether there is no stub at all.
+    pub fn is_empty(&self) -> bool {
+        self.stubs.is_empty()
+    }
+
     /// Whether a stub (or a step of its sequence) holds its answer back: then a client that
     /// leaves meanwhile must not cut its request's work short.
     pub fn holds_answers(&self) -> bool {
