@@ -117,26 +117,29 @@ pub fn dollars(cents: i64) -> f64 {
 
 /// Drops what FHIR forbids: `null`, empty strings, and arrays or objects left empty,
 /// depth first (so an element whose children were all dropped goes too).
-pub fn without_empty_elements(value: Value) -> Value {
-    prune(value).unwrap_or(Value::Object(Map::new()))
+pub fn without_empty_elements(mut value: Value) -> Value {
+    if keep_pruned(&mut value) {
+        value
+    } else {
+        Value::Object(Map::new())
+    }
 }
 
-fn prune(value: Value) -> Option<Value> {
+/// Prunes `value` in place (no map is rebuilt, so no key is hashed again); false when what is
+/// left is empty and must go too.
+fn keep_pruned(value: &mut Value) -> bool {
     match value {
-        Value::Null => None,
-        Value::String(text) if text.is_empty() => None,
+        Value::Null => false,
+        Value::String(text) => !text.is_empty(),
         Value::Array(items) => {
-            let items: Vec<Value> = items.into_iter().filter_map(prune).collect();
-            (!items.is_empty()).then_some(Value::Array(items))
+            items.retain_mut(keep_pruned);
+            !items.is_empty()
         }
         Value::Object(members) => {
-            let members: Map<String, Value> = members
-                .into_iter()
-                .filter_map(|(key, member)| prune(member).map(|member| (key, member)))
-                .collect();
-            (!members.is_empty()).then_some(Value::Object(members))
+            members.retain(|_, member| keep_pruned(member));
+            !members.is_empty()
         }
-        other => Some(other),
+        Value::Bool(_) | Value::Number(_) => true,
     }
 }
 
