@@ -90,7 +90,10 @@ impl Response {
 
     /// A compact JSON body with the given content type.
     pub fn json_as(status: StatusCode, content_type: &str, value: &serde_json::Value) -> Response {
-        Response::with_body(status, content_type, value.to_string())
+        // `to_vec` writes straight into bytes; `Display` goes through a formatter per token.
+        // Serializing a `Value` cannot fail, and would fall back to `Display` if it did.
+        let body = serde_json::to_vec(value).unwrap_or_else(|_| value.to_string().into_bytes());
+        Response::with_body(status, content_type, body)
     }
 
     /// A Django REST framework error: `{"detail": message}` in the given content type.

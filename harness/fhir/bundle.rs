@@ -2,7 +2,7 @@
 
 use crate::fhir::paging::{LinkStyle, Page, link_url};
 use crate::fhir::resources::DATA_LAST_UPDATED;
-use serde_json::{Value, json};
+use serde_json::{Map, Value, json};
 use sha2::{Digest, Sha256};
 
 /// A searchset Bundle of `resources` (one page), with links on `base`.
@@ -31,9 +31,10 @@ pub fn searchset(
         "link": links,
     });
     if let Some(object) = bundle.as_object_mut().filter(|_| !resources.is_empty()) {
+        // Each resource moves into its entry (`json!` would copy it, member by member).
         let entries = resources
             .into_iter()
-            .map(|resource| json!({"resource": resource}))
+            .map(|resource| Value::Object(Map::from_iter([("resource".to_owned(), resource)])))
             .collect();
         object.insert("entry".to_owned(), Value::Array(entries));
     }
