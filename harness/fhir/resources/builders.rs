@@ -3,16 +3,20 @@
 
 use super::codes::Code;
 use super::systems::{BB_IDENTIFIER_CURRENCY, variable};
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value};
 
 /// A `Coding` with a display.
 pub fn coding(system: &str, code: &str, display: &str) -> Value {
-    json!({"system": system, "code": code, "display": display})
+    object([
+        ("system", system.into()),
+        ("code", code.into()),
+        ("display", display.into()),
+    ])
 }
 
 /// A `Coding` without a display (Blue Button leaves many variable codings bare).
 pub fn bare_coding(system: &str, code: &str) -> Value {
-    json!({"system": system, "code": code})
+    object([("system", system.into()), ("code", code.into())])
 }
 
 /// A `Coding` of a table entry: with its display when the entry has one.
@@ -26,7 +30,7 @@ pub fn code_coding(system: &str, code: &Code) -> Value {
 
 /// A `CodeableConcept` of one coding.
 pub fn concept(coding: Value) -> Value {
-    json!({"coding": [coding]})
+    object([("coding", Value::Array(vec![coding]))])
 }
 
 /// A `CodeableConcept` coding a table entry in a Blue Button variable's own system.
@@ -36,27 +40,36 @@ pub fn variable_concept(column: &str, code: &Code) -> Value {
 
 /// An extension `…/variables/<column>` whose `valueCoding` is in the variable's own system.
 pub fn extension_coding(column: &str, code: &Code) -> Value {
-    json!({"url": variable(column), "valueCoding": code_coding(&variable(column), code)})
+    let url = variable(column);
+    let value_coding = code_coding(&url, code);
+    object([("url", url.into()), ("valueCoding", value_coding)])
 }
 
 /// An extension `…/variables/<column>` whose `valueCoding` is a bare code (a contract id).
 pub fn extension_bare_coding(column: &str, code: &str) -> Value {
-    json!({"url": variable(column), "valueCoding": bare_coding(&variable(column), code)})
+    let url = variable(column);
+    let value_coding = bare_coding(&url, code);
+    object([("url", url.into()), ("valueCoding", value_coding)])
 }
 
 /// An extension `…/variables/<column>` whose `valueIdentifier` is in the variable's own system.
 pub fn extension_identifier(column: &str, value: &str) -> Value {
-    json!({"url": variable(column), "valueIdentifier": {"system": variable(column), "value": value}})
+    let url = variable(column);
+    let identifier = object([("system", url.as_str().into()), ("value", value.into())]);
+    object([("url", url.into()), ("valueIdentifier", identifier)])
 }
 
 /// An extension `…/variables/<column>` with a `valueDate` (a year, month or day).
 pub fn extension_date(column: &str, date: &str) -> Value {
-    json!({"url": variable(column), "valueDate": date})
+    object([("url", variable(column).into()), ("valueDate", date.into())])
 }
 
 /// An extension `…/variables/<column>` with a unitless `valueQuantity`.
 pub fn extension_quantity(column: &str, value: i64) -> Value {
-    json!({"url": variable(column), "valueQuantity": {"value": value}})
+    object([
+        ("url", variable(column).into()),
+        ("valueQuantity", object([("value", value.into())])),
+    ])
 }
 
 /// The twelve monthly extensions of the columns `<prefix>01` … `<prefix>12`.
@@ -73,41 +86,49 @@ pub fn identifier_currency(current: bool) -> Value {
     } else {
         ("historic", "Historic")
     };
-    json!({
-        "url": BB_IDENTIFIER_CURRENCY,
-        "valueCoding": coding(BB_IDENTIFIER_CURRENCY, code, display),
-    })
+    object([
+        ("url", BB_IDENTIFIER_CURRENCY.into()),
+        ("valueCoding", coding(BB_IDENTIFIER_CURRENCY, code, display)),
+    ])
 }
 
 /// An `Identifier` with a one-coding `type`.
 pub fn typed_identifier(type_coding: Value, system: &str, value: &str) -> Value {
-    json!({"type": concept(type_coding), "system": system, "value": value})
+    object([
+        ("type", concept(type_coding)),
+        ("system", system.into()),
+        ("value", value.into()),
+    ])
 }
 
 /// `element` with `extension` as its first member (how BFD orders them).
 pub fn with_extension(extension: Vec<Value>, element: Value) -> Value {
-    merged(json!({"extension": extension}), element)
-}
-
-/// The members of `first`, then those of `second` (objects; anything else adds nothing).
-pub fn merged(first: Value, second: Value) -> Value {
-    let mut members = Map::new();
-    for part in [first, second] {
-        if let Value::Object(part_members) = part {
-            members.extend(part_members);
-        }
+    let mut members = Map::with_capacity(1 + element.as_object().map_or(0, Map::len));
+    members.insert("extension".to_owned(), Value::Array(extension));
+    if let Value::Object(element_members) = element {
+        members.extend(element_members);
     }
     Value::Object(members)
 }
 
 /// A literal `Reference` (`Patient/-2014…`).
 pub fn reference(resource_type: &str, id: &str) -> Value {
-    json!({"reference": format!("{resource_type}/{id}")})
+    object([("reference", format!("{resource_type}/{id}").into())])
 }
 
 /// A `Money` in US dollars from an amount in cents.
 pub fn money(cents: i64) -> Value {
-    json!({"value": dollars(cents), "currency": "USD"})
+    object([("value", dollars(cents).into()), ("currency", "USD".into())])
+}
+
+/// A JSON object of `members`, in this order. The values are moved in: `json!` would copy
+/// every embedded `Value` member by member (`serde_json::to_value`), strings and keys again.
+pub fn object<const N: usize>(members: [(&str, Value); N]) -> Value {
+    let mut map = Map::with_capacity(N);
+    for (key, value) in members {
+        map.insert(key.to_owned(), value);
+    }
+    Value::Object(map)
 }
 
 /// Dollars as a JSON number (`12345` cents → `123.45`).
@@ -146,6 +167,7 @@ fn keep_pruned(value: &mut Value) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     #[test]
     fn extension_coding_uses_the_variable_url_as_system() {

@@ -2,7 +2,7 @@
 
 use super::builders::{
     bare_coding, coding, concept, extension_bare_coding, extension_coding, extension_date,
-    monthly_extensions, reference, without_empty_elements,
+    monthly_extensions, object, reference, without_empty_elements,
 };
 use super::codes::{
     COST_SHARE_NO_PART_D, HMO_LOCK_IN_ALL_CLAIMS, HMO_NOT_A_MEMBER, NO_RETIREE_DRUG_SUBSIDY,
@@ -12,7 +12,7 @@ use super::enrollment::Enrollment;
 use super::meta::{C4BB_COVERAGE, meta_v2};
 use super::systems::{C4BB_IDENTIFIER_TYPE, COVERAGE_CLASS, SUBSCRIBER_RELATIONSHIP, V3_ACT_CODE};
 use crate::world::Beneficiary;
-use serde_json::{Value, json};
+use serde_json::Value;
 
 /// A Medicare part, one Coverage resource each.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -84,33 +84,47 @@ pub fn coverage_v2(bene: &Beneficiary, part: CoveragePart) -> Value {
     };
     // Parts A and B run from the entitlement; BB2 sends no period for Parts C and D.
     let period = matches!(part, CoveragePart::A | CoveragePart::B)
-        .then(|| json!({"start": enrollment.entitlement_start.to_string()}));
-    without_empty_elements(json!({
-        "resourceType": "Coverage",
-        "id": part.resource_id(&bene.patient_id),
-        "meta": meta_v2(C4BB_COVERAGE),
-        "extension": extension,
-        "status": "active",
-        "type": concept(bare_coding(V3_ACT_CODE, "SUBSIDIZ")),
-        "subscriberId": bene.mbi,
-        "beneficiary": reference("Patient", &bene.patient_id),
-        "relationship": concept(coding(SUBSCRIBER_RELATIONSHIP, "self", "Self")),
-        "period": period,
-        "payor": [{
-            "identifier": {
-                "type": concept(coding(C4BB_IDENTIFIER_TYPE, "payerid", "Payer ID")),
-                "value": "Centers for Medicare and Medicaid Services",
-            },
-        }],
-        "class": [
-            coverage_class("group", "Group", "Medicare"),
-            coverage_class("plan", "Plan", part.plan_name()),
-        ],
-    }))
+        .then(|| object([("start", enrollment.entitlement_start.to_string().into())]));
+    let payor = object([(
+        "identifier",
+        object([
+            (
+                "type",
+                concept(coding(C4BB_IDENTIFIER_TYPE, "payerid", "Payer ID")),
+            ),
+            ("value", "Centers for Medicare and Medicaid Services".into()),
+        ]),
+    )]);
+    without_empty_elements(object([
+        ("resourceType", "Coverage".into()),
+        ("id", part.resource_id(&bene.patient_id).into()),
+        ("meta", meta_v2(C4BB_COVERAGE)),
+        ("extension", Value::Array(extension)),
+        ("status", "active".into()),
+        ("type", concept(bare_coding(V3_ACT_CODE, "SUBSIDIZ"))),
+        ("subscriberId", bene.mbi.as_str().into()),
+        ("beneficiary", reference("Patient", &bene.patient_id)),
+        (
+            "relationship",
+            concept(coding(SUBSCRIBER_RELATIONSHIP, "self", "Self")),
+        ),
+        ("period", period.into()),
+        ("payor", Value::Array(vec![payor])),
+        (
+            "class",
+            Value::Array(vec![
+                coverage_class("group", "Group", "Medicare"),
+                coverage_class("plan", "Plan", part.plan_name()),
+            ]),
+        ),
+    ]))
 }
 
 fn coverage_class(code: &str, display: &str, value: &str) -> Value {
-    json!({"type": concept(coding(COVERAGE_CLASS, code, display)), "value": value})
+    object([
+        ("type", concept(coding(COVERAGE_CLASS, code, display))),
+        ("value", value.into()),
+    ])
 }
 
 /// `ms_cd, orec, crec, esrd_ind, a_trm_cd, rfrnc_yr, dual_NN, buyinNN`.
@@ -156,7 +170,9 @@ fn part_c_extensions(enrollment: &Enrollment) -> Vec<Value> {
                 extension_coding(column, &HMO_LOCK_IN_ALL_CLAIMS)
             }),
         ]
-        .concat(),
+        .into_iter()
+        .flatten()
+        .collect(),
         None => monthly_extensions("hmo_ind_", |column| {
             extension_coding(column, &HMO_NOT_A_MEMBER)
         }),

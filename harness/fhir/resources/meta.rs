@@ -1,7 +1,8 @@
 //! `meta` of the rendered resources: the fixed load time of the synthetic data and the
 //! CARIN Blue Button (C4BB) profiles v2 resources declare.
 
-use serde_json::{Value, json};
+use super::builders::object;
+use serde_json::Value;
 
 /// The `meta.lastUpdated` of every resource: when the synthetic data were loaded.
 pub const DATA_LAST_UPDATED: &str = "2026-07-06T02:14:09.521-04:00";
@@ -29,7 +30,10 @@ pub const C4BB_ORGANIZATION: &str =
 
 /// The `meta` of a v2 resource: the data load time and its C4BB profile.
 pub fn meta_v2(profile: &str) -> Value {
-    json!({"lastUpdated": DATA_LAST_UPDATED, "profile": [profile]})
+    object([
+        ("lastUpdated", DATA_LAST_UPDATED.into()),
+        ("profile", Value::Array(vec![profile.into()])),
+    ])
 }
 
 #[cfg(test)]

@@ -2,7 +2,7 @@
 //! information, diagnoses, adjudications, totals and benefit balances.
 
 use crate::fhir::resources::builders::{
-    coding, concept, money, typed_identifier, variable_concept,
+    coding, concept, money, object, typed_identifier, variable_concept,
 };
 use crate::fhir::resources::codes::Code;
 use crate::fhir::resources::systems::{
@@ -12,7 +12,7 @@ use crate::fhir::resources::systems::{
     variable,
 };
 use jiff::civil::Date;
-use serde_json::{Map, Value, json};
+use serde_json::Value;
 
 /// A coding from one of the code systems an EOB element is categorised with.
 #[derive(Debug, Clone, Copy)]
@@ -103,31 +103,42 @@ pub fn unique_claim_id_type() -> Value {
 
 /// A provider `Reference` by NPI.
 pub fn npi_reference(npi: &str) -> Value {
-    json!({"identifier": typed_identifier(npi_type(), US_NPI, npi)})
+    object([("identifier", typed_identifier(npi_type(), US_NPI, npi))])
 }
 
 /// The insurer of every claim: CMS.
 pub fn insurer() -> Value {
-    json!({
-        "identifier": {
-            "type": concept(coding(C4BB_IDENTIFIER_TYPE, "payerid", "Payer ID")),
-            "value": "CMS",
-        },
-    })
+    object([(
+        "identifier",
+        object([
+            (
+                "type",
+                concept(coding(C4BB_IDENTIFIER_TYPE, "payerid", "Payer ID")),
+            ),
+            ("value", "CMS".into()),
+        ]),
+    )])
 }
 
 /// A care team member known by NPI.
 pub fn care_team_member(sequence: usize, npi: &str, role: Category) -> Value {
-    json!({"sequence": sequence, "provider": npi_reference(npi), "role": concept(role.coding())})
+    object([
+        ("sequence", sequence.into()),
+        ("provider", npi_reference(npi)),
+        ("role", concept(role.coding())),
+    ])
 }
 
 /// A diagnosis coded in ICD-10-CM.
 pub fn diagnosis(sequence: usize, code: &Code, kind: Category) -> Value {
-    json!({
-        "sequence": sequence,
-        "diagnosisCodeableConcept": concept(coding(ICD_10_CM, code.code, code.display)),
-        "type": [concept(kind.coding())],
-    })
+    object([
+        ("sequence", sequence.into()),
+        (
+            "diagnosisCodeableConcept",
+            concept(coding(ICD_10_CM, code.code, code.display)),
+        ),
+        ("type", Value::Array(vec![concept(kind.coding())])),
+    ])
 }
 
 /// Diagnoses numbered from 1: the first is the principal one, the others of kind `others`.
@@ -152,10 +163,14 @@ pub fn numbered_diagnoses<'c>(
 /// An adjudication (or total) amount: its category, the Blue Button variable it comes from,
 /// and the amount.
 pub fn amount(category: Category, column: &str, column_display: &str, cents: i64) -> Value {
-    json!({
-        "category": {"coding": [category.coding(), coding(BB_ADJUDICATION, &variable(column), column_display)]},
-        "amount": money(cents),
-    })
+    let codings = vec![
+        category.coding(),
+        coding(BB_ADJUDICATION, &variable(column), column_display),
+    ];
+    object([
+        ("category", object([("coding", Value::Array(codings))])),
+        ("amount", money(cents)),
+    ])
 }
 
 /// The claim's `total`: its total charges.
@@ -170,20 +185,29 @@ pub fn claim_total_charge(cents: i64) -> Value {
 
 /// A `benefitBalance` in the Medical Care category.
 pub fn medical_benefit_balance(financial: Vec<Value>) -> Value {
-    json!({
-        "category": concept(coding(HL7_BENEFIT_CATEGORY, "1", "Medical Care")),
-        "financial": financial,
-    })
+    object([
+        (
+            "category",
+            concept(coding(HL7_BENEFIT_CATEGORY, "1", "Medical Care")),
+        ),
+        ("financial", Value::Array(financial)),
+    ])
 }
 
 /// A benefit balance amount taken from a Blue Button variable.
 pub fn used_money(column: &str, column_display: &str, cents: i64) -> Value {
-    json!({"type": benefit_balance_type(column, column_display), "usedMoney": money(cents)})
+    object([
+        ("type", benefit_balance_type(column, column_display)),
+        ("usedMoney", money(cents)),
+    ])
 }
 
 /// A benefit balance count (days) taken from a Blue Button variable.
 pub fn used_count(column: &str, column_display: &str, count: i64) -> Value {
-    json!({"type": benefit_balance_type(column, column_display), "usedUnsignedInt": count})
+    object([
+        ("type", benefit_balance_type(column, column_display)),
+        ("usedUnsignedInt", count.into()),
+    ])
 }
 
 fn benefit_balance_type(column: &str, column_display: &str) -> Value {
@@ -212,7 +236,7 @@ impl SupportingInfo {
             c4bb_info_type("clmrecvddate", "Claim Received Date"),
             information("nch_wkly_proc_dt", "NCH Weekly Claim Processing Date"),
         ];
-        self.add(category, json!({"timingDate": date.to_string()}))
+        self.add(category, "timingDate", date.to_string().into())
     }
 
     /// A C4BB-typed entry coded with a Blue Button variable (`typeofbill` → `clm_freq_cd`).
@@ -223,7 +247,7 @@ impl SupportingInfo {
         code: &Code,
     ) -> &mut Self {
         let category = vec![c4bb_info_type(info_type, info_type_display)];
-        self.add(category, json!({"code": variable_concept(column, code)}))
+        self.add(category, "code", variable_concept(column, code))
     }
 
     /// A C4BB-typed entry with a quantity (`dayssupply`).
@@ -233,7 +257,7 @@ impl SupportingInfo {
         value: i64,
     ) -> &mut Self {
         let category = vec![c4bb_info_type(info_type, info_type_display)];
-        self.add(category, json!({"valueQuantity": {"value": value}}))
+        self.add(category, "valueQuantity", object([("value", value.into())]))
     }
 
     /// A C4BB-typed entry with a period (`admissionperiod`).
@@ -244,8 +268,7 @@ impl SupportingInfo {
         end: Date,
     ) -> &mut Self {
         let category = vec![c4bb_info_type(info_type, info_type_display)];
-        let period = json!({"start": start.to_string(), "end": end.to_string()});
-        self.add(category, json!({"timingPeriod": period}))
+        self.add(category, "timingPeriod", period(start, end))
     }
 
     /// A plain information entry with a period, from two Blue Button date variables
@@ -260,8 +283,7 @@ impl SupportingInfo {
             coding(HL7_CLAIM_INFORMATION_CATEGORY, "info", "Information"),
             information(column, column_display),
         ];
-        let period = json!({"start": start.to_string(), "end": end.to_string()});
-        self.add(category, json!({"timingPeriod": period}))
+        self.add(category, "timingPeriod", period(start, end))
     }
 
     /// A plain information entry coded with a Blue Button variable.
@@ -275,7 +297,7 @@ impl SupportingInfo {
             coding(HL7_CLAIM_INFORMATION_CATEGORY, "info", "Information"),
             information(column, column_display),
         ];
-        self.add(category, json!({"code": variable_concept(column, code)}))
+        self.add(category, "code", variable_concept(column, code))
     }
 
     /// The entries.
@@ -283,16 +305,23 @@ impl SupportingInfo {
         self.entries
     }
 
-    fn add(&mut self, category: Vec<Value>, detail: Value) -> &mut Self {
-        let mut entry = Map::new();
-        entry.insert("sequence".into(), json!(self.entries.len() + 1));
-        entry.insert("category".into(), json!({"coding": category}));
-        if let Value::Object(members) = detail {
-            entry.extend(members);
-        }
-        self.entries.push(Value::Object(entry));
+    /// Adds an entry: its sequence, its category, then its detail `key`.
+    fn add(&mut self, category: Vec<Value>, key: &str, value: Value) -> &mut Self {
+        self.entries.push(object([
+            ("sequence", (self.entries.len() + 1).into()),
+            ("category", object([("coding", Value::Array(category))])),
+            (key, value),
+        ]));
         self
     }
+}
+
+/// A `Period` of two days.
+fn period(start: Date, end: Date) -> Value {
+    object([
+        ("start", start.to_string().into()),
+        ("end", end.to_string().into()),
+    ])
 }
 
 fn c4bb_info_type(code: &str, display: &str) -> Value {

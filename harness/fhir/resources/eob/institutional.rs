@@ -10,7 +10,7 @@ use super::elements::{
 use super::{ClaimContext, ClaimDetails};
 use crate::fhir::resources::builders::{
     bare_coding, code_coding, coding, concept, extension_bare_coding, extension_coding,
-    extension_identifier, extension_quantity, money, typed_identifier, variable_concept,
+    extension_identifier, extension_quantity, money, object, typed_identifier, variable_concept,
     with_extension,
 };
 use crate::fhir::resources::codes::{
@@ -29,7 +29,7 @@ use crate::fhir::resources::systems::{
     BB_HCPCS, C4BB_PROCEDURE_TYPE, ICD_10_PCS, NUBC_REVENUE_CODES, US_NPI, V2_IDENTIFIER_TYPE,
     variable,
 };
-use serde_json::{Value, json};
+use serde_json::Value;
 
 /// How one institutional claim type looks.
 pub(super) struct InstitutionalClaim {
@@ -256,8 +256,14 @@ impl InstitutionalClaim {
             contained,
             extension,
             billable_period_extension: vec![extension_coding("claim_query_cd", &QUERY_FINAL_BILL)],
-            provider: json!({"reference": "#provider-org"}),
-            facility: json!({"extension": [extension_coding("clm_fac_type_cd", &self.facility_type)]}),
+            provider: object([("reference", "#provider-org".into())]),
+            facility: object([(
+                "extension",
+                Value::Array(vec![extension_coding(
+                    "clm_fac_type_cd",
+                    &self.facility_type,
+                )]),
+            )]),
             care_team,
             supporting_info: self.supporting_info(context, draw, stay.as_ref()),
             diagnosis: diagnoses(draw, stay.as_ref()),
@@ -266,7 +272,7 @@ impl InstitutionalClaim {
                 .unwrap_or_default(),
             item: items,
             total: vec![claim_total_charge(amounts.charges)],
-            payment: json!({"amount": money(amounts.paid)}),
+            payment: object([("amount", money(amounts.paid))]),
             benefit_balance: vec![medical_benefit_balance(self.financial(
                 &amounts,
                 days,
@@ -287,20 +293,26 @@ impl InstitutionalClaim {
         };
         let (first, last) = self.certification_numbers;
         let certification_number = format!("{state}{:04}", draw.between(first, last));
-        json!({
-            "resourceType": "Organization",
-            "id": "provider-org",
-            "meta": {"profile": [C4BB_ORGANIZATION]},
-            "identifier": [
-                typed_identifier(
-                    coding(V2_IDENTIFIER_TYPE, "PRN", "Provider number"),
-                    &variable("prvdr_num"),
-                    &certification_number,
-                ),
-                typed_identifier(npi_type(), US_NPI, &draw.npi()),
-            ],
-            "active": true,
-        })
+        object([
+            ("resourceType", "Organization".into()),
+            ("id", "provider-org".into()),
+            (
+                "meta",
+                object([("profile", Value::Array(vec![C4BB_ORGANIZATION.into()]))]),
+            ),
+            (
+                "identifier",
+                Value::Array(vec![
+                    typed_identifier(
+                        coding(V2_IDENTIFIER_TYPE, "PRN", "Provider number"),
+                        &variable("prvdr_num"),
+                        &certification_number,
+                    ),
+                    typed_identifier(npi_type(), US_NPI, &draw.npi()),
+                ]),
+            ),
+            ("active", true.into()),
+        ])
     }
 
     /// The per-day line, the operating room of a surgical stay, then drawn lines (one fewer
@@ -559,15 +571,18 @@ fn revenue_item(sequence: usize, billed: &BilledLine, context: &ClaimContext<'_>
         Some(hcpcs) => code_coding(BB_HCPCS, hcpcs),
         None => bare_coding(NUBC_REVENUE_CODES, billed.revenue.code),
     };
-    json!({
-        "sequence": sequence,
-        "revenue": variable_concept("rev_cntr", &billed.revenue),
-        "productOrService": concept(product_or_service),
-        "servicedDate": billed.served,
-        "locationAddress": {"state": context.bene.state_code},
-        "quantity": {"value": billed.units},
-        "adjudication": billed.adjudication(),
-    })
+    object([
+        ("sequence", sequence.into()),
+        ("revenue", variable_concept("rev_cntr", &billed.revenue)),
+        ("productOrService", concept(product_or_service)),
+        ("servicedDate", billed.served.as_deref().into()),
+        (
+            "locationAddress",
+            object([("state", context.bene.state_code.as_str().into())]),
+        ),
+        ("quantity", object([("value", billed.units.into())])),
+        ("adjudication", Value::Array(billed.adjudication())),
+    ])
 }
 
 /// A stay: the principal diagnosis (present on admission), the same as admitting diagnosis,
@@ -611,10 +626,20 @@ fn principal_procedure(stay: &InpatientStay, context: &ClaimContext<'_>, draw: &
         context.first_day,
         draw.between(0, days_between(context.first_day, context.last_day).min(2)),
     );
-    json!({
-        "sequence": 1,
-        "type": [concept(coding(C4BB_PROCEDURE_TYPE, "principal", "Principal"))],
-        "date": day.to_string(),
-        "procedureCodeableConcept": concept(code_coding(ICD_10_PCS, &stay.procedure)),
-    })
+    object([
+        ("sequence", 1.into()),
+        (
+            "type",
+            Value::Array(vec![concept(coding(
+                C4BB_PROCEDURE_TYPE,
+                "principal",
+                "Principal",
+            ))]),
+        ),
+        ("date", day.to_string().into()),
+        (
+            "procedureCodeableConcept",
+            concept(code_coding(ICD_10_PCS, &stay.procedure)),
+        ),
+    ])
 }

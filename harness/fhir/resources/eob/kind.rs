@@ -2,14 +2,14 @@
 //! (Medicare part) that paid it.
 
 use crate::claim_type::ClaimType;
-use crate::fhir::resources::builders::{bare_coding, coding};
+use crate::fhir::resources::builders::{bare_coding, coding, object};
 use crate::fhir::resources::codes::Code;
 use crate::fhir::resources::coverage::CoveragePart;
 use crate::fhir::resources::meta::{
     C4BB_EOB_INPATIENT, C4BB_EOB_OUTPATIENT, C4BB_EOB_PHARMACY, C4BB_EOB_PROFESSIONAL,
 };
 use crate::fhir::resources::systems::{BB_EOB_TYPE, HL7_CLAIM_TYPE, variable};
-use serde_json::{Value, json};
+use serde_json::Value;
 
 /// The fixed facts of one claim type.
 #[derive(Debug, Clone, Copy)]
@@ -112,7 +112,7 @@ impl ClaimKind {
                 ),
             ])
             .collect();
-        json!({"coding": codings})
+        object([("coding", Value::Array(codings))])
     }
 
     /// The CCW column of the claim's own identifier: `pde_id` for Part D, `clm_id` otherwise.

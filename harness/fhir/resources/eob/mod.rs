@@ -9,7 +9,9 @@ mod kind;
 mod pharmacy;
 mod professional;
 
-use super::builders::{reference, typed_identifier, without_empty_elements};
+use super::builders::{
+    object, reference, typed_identifier, with_extension, without_empty_elements,
+};
 use super::dates::{eastern_timestamp, weekly_processing_date};
 use super::draw::Draw;
 use super::meta::meta_v2;
@@ -19,7 +21,7 @@ use crate::world::{Beneficiary, Claim};
 use elements::{insurer, unique_claim_id_type};
 use jiff::civil::Date;
 use kind::ClaimKind;
-use serde_json::{Value, json};
+use serde_json::Value;
 
 /// The v2 (FHIR R4, C4BB) ExplanationOfBenefit of a claim, shaped like BB2's for its type.
 ///
@@ -61,43 +63,52 @@ pub fn eob_v2(bene: &Beneficiary, claim: &Claim) -> Value {
         typed_identifier(unique_claim_id, BB_CLAIM_GROUP, &claim_group),
     ];
     identifier.extend(details.identifier);
-    let coverage = reference("Coverage", &kind.coverage.resource_id(&bene.patient_id));
-    without_empty_elements(json!({
-        "resourceType": "ExplanationOfBenefit",
-        "id": claim.resource_id(),
-        "meta": meta_v2(kind.profile),
-        "contained": details.contained,
-        "extension": details.extension,
-        "identifier": identifier,
-        "status": "active",
-        "type": kind.type_concept(),
-        "use": "claim",
-        "patient": reference("Patient", &bene.patient_id),
-        "billablePeriod": {
-            "extension": details.billable_period_extension,
-            "start": first_day.to_string(),
-            "end": last_day.to_string(),
-        },
-        "created": created,
-        "insurer": insurer(),
-        "provider": details.provider,
-        "facility": details.facility,
-        "referral": details.referral,
-        "outcome": "complete",
-        "disposition": details.disposition,
-        "careTeam": details.care_team,
-        "supportingInfo": details.supporting_info,
-        "diagnosis": details.diagnosis,
-        "procedure": details.procedure,
-        "insurance": [{
-            "focal": true,
-            "coverage": {"extension": details.coverage_extension, "reference": coverage["reference"]},
-        }],
-        "item": details.item,
-        "total": details.total,
-        "payment": details.payment,
-        "benefitBalance": details.benefit_balance,
-    }))
+    let coverage = with_extension(
+        details.coverage_extension,
+        reference("Coverage", &kind.coverage.resource_id(&bene.patient_id)),
+    );
+    without_empty_elements(object([
+        ("resourceType", "ExplanationOfBenefit".into()),
+        ("id", claim.resource_id().into()),
+        ("meta", meta_v2(kind.profile)),
+        ("contained", Value::Array(details.contained)),
+        ("extension", Value::Array(details.extension)),
+        ("identifier", Value::Array(identifier)),
+        ("status", "active".into()),
+        ("type", kind.type_concept()),
+        ("use", "claim".into()),
+        ("patient", reference("Patient", &bene.patient_id)),
+        (
+            "billablePeriod",
+            object([
+                ("extension", Value::Array(details.billable_period_extension)),
+                ("start", first_day.to_string().into()),
+                ("end", last_day.to_string().into()),
+            ]),
+        ),
+        ("created", created.into()),
+        ("insurer", insurer()),
+        ("provider", details.provider),
+        ("facility", details.facility),
+        ("referral", details.referral),
+        ("outcome", "complete".into()),
+        ("disposition", details.disposition.into()),
+        ("careTeam", Value::Array(details.care_team)),
+        ("supportingInfo", Value::Array(details.supporting_info)),
+        ("diagnosis", Value::Array(details.diagnosis)),
+        ("procedure", Value::Array(details.procedure)),
+        (
+            "insurance",
+            Value::Array(vec![object([
+                ("focal", true.into()),
+                ("coverage", coverage),
+            ])]),
+        ),
+        ("item", Value::Array(details.item)),
+        ("total", Value::Array(details.total)),
+        ("payment", details.payment),
+        ("benefitBalance", Value::Array(details.benefit_balance)),
+    ]))
 }
 
 /// What a claim family renders from.

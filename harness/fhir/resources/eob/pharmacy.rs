@@ -7,7 +7,8 @@ use super::elements::{
 };
 use super::{ClaimContext, ClaimDetails};
 use crate::fhir::resources::builders::{
-    code_coding, concept, extension_coding, extension_identifier, typed_identifier, with_extension,
+    code_coding, concept, extension_coding, extension_identifier, object, typed_identifier,
+    with_extension,
 };
 use crate::fhir::resources::codes::{
     BRAND, DRUG_COVERED, DRUGS, GENERIC, NO_PRODUCT_SELECTION, NOT_COMPOUNDED, PHARMACY_TYPES,
@@ -16,7 +17,7 @@ use crate::fhir::resources::codes::{
 use crate::fhir::resources::draw::Draw;
 use crate::fhir::resources::enrollment::Enrollment;
 use crate::fhir::resources::systems::{NDC, variable};
-use serde_json::json;
+use serde_json::Value;
 
 /// The details of a Part D event filled on `context.first_day`.
 pub(super) fn render(context: &ClaimContext<'_>, draw: &mut Draw) -> ClaimDetails {
@@ -66,54 +67,65 @@ pub(super) fn render(context: &ClaimContext<'_>, draw: &mut Draw) -> ClaimDetail
         .information_code("ptnt_rsdnc_cd", "Patient Residence Code", &RESIDENCE_HOME);
 
     let plan = Enrollment::of(context.bene).drug_plan;
-    let item = json!({
-        "sequence": 1,
-        "careTeamSequence": [1],
-        "productOrService": concept(code_coding(NDC, &drug.ndc)),
-        "servicedDate": fill_date,
-        "quantity": {"value": quantity},
-        "adjudication": [
-            amount(
-                BENEFIT,
-                "cvrd_d_plan_pd_amt",
-                "Amount paid by Part D plan for the PDE (drug is covered by Part D)",
-                plan_paid,
-            ),
-            amount(
-                COINSURANCE,
-                "gdc_blw_oopt_amt",
-                "Gross Drug Cost Below Part D Out-of-Pocket Threshold (GDCB)",
-                drug_cost,
-            ),
-            amount(
-                COINSURANCE,
-                "gdc_abv_oopt_amt",
-                "Gross Drug Cost Above Part D Out-of-Pocket Threshold (GDCA)",
-                0,
-            ),
-            amount(PAID_BY_PATIENT, "ptnt_pay_amt", "Amount Paid by Patient", patient_paid),
-            amount(
-                PRIOR_PAYER_PAID,
-                "othr_troop_amt",
-                "Other True Out-of-Pocket (TrOOP) Amount",
-                0,
-            ),
-            amount(
-                DISCOUNT,
-                "lics_amt",
-                "Amount paid for the PDE by Part D low income subsidy",
-                0,
-            ),
-            amount(
-                PRIOR_PAYER_PAID,
-                "plro_amt",
-                "Reduction in patient liability due to payments by other payers (PLRO)",
-                0,
-            ),
-            amount(DRUG_COST, "tot_rx_cst_amt", "Total drug cost (Part D)", drug_cost),
-            amount(DISCOUNT, "rptd_gap_dscnt_num", "Gap Discount Amount", 0),
-        ],
-    });
+    let adjudication = vec![
+        amount(
+            BENEFIT,
+            "cvrd_d_plan_pd_amt",
+            "Amount paid by Part D plan for the PDE (drug is covered by Part D)",
+            plan_paid,
+        ),
+        amount(
+            COINSURANCE,
+            "gdc_blw_oopt_amt",
+            "Gross Drug Cost Below Part D Out-of-Pocket Threshold (GDCB)",
+            drug_cost,
+        ),
+        amount(
+            COINSURANCE,
+            "gdc_abv_oopt_amt",
+            "Gross Drug Cost Above Part D Out-of-Pocket Threshold (GDCA)",
+            0,
+        ),
+        amount(
+            PAID_BY_PATIENT,
+            "ptnt_pay_amt",
+            "Amount Paid by Patient",
+            patient_paid,
+        ),
+        amount(
+            PRIOR_PAYER_PAID,
+            "othr_troop_amt",
+            "Other True Out-of-Pocket (TrOOP) Amount",
+            0,
+        ),
+        amount(
+            DISCOUNT,
+            "lics_amt",
+            "Amount paid for the PDE by Part D low income subsidy",
+            0,
+        ),
+        amount(
+            PRIOR_PAYER_PAID,
+            "plro_amt",
+            "Reduction in patient liability due to payments by other payers (PLRO)",
+            0,
+        ),
+        amount(
+            DRUG_COST,
+            "tot_rx_cst_amt",
+            "Total drug cost (Part D)",
+            drug_cost,
+        ),
+        amount(DISCOUNT, "rptd_gap_dscnt_num", "Gap Discount Amount", 0),
+    ];
+    let item = object([
+        ("sequence", 1.into()),
+        ("careTeamSequence", Value::Array(vec![1.into()])),
+        ("productOrService", concept(code_coding(NDC, &drug.ndc))),
+        ("servicedDate", fill_date.into()),
+        ("quantity", object([("value", quantity.into())])),
+        ("adjudication", Value::Array(adjudication)),
+    ]);
 
     ClaimDetails {
         identifier: vec![typed_identifier(
@@ -140,7 +152,7 @@ pub(super) fn render(context: &ClaimContext<'_>, draw: &mut Draw) -> ClaimDetail
             })
             .unwrap_or_default(),
         item: vec![item],
-        payment: json!({"date": context.processed.to_string()}),
+        payment: object([("date", context.processed.to_string().into())]),
         ..ClaimDetails::default()
     }
 }

@@ -10,7 +10,7 @@ use super::elements::{
 use super::{ClaimContext, ClaimDetails};
 use crate::fhir::resources::builders::{
     code_coding, concept, extension_bare_coding, extension_coding, extension_identifier,
-    extension_quantity, merged, money, variable_concept, with_extension,
+    extension_quantity, money, object, variable_concept, with_extension,
 };
 use crate::fhir::resources::codes::{
     ASSIGNED_CLAIM, CONTRACTOR_NUMBERS, Code, DIAGNOSES, DME_RENTAL, DME_SERVICES, DME_SUPPLIER,
@@ -21,7 +21,7 @@ use crate::fhir::resources::codes::{
 };
 use crate::fhir::resources::draw::Draw;
 use crate::fhir::resources::systems::{BB_HCPCS, C4BB_ADJUDICATION_DISCRIMINATOR, variable};
-use serde_json::{Value, json};
+use serde_json::Value;
 
 /// A carrier claim: one of a practice's visits, tests or procedures.
 pub(super) fn carrier(context: &ClaimContext<'_>, draw: &mut Draw) -> ClaimDetails {
@@ -172,7 +172,7 @@ impl Supplier {
             diagnosis: diagnoses,
             item: items,
             total: vec![claim_total_charge(totals.submitted)],
-            payment: json!({"amount": money(totals.paid)}),
+            payment: object([("amount", money(totals.paid))]),
             benefit_balance: vec![medical_benefit_balance(vec![
                 used_money(
                     "carr_clm_cash_ddctbl_apld_amt",
@@ -206,13 +206,14 @@ impl Supplier {
 
     /// The performing provider: participation, specialty, responsible for the lines.
     fn performing_member(&self, sequence: usize, draw: &mut Draw) -> Value {
-        let member = merged(
-            care_team_member(sequence, &draw.npi(), PERFORMING),
-            json!({
-                "responsible": true,
-                "qualification": variable_concept("prvdr_spclty", &self.specialty),
-            }),
-        );
+        let mut member = care_team_member(sequence, &draw.npi(), PERFORMING);
+        if let Value::Object(members) = &mut member {
+            members.insert("responsible".to_owned(), true.into());
+            members.insert(
+                "qualification".to_owned(),
+                variable_concept("prvdr_spclty", &self.specialty),
+            );
+        }
         let participation = if self.equipment {
             Vec::new()
         } else {
@@ -257,24 +258,33 @@ impl Line<'_> {
         };
         let pricing_locality = format!("{:02}", draw.between(1, 99));
         let units = 1;
-        let line = json!({
-            "sequence": self.sequence,
-            "careTeamSequence": [self.performing],
-            "diagnosisSequence": [self.diagnosis],
-            "category": variable_concept("line_cms_type_srvc_cd", &self.service.service_type),
-            "productOrService": concept(code_coding(BB_HCPCS, &self.service.hcpcs)),
-            "servicedPeriod": {"start": served, "end": served},
-            "locationCodeableConcept": with_extension(
-                vec![
-                    extension_bare_coding("prvdr_state_cd", &context.bene.state_code),
-                    extension_bare_coding("prvdr_zip", &provider_zip),
-                    extension_bare_coding("carr_line_prcng_lclty_cd", &pricing_locality),
-                ],
-                concept(code_coding(&variable("line_place_of_srvc_cd"), &self.service.place)),
+        let line = object([
+            ("sequence", self.sequence.into()),
+            (
+                "careTeamSequence",
+                Value::Array(vec![self.performing.into()]),
             ),
-            "quantity": {"value": units},
-            "adjudication": self.adjudication(),
-        });
+            (
+                "diagnosisSequence",
+                Value::Array(vec![self.diagnosis.into()]),
+            ),
+            ("category", self.category()),
+            ("productOrService", self.product_or_service()),
+            ("servicedPeriod", served_period(served)),
+            (
+                "locationCodeableConcept",
+                with_extension(
+                    vec![
+                        extension_bare_coding("prvdr_state_cd", &context.bene.state_code),
+                        extension_bare_coding("prvdr_zip", &provider_zip),
+                        extension_bare_coding("carr_line_prcng_lclty_cd", &pricing_locality),
+                    ],
+                    self.place(),
+                ),
+            ),
+            ("quantity", object([("value", units.into())])),
+            ("adjudication", Value::Array(self.adjudication())),
+        ]);
         with_extension(
             vec![
                 extension_quantity("carr_line_mtus_cnt", units),
@@ -319,21 +329,36 @@ impl Line<'_> {
                 self.amounts.allowed,
             ),
         ]);
-        let line = json!({
-            "sequence": self.sequence,
-            "careTeamSequence": [self.performing],
-            "diagnosisSequence": [self.diagnosis],
-            "category": variable_concept("line_cms_type_srvc_cd", &self.service.service_type),
-            "productOrService": concept(code_coding(BB_HCPCS, &self.service.hcpcs)),
-            "modifier": [concept(code_coding(BB_HCPCS, &modifier))],
-            "servicedPeriod": {"start": served, "end": served},
-            "locationCodeableConcept": with_extension(
-                vec![extension_bare_coding("prvdr_state_cd", &context.bene.state_code)],
-                concept(code_coding(&variable("line_place_of_srvc_cd"), &self.service.place)),
+        let line = object([
+            ("sequence", self.sequence.into()),
+            (
+                "careTeamSequence",
+                Value::Array(vec![self.performing.into()]),
             ),
-            "quantity": {"value": units},
-            "adjudication": adjudication,
-        });
+            (
+                "diagnosisSequence",
+                Value::Array(vec![self.diagnosis.into()]),
+            ),
+            ("category", self.category()),
+            ("productOrService", self.product_or_service()),
+            (
+                "modifier",
+                Value::Array(vec![concept(code_coding(BB_HCPCS, &modifier))]),
+            ),
+            ("servicedPeriod", served_period(served)),
+            (
+                "locationCodeableConcept",
+                with_extension(
+                    vec![extension_bare_coding(
+                        "prvdr_state_cd",
+                        &context.bene.state_code,
+                    )],
+                    self.place(),
+                ),
+            ),
+            ("quantity", object([("value", units.into())])),
+            ("adjudication", Value::Array(adjudication)),
+        ]);
         with_extension(
             vec![
                 extension_identifier("suplrnum", supplier_number),
@@ -350,15 +375,39 @@ impl Line<'_> {
         )
     }
 
+    /// The line's CMS type of service.
+    fn category(&self) -> Value {
+        variable_concept("line_cms_type_srvc_cd", &self.service.service_type)
+    }
+
+    /// The line's HCPCS code.
+    fn product_or_service(&self) -> Value {
+        concept(code_coding(BB_HCPCS, &self.service.hcpcs))
+    }
+
+    /// The line's place of service.
+    fn place(&self) -> Value {
+        concept(code_coding(
+            &variable("line_place_of_srvc_cd"),
+            &self.service.place,
+        ))
+    }
+
     fn adjudication(&self) -> Vec<Value> {
         let amounts = self.amounts;
-        let denial_reason = json!({
-            "category": concept(code_coding(
-                C4BB_ADJUDICATION_DISCRIMINATOR,
-                &Code::new("denialreason", "Denial Reason"),
-            )),
-            "reason": variable_concept("carr_line_rdcd_pmt_phys_astn_c", &NO_PAYMENT_REDUCTION),
-        });
+        let denial_reason = object([
+            (
+                "category",
+                concept(code_coding(
+                    C4BB_ADJUDICATION_DISCRIMINATOR,
+                    &Code::new("denialreason", "Denial Reason"),
+                )),
+            ),
+            (
+                "reason",
+                variable_concept("carr_line_rdcd_pmt_phys_astn_c", &NO_PAYMENT_REDUCTION),
+            ),
+        ]);
         vec![
             denial_reason,
             with_extension(
@@ -414,4 +463,9 @@ impl Line<'_> {
             ),
         ]
     }
+}
+
+/// A line's `servicedPeriod`: the one day it was served.
+fn served_period(served: String) -> Value {
+    object([("start", served.as_str().into()), ("end", served.into())])
 }
