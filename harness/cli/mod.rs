@@ -329,9 +329,15 @@ async fn run_server(scenario: Scenario, addr: SocketAddr, serving: Serving) -> E
             return ExitCode::from(1);
         }
     };
-    let log = Arc::new(RequestLog::new(Box::new(std::io::stderr())));
+    let log = match RequestLog::new(Box::new(std::io::stderr())) {
+        Ok(log) => Arc::new(log),
+        Err(error) => {
+            eprintln!("bbh: cannot start the request log: {error}");
+            return ExitCode::from(1);
+        }
+    };
     let options = ServerOptions {
-        observers: vec![log],
+        observers: vec![Arc::clone(&log) as Arc<dyn server::journal::Observer>],
         interactive: serving.interactive,
         admin: serving.admin,
         tls,
@@ -361,6 +367,8 @@ async fn run_server(scenario: Scenario, addr: SocketAddr, serving: Serving) -> E
         () = server.stop_requested() => eprintln!("bbh: stopping (POST /__admin/shutdown)"),
     }
     server.stop().await;
+    // Every line of the exchanges answered so far is written before the process exits.
+    log.flush();
     ExitCode::SUCCESS
 }
 

@@ -1,6 +1,8 @@
 //! Issued codes and tokens. Each is found by the SHA-256 digest of its value (bucketed by the
 //! digest's first eight bytes, then compared in full in constant time), so the store never
 //! holds a token in clear and never compares secrets byte by byte with an early exit.
+//! Tokens and digests are computed before the store is locked; a bearer check takes only a
+//! shared lock (its call count is atomic), so checks never wait for one another.
 //!
 //! Sessions are one authorization and the chain of tokens refreshed from it. A beneficiary's
 //! grant to an app (BB2's `DataAccessGrant`) spans its sessions: it carries the expiry of
@@ -14,7 +16,7 @@ use jiff::{SignedDuration, Timestamp};
 use sha2::{Digest as _, Sha256};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use subtle::ConstantTimeEq;
 
 type Digest = [u8; 32];
@@ -49,6 +51,14 @@ impl<T> Vault<T> {
             .entry(Self::bucket_of(&digest))
             .or_default()
             .push((digest, value));
+    }
+
+    fn get(&self, digest: &Digest) -> Option<&T> {
+        self.buckets
+            .get(&Self::bucket_of(digest))?
+            .iter()
+            .find(|(stored, _)| bool::from(stored.ct_eq(digest)))
+            .map(|(_, value)| value)
     }
 
     fn get_mut(&mut self, digest: &Digest) -> Option<&mut T> {
@@ -119,14 +129,14 @@ pub struct CodeGrant {
 }
 
 /// What an access token stands for.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 struct AccessRecord {
     session: Arc<Session>,
     scope: String,
     expires_at: Timestamp,
     revoked: bool,
-    /// Authenticated calls made with it so far.
-    calls: u64,
+    /// Authenticated calls made with it so far (counted only under `expire_after_calls`).
+    calls: AtomicU64,
 }
 
 /// What a refresh token stands for.
@@ -221,7 +231,7 @@ struct Vaults {
 /// Every code, token and session of one server.
 #[derive(Debug, Default)]
 pub struct TokenStore {
-    vaults: Mutex<Vaults>,
+    vaults: RwLock<Vaults>,
     next_session: AtomicU64,
     /// An access token answers as expired after this many authenticated calls.
     expire_after_calls: Option<u64>,
@@ -242,8 +252,12 @@ impl TokenStore {
         }
     }
 
-    fn vaults(&self) -> MutexGuard<'_, Vaults> {
-        self.vaults.lock().unwrap_or_else(PoisonError::into_inner)
+    fn vaults(&self) -> RwLockReadGuard<'_, Vaults> {
+        self.vaults.read().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn vaults_mut(&self) -> RwLockWriteGuard<'_, Vaults> {
+        self.vaults.write().unwrap_or_else(PoisonError::into_inner)
     }
 
     /// Opens a session for an approved authorization, and makes or renews the grant of the
@@ -264,7 +278,7 @@ impl TokenStore {
             grant_deleted: AtomicBool::new(false),
         });
         let key = (client_id.to_owned(), session.beneficiary.patient_id.clone());
-        let mut vaults = self.vaults();
+        let mut vaults = self.vaults_mut();
         let grant = vaults.grants.entry(key).or_default();
         grant.sessions.push(Arc::clone(&session));
         grant.expires_at = grant_expires_at;
@@ -274,11 +288,10 @@ impl TokenStore {
 
     /// Deletes every token of this app and beneficiary; the grant stays.
     pub fn delete_tokens(&self, client_id: &str, patient_id: &str) {
-        let vaults = self.vaults();
-        if let Some(grant) = vaults
-            .grants
-            .get(&(client_id.to_owned(), patient_id.to_owned()))
-        {
+        let key = (client_id.to_owned(), patient_id.to_owned());
+        // Exclusive, so that no check still running sees the tokens alive once this returns.
+        let vaults = self.vaults_mut();
+        if let Some(grant) = vaults.grants.get(&key) {
             for session in &grant.sessions {
                 session.revoked.store(true, Ordering::Relaxed);
             }
@@ -288,8 +301,8 @@ impl TokenStore {
     /// Deletes the grant of this app and beneficiary, which revokes every token of it;
     /// false when there was none.
     pub fn delete_grant(&self, client_id: &str, patient_id: &str) -> bool {
-        let mut vaults = self.vaults();
         let key = (client_id.to_owned(), patient_id.to_owned());
+        let mut vaults = self.vaults_mut();
         match vaults.grants.get_mut(&key) {
             Some(grant) if grant.present => {
                 grant.present = false;
@@ -304,11 +317,8 @@ impl TokenStore {
 
     /// The state of the grant of this app and beneficiary.
     pub fn grant(&self, client_id: &str, patient_id: &str) -> GrantState {
-        let vaults = self.vaults();
-        match vaults
-            .grants
-            .get(&(client_id.to_owned(), patient_id.to_owned()))
-        {
+        let key = (client_id.to_owned(), patient_id.to_owned());
+        match self.vaults().grants.get(&key) {
             Some(grant) if grant.present => GrantState::Present(grant.expires_at),
             _ => GrantState::Missing,
         }
@@ -324,8 +334,9 @@ impl TokenStore {
 
     /// The live access token `token` for introspection (`None`: unknown, revoked, expired).
     pub fn introspect(&self, token: &str, now: Timestamp) -> Option<Introspection> {
-        let mut vaults = self.vaults();
-        let record = vaults.access.get_mut(&digest(token))?;
+        let digest = digest(token);
+        let vaults = self.vaults();
+        let record = vaults.access.get(&digest)?;
         if record.revoked || record.session.is_revoked() || now >= record.expires_at {
             return None;
         }
@@ -338,22 +349,22 @@ impl TokenStore {
 
     /// The session of `token` (an access or refresh token), if it is known.
     pub fn session_of(&self, token: &str) -> Option<Arc<Session>> {
-        let mut vaults = self.vaults();
         let digest = digest(token);
-        if let Some(record) = vaults.access.get_mut(&digest) {
+        let vaults = self.vaults();
+        if let Some(record) = vaults.access.get(&digest) {
             return Some(Arc::clone(&record.session));
         }
         vaults
             .refresh
-            .get_mut(&digest)
+            .get(&digest)
             .map(|record| Arc::clone(&record.session))
     }
 
     /// RFC 7009 revocation by `client_id`: an access token is deleted alone (its refresh
     /// token stays usable); a refresh token is revoked with its access token.
     pub fn revoke_token(&self, token: &str, client_id: &str) -> Revocation {
-        let mut vaults = self.vaults();
         let digest = digest(token);
+        let mut vaults = self.vaults_mut();
         if let Some(record) = vaults.access.get_mut(&digest) {
             if record.session.client_id != client_id {
                 return Revocation::OtherClient;
@@ -384,6 +395,7 @@ impl TokenStore {
         expires_at: Timestamp,
     ) -> Result<String, RandomnessError> {
         let code = secret::new_token()?;
+        let digest = digest(&code);
         let grant = CodeGrant {
             session,
             redirect_uri,
@@ -391,17 +403,15 @@ impl TokenStore {
             expires_at,
             used: false,
         };
-        self.vaults().codes.insert(digest(&code), grant);
+        self.vaults_mut().codes.insert(digest, grant);
         Ok(code)
     }
 
     /// The unused, unexpired code `code`, without using it up.
     pub fn code(&self, code: &str, now: Timestamp) -> Result<CodeGrant, CodeProblem> {
-        let mut vaults = self.vaults();
-        let grant = vaults
-            .codes
-            .get_mut(&digest(code))
-            .ok_or(CodeProblem::Invalid)?;
+        let digest = digest(code);
+        let vaults = self.vaults();
+        let grant = vaults.codes.get(&digest).ok_or(CodeProblem::Invalid)?;
         if grant.used || now >= grant.expires_at || grant.session.is_revoked() {
             return Err(CodeProblem::Invalid);
         }
@@ -410,8 +420,9 @@ impl TokenStore {
 
     /// Uses the code up; false when it was already used (a concurrent redemption won).
     pub fn consume_code(&self, code: &str) -> bool {
-        let mut vaults = self.vaults();
-        match vaults.codes.get_mut(&digest(code)) {
+        let digest = digest(code);
+        let mut vaults = self.vaults_mut();
+        match vaults.codes.get_mut(&digest) {
             Some(grant) if !grant.used => {
                 grant.used = true;
                 true
@@ -427,8 +438,8 @@ impl TokenStore {
         scope: String,
         expires_at: Timestamp,
     ) -> Result<IssuedTokens, RandomnessError> {
-        let mut vaults = self.vaults();
-        issue_pair(&mut vaults, session, scope, expires_at)
+        let pair = NewPair::draw()?;
+        Ok(pair.insert(&mut self.vaults_mut(), session, scope, expires_at))
     }
 
     /// Issues an access token alone in `session` (the implicit flow: no refresh token).
@@ -439,14 +450,15 @@ impl TokenStore {
         expires_at: Timestamp,
     ) -> Result<String, RandomnessError> {
         let access_token = secret::new_token()?;
-        self.vaults().access.insert(
-            digest(&access_token),
+        let digest = digest(&access_token);
+        self.vaults_mut().access.insert(
+            digest,
             AccessRecord {
                 session,
                 scope,
                 expires_at,
                 revoked: false,
-                calls: 0,
+                calls: AtomicU64::new(0),
             },
         );
         Ok(access_token)
@@ -458,11 +470,9 @@ impl TokenStore {
         token: &str,
         client_id: &str,
     ) -> Result<(Arc<Session>, String), RefreshProblem> {
-        let mut vaults = self.vaults();
-        let record = vaults
-            .refresh
-            .get_mut(&digest(token))
-            .ok_or(RefreshProblem::Unknown)?;
+        let digest = digest(token);
+        let vaults = self.vaults();
+        let record = vaults.refresh.get(&digest).ok_or(RefreshProblem::Unknown)?;
         if record.session.client_id != client_id {
             return Err(RefreshProblem::OtherClient);
         }
@@ -486,8 +496,10 @@ impl TokenStore {
         scope: String,
         expires_at: Timestamp,
     ) -> Result<Result<IssuedTokens, RefreshProblem>, RandomnessError> {
-        let mut vaults = self.vaults();
-        let Some(record) = vaults.refresh.get_mut(&digest(token)) else {
+        let digest = digest(token);
+        let pair = NewPair::draw()?;
+        let mut vaults = self.vaults_mut();
+        let Some(record) = vaults.refresh.get_mut(&digest) else {
             return Ok(Err(RefreshProblem::Unknown));
         };
         if record.revoked || record.session.is_revoked() {
@@ -498,69 +510,95 @@ impl TokenStore {
         if let Some(access) = vaults.access.get_mut(&old_access) {
             access.revoked = true;
         }
-        issue_pair(&mut vaults, session, scope, expires_at).map(Ok)
+        Ok(Ok(pair.insert(&mut vaults, session, scope, expires_at)))
     }
 
     /// What the bearer token `token` is at `now`. Each valid answer counts as one call of the
     /// token: past `expire_after_calls` calls, it answers `Expired`.
     pub fn check_access(&self, token: &str, now: Timestamp) -> AccessCheck {
-        let mut vaults = self.vaults();
-        match vaults.access.get_mut(&digest(token)) {
+        let digest = digest(token);
+        let vaults = self.vaults();
+        match vaults.access.get(&digest) {
             Some(record) if record.revoked || record.session.is_revoked() => AccessCheck::Invalid,
             Some(record) if now >= record.expires_at => AccessCheck::Expired,
-            Some(record)
-                if self
-                    .expire_after_calls
-                    .is_some_and(|limit| record.calls >= limit) =>
-            {
-                AccessCheck::Expired
-            }
-            Some(record) => {
-                record.calls = record.calls.saturating_add(1);
-                AccessCheck::Valid {
-                    session: Arc::clone(&record.session),
-                    scope: record.scope.clone(),
-                }
-            }
+            Some(record) if !self.count_call(record) => AccessCheck::Expired,
+            Some(record) => AccessCheck::Valid {
+                session: Arc::clone(&record.session),
+                scope: record.scope.clone(),
+            },
             None => AccessCheck::Invalid,
         }
     }
+
+    /// Counts one more call of `record`'s token under `expire_after_calls`; false when it
+    /// has made all its calls already (nothing is counted without a limit).
+    fn count_call(&self, record: &AccessRecord) -> bool {
+        let Some(limit) = self.expire_after_calls else {
+            return true;
+        };
+        record
+            .calls
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |calls| {
+                (calls < limit).then(|| calls.saturating_add(1))
+            })
+            .is_ok()
+    }
 }
 
-fn issue_pair(
-    vaults: &mut Vaults,
-    session: Arc<Session>,
-    scope: String,
-    expires_at: Timestamp,
-) -> Result<IssuedTokens, RandomnessError> {
-    let access_token = secret::new_token()?;
-    let refresh_token = secret::new_token()?;
-    let access_digest = digest(&access_token);
-    vaults.access.insert(
-        access_digest,
-        AccessRecord {
-            session: Arc::clone(&session),
-            scope: scope.clone(),
-            expires_at,
-            revoked: false,
-            calls: 0,
-        },
-    );
-    vaults.refresh.insert(
-        digest(&refresh_token),
-        RefreshRecord {
-            session: Arc::clone(&session),
-            scope: scope.clone(),
-            access: access_digest,
-            revoked: false,
-        },
-    );
-    Ok(IssuedTokens {
-        access_token,
-        refresh_token,
-        scope,
-        session,
-    })
+/// An access and refresh token drawn, with their digests, before the store is locked.
+struct NewPair {
+    access_token: String,
+    access_digest: Digest,
+    refresh_token: String,
+    refresh_digest: Digest,
+}
+
+impl NewPair {
+    fn draw() -> Result<NewPair, RandomnessError> {
+        let access_token = secret::new_token()?;
+        let refresh_token = secret::new_token()?;
+        Ok(NewPair {
+            access_digest: digest(&access_token),
+            refresh_digest: digest(&refresh_token),
+            access_token,
+            refresh_token,
+        })
+    }
+
+    /// Stores the pair for `session`.
+    fn insert(
+        self,
+        vaults: &mut Vaults,
+        session: Arc<Session>,
+        scope: String,
+        expires_at: Timestamp,
+    ) -> IssuedTokens {
+        vaults.access.insert(
+            self.access_digest,
+            AccessRecord {
+                session: Arc::clone(&session),
+                scope: scope.clone(),
+                expires_at,
+                revoked: false,
+                calls: AtomicU64::new(0),
+            },
+        );
+        vaults.refresh.insert(
+            self.refresh_digest,
+            RefreshRecord {
+                session: Arc::clone(&session),
+                scope: scope.clone(),
+                access: self.access_digest,
+                revoked: false,
+            },
+        );
+        IssuedTokens {
+            access_token: self.access_token,
+            refresh_token: self.refresh_token,
+            scope,
+            session,
+        }
+    }
 }
 
 /// `now + seconds`, saturating.
@@ -698,6 +736,35 @@ mod tests {
         }
         // The rotated-out token is invalid, not expired.
         assert!(matches!(check(&first.access_token), AccessCheck::Invalid));
+        Ok(())
+    }
+
+    #[test]
+    fn concurrent_checks_count_every_call_exactly_once() -> Result<(), RandomnessError> {
+        let store = Arc::new(TokenStore::with_expire_after_calls(Some(100)));
+        let pair = store.issue_tokens(
+            session(&store, "app"),
+            "profile".into(),
+            expiry(now(), 3600),
+        )?;
+        let token = Arc::new(pair.access_token);
+        let threads: Vec<_> = (0..4)
+            .map(|_| {
+                let (store, token) = (Arc::clone(&store), Arc::clone(&token));
+                std::thread::spawn(move || {
+                    (0..50)
+                        .filter(|_| {
+                            matches!(store.check_access(&token, now()), AccessCheck::Valid { .. })
+                        })
+                        .count()
+                })
+            })
+            .collect();
+        let valid: usize = threads
+            .into_iter()
+            .map(|thread| thread.join().unwrap_or_default())
+            .sum();
+        assert_eq!(valid, 100);
         Ok(())
     }
 

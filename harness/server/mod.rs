@@ -32,7 +32,7 @@ use fault_dice::FaultDice;
 use http::HeaderName;
 use http::header::{ACCEPT_ENCODING, CONTENT_ENCODING, HOST, HeaderValue};
 use http_body_util::{BodyExt, Limited};
-use hyper::body::Incoming;
+use hyper::body::{Body as _, Incoming};
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
@@ -430,11 +430,13 @@ async fn serve(
     let live = state.live.load_full();
     let id = state.next_id.fetch_add(1, Ordering::Relaxed);
     let scheme = state.scheme();
-    let origin = match parts.headers.get(HOST).and_then(|h| h.to_str().ok()) {
-        Some(host) => format!("{scheme}://{host}"),
-        None => format!("{scheme}://{}", state.local_addr),
+    let origin = origin(scheme, &parts.headers, state.local_addr);
+    // A request without a body (most GETs) needs no collecting.
+    let body = if body.is_end_stream() {
+        Ok(Bytes::new())
+    } else {
+        read_body(body).await
     };
-    let body = read_body(body).await;
     let readable = body.is_ok();
     let request = Request {
         method: parts.method,
@@ -461,6 +463,19 @@ async fn serve(
     Ok(tokio::spawn(answering)
         .await
         .unwrap_or_else(|_| wire::internal_error()))
+}
+
+/// `scheme://host` from the `Host` header, or from the address listened on without one, in
+/// one allocation.
+fn origin(scheme: &str, headers: &http::HeaderMap, local_addr: SocketAddr) -> String {
+    let Some(host) = headers.get(HOST).and_then(|h| h.to_str().ok()) else {
+        return format!("{scheme}://{local_addr}");
+    };
+    let mut origin = String::with_capacity(scheme.len() + 3 + host.len());
+    origin.push_str(scheme);
+    origin.push_str("://");
+    origin.push_str(host);
+    origin
 }
 
 /// A request as read, before it is answered.
@@ -546,7 +561,7 @@ async fn answer(
     let encoding = compression::encode(&response, accept_encoding, live.world.profile());
     let wire = plan.respond(&request.method, &response, encoding, &cut);
     plan.mark(&mut response);
-    let exchange = Exchange {
+    let exchange = Arc::new(Exchange {
         id,
         at: arrived.duration_since(state.started),
         elapsed: arrived.elapsed(),
@@ -557,8 +572,8 @@ async fn answer(
         miss,
         request,
         response,
-    };
-    state.journal.observe(&exchange);
+    });
+    state.journal.record(Arc::clone(&exchange));
     for observer in &state.observers {
         observer.observe(&exchange);
     }

@@ -91,6 +91,44 @@ async fn serve_prints_the_ready_line_logs_redacted_and_stops_on_sigterm() {
 }
 
 #[tokio::test]
+async fn every_answered_request_is_logged_before_a_sigterm_stop() {
+    let (bbh, url) = spawn_bbh(
+        ["serve", "--addr", "127.0.0.1:0"],
+        Stdio::piped(),
+        LISTENING,
+    );
+    let client = http_client();
+    let workers: Vec<_> = (0..4)
+        .map(|worker| {
+            let (client, url) = (client.clone(), url.clone());
+            tokio::spawn(async move {
+                for n in 0..75 {
+                    let target = format!("{url}/v2/fhir/metadata?n={worker}-{n}");
+                    let reply = client.get(target).send().await.unwrap();
+                    assert_eq!(reply.status(), 200);
+                    reply.bytes().await.unwrap();
+                }
+            })
+        })
+        .collect();
+    for worker in workers {
+        worker.await.unwrap();
+    }
+    let (status, log) = bbh.terminate();
+    assert!(status.success(), "{status}: {log}");
+    for worker in 0..4 {
+        for n in 0..75 {
+            let line = format!("GET /v2/fhir/metadata?n={worker}-{n} 200 ");
+            assert_eq!(
+                log.lines().filter(|l| l.starts_with(&line)).count(),
+                1,
+                "{line}\n{log}"
+            );
+        }
+    }
+}
+
+#[tokio::test]
 async fn profile_current_and_now_set_the_behaviour_and_the_clock() {
     let (_bbh, url) = spawn_bbh(
         [
