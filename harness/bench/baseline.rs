@@ -129,8 +129,16 @@ pub async fn serve(response: &Path, addr: SocketAddr) -> Result<(), BenchError> 
     writeln!(stdout, "{READY}http://{local}")
         .and_then(|()| stdout.flush())
         .map_err(io("writing the ready line"))?;
+    answer_forever(listener, fixed).await
+}
+
+/// Accepts connections on `listener` and answers every request on them with `fixed`.
+async fn answer_forever(listener: TcpListener, fixed: Arc<Fixed>) -> Result<(), BenchError> {
     loop {
-        let (stream, _) = listener.accept().await.map_err(io("accept"))?;
+        let (stream, _) = listener.accept().await.map_err(|source| BenchError::Io {
+            context: "accept".into(),
+            source,
+        })?;
         let _ = stream.set_nodelay(true);
         let fixed = Arc::clone(&fixed);
         tokio::spawn(async move {
@@ -160,7 +168,10 @@ mod tests {
         headers.insert("content-type", HeaderValue::from_static("application/json"));
         headers.append("vary", HeaderValue::from_static("Accept"));
         headers.append("vary", HeaderValue::from_static("Accept-Encoding"));
-        headers.insert("date", HeaderValue::from_static("Mon, 01 Jan 2024 00:00:00 GMT"));
+        headers.insert(
+            "date",
+            HeaderValue::from_static("Mon, 01 Jan 2024 00:00:00 GMT"),
+        );
         let body = Bytes::from_static(b"\x1f\x8b\n\n\x00binary");
         let fixed = Fixed::captured(StatusCode::CREATED, headers, body);
         assert!(fixed.headers.get("date").is_none());
@@ -168,6 +179,97 @@ mod tests {
         let path = dir.path().join("answer");
         write_response(&path, &fixed)?;
         assert_eq!(read_response(&path)?, fixed);
+        Ok(())
+    }
+
+    /// A baseline on a free loopback port answering `fixed`.
+    async fn baseline(fixed: Fixed) -> std::io::Result<SocketAddr> {
+        let listener = TcpListener::bind("127.0.0.1:0").await?;
+        let addr = listener.local_addr()?;
+        tokio::spawn(answer_forever(listener, Arc::new(fixed)));
+        Ok(addr)
+    }
+
+    /// Requests with a growing body; expects the fixed `202 fixed` answer.
+    struct Growing {
+        sent: usize,
+    }
+
+    impl crate::bench::load::Script for Growing {
+        fn next(&mut self) -> hyper::Request<Full<Bytes>> {
+            self.sent += 1;
+            let mut request = hyper::Request::new(Full::new(Bytes::from(vec![b'x'; self.sent])));
+            request
+                .headers_mut()
+                .insert(http::header::HOST, HeaderValue::from_static("bench"));
+            request
+        }
+
+        fn answered(&mut self, answer: &crate::bench::load::Answer) -> Result<(), String> {
+            (answer.status == StatusCode::ACCEPTED && answer.body == "fixed")
+                .then_some(())
+                .ok_or_else(|| format!("{} {:?}", answer.status, answer.body))
+        }
+    }
+
+    #[tokio::test]
+    async fn the_baseline_answers_the_same_bytes_on_a_keep_alive_connection()
+    -> Result<(), Box<dyn std::error::Error>> {
+        let mut headers = HeaderMap::new();
+        headers.insert("x-case", HeaderValue::from_static("eob"));
+        let addr = baseline(Fixed::captured(
+            StatusCode::ACCEPTED,
+            headers,
+            Bytes::from_static(b"fixed"),
+        ))
+        .await?;
+        let mut connection = crate::bench::load::Connection::open(addr).await?;
+        let mut script = Growing { sent: 0 };
+        use crate::bench::load::Script;
+        for _ in 0..3 {
+            let answer = connection.send(script.next()).await?;
+            assert_eq!(script.answered(&answer), Ok(()));
+            assert_eq!(answer.headers["x-case"], "eob");
+            assert_eq!(answer.headers["content-length"], "5");
+            assert!(answer.headers.contains_key("date"));
+        }
+        Ok(())
+    }
+
+    #[tokio::test]
+    async fn a_load_phase_counts_answers_and_failures() -> Result<(), Box<dyn std::error::Error>> {
+        use crate::bench::load::{self, Generator, Script, Timing};
+        let timing = Timing {
+            warm_up: std::time::Duration::from_millis(50),
+            measure: std::time::Duration::from_millis(200),
+        };
+        let good = baseline(Fixed::captured(
+            StatusCode::ACCEPTED,
+            HeaderMap::new(),
+            Bytes::from_static(b"fixed"),
+        ))
+        .await?;
+        let scripts: Vec<Box<dyn Script>> =
+            vec![Box::new(Growing { sent: 0 }), Box::new(Growing { sent: 0 })];
+        let stats = load::run(Generator::CurrentThread, good, scripts, timing).await?;
+        assert!(stats.requests > 0);
+        assert_eq!(stats.errors, 0);
+        assert!(stats.rate() > 0.0);
+        assert!(stats.percentile(500) <= stats.percentile(990));
+        let bad = baseline(Fixed::captured(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            HeaderMap::new(),
+            Bytes::from_static(b"no"),
+        ))
+        .await?;
+        let scripts: Vec<Box<dyn Script>> = vec![Box::new(Growing { sent: 0 })];
+        let stats = load::run(Generator::TwoWorkers, bad, scripts, timing).await?;
+        assert_eq!(stats.requests, 0);
+        assert!(stats.errors > 0);
+        assert_eq!(
+            stats.first_error.as_deref(),
+            Some("500 Internal Server Error b\"no\"")
+        );
         Ok(())
     }
 

@@ -115,10 +115,12 @@ impl Case {
                 context: context(),
                 detail,
             })?;
-        script.answered(&answer).map_err(|detail| BenchError::Http {
-            context: context(),
-            detail,
-        })?;
+        script
+            .answered(&answer)
+            .map_err(|detail| BenchError::Http {
+                context: context(),
+                detail,
+            })?;
         if self == Case::EobPage {
             let claims = count(&answer.body, br#""resourceType":"ExplanationOfBenefit""#);
             if claims != PAGE_CLAIMS {
@@ -182,7 +184,10 @@ impl Script for Fetch {
         if gzipped == self.gzip {
             Ok(())
         } else {
-            Err(format!("content-encoding gzip: {gzipped}, asked: {}", self.gzip))
+            Err(format!(
+                "content-encoding gzip: {gzipped}, asked: {}",
+                self.gzip
+            ))
         }
     }
 }

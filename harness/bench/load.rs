@@ -38,12 +38,13 @@ impl Connection {
                 source,
             })?;
         let _ = stream.set_nodelay(true);
-        let (sender, connection) = http1::handshake(TokioIo::new(stream))
-            .await
-            .map_err(|error| BenchError::Http {
-                context: format!("handshake with {addr}"),
-                detail: error.to_string(),
-            })?;
+        let (sender, connection) =
+            http1::handshake(TokioIo::new(stream))
+                .await
+                .map_err(|error| BenchError::Http {
+                    context: format!("handshake with {addr}"),
+                    detail: error.to_string(),
+                })?;
         tokio::spawn(connection);
         Ok(Connection { sender })
     }
@@ -210,9 +211,9 @@ async fn phase(
         .collect();
     let mut stats = Stats::default();
     for task in tasks {
-        let one = task.await.map_err(|error| {
-            BenchError::Server(format!("a load connection stopped: {error}"))
-        })?;
+        let one = task
+            .await
+            .map_err(|error| BenchError::Server(format!("a load connection stopped: {error}")))?;
         stats.merge(one);
     }
     stats.latencies.sort_unstable();
@@ -270,8 +271,10 @@ mod tests {
     use super::*;
 
     fn stats(latencies_us: &[u64]) -> Stats {
-        let mut latencies: Vec<Duration> =
-            latencies_us.iter().map(|us| Duration::from_micros(*us)).collect();
+        let mut latencies: Vec<Duration> = latencies_us
+            .iter()
+            .map(|us| Duration::from_micros(*us))
+            .collect();
         latencies.sort_unstable();
         Stats {
             requests: latencies.len() as u64,

@@ -76,7 +76,9 @@ fn parse_secs(text: &str) -> Result<Duration, String> {
         Ok(secs) if secs.is_finite() && secs > 0.0 && secs <= 3600.0 => {
             Ok(Duration::from_secs_f64(secs))
         }
-        _ => Err(format!("{text:?}: expected seconds, more than 0 and at most 3600")),
+        _ => Err(format!(
+            "{text:?}: expected seconds, more than 0 and at most 3600"
+        )),
     }
 }
 
@@ -207,7 +209,9 @@ impl Bench<'_> {
         let baseline = self.baseline(case).await?;
         let mut best: Option<(Generator, f64)> = None;
         for generator in [Generator::CurrentThread, Generator::TwoWorkers] {
-            progress(format_args!("load generator {generator} against the baseline"));
+            progress(format_args!(
+                "load generator {generator} against the baseline"
+            ));
             let scripts = self.scripts(case, Side::Baseline, connections).await?;
             let stats = load::run(generator, baseline.addr, scripts, self.timing).await?;
             if stats.errors > 0 {

@@ -60,14 +60,13 @@ const COLUMNS: [(&str, usize); 9] = [
 
 impl fmt::Display for Table<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let throughput = COLUMNS[..5].iter().map(|(_, width)| width + 2).sum::<usize>();
-        writeln!(
-            f,
-            "{:throughput$}{:<32}{}",
-            "",
-            format!("latency µs @{} conns", self.connections),
-            format!("latency µs @{} conns", self.latency_connections),
-        )?;
+        let throughput = COLUMNS[..5]
+            .iter()
+            .map(|(_, width)| width + 2)
+            .sum::<usize>();
+        let loaded = format!("latency µs @{} conns", self.connections);
+        let light = format!("latency µs @{} conns", self.latency_connections);
+        writeln!(f, "{:throughput$}{loaded:<32}{light}", "")?;
         let mut header = String::new();
         for (index, (name, width)) in COLUMNS.iter().enumerate() {
             if index == 0 {
@@ -155,4 +154,56 @@ fn latency(stats: &Stats) -> String {
         micros(stats.percentile(500)),
         micros(stats.percentile(990))
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn stats(requests: u64, errors: u64) -> Stats {
+        let mut stats = Stats::default();
+        stats.requests = requests;
+        stats.errors = errors;
+        stats.first_error = (errors > 0).then(|| "status 500".to_owned());
+        stats.elapsed = Duration::from_secs(1);
+        stats
+    }
+
+    fn row(case: Case, baseline: u64, bbh: u64, bbh_errors: u64) -> Row {
+        Row {
+            case,
+            baseline: stats(baseline, 0),
+            bbh: stats(bbh, bbh_errors),
+            baseline_latency: stats(baseline, 0),
+            bbh_latency: stats(bbh, 0),
+        }
+    }
+
+    #[test]
+    fn the_table_gives_ratios_targets_and_failures() {
+        let rows = [
+            row(Case::EobPage, 1000, 900, 0),
+            row(Case::EobPageGzip, 1000, 700, 0),
+            row(Case::PatientRead, 1000, 500, 0),
+            row(Case::Refresh, 1000, 500, 3),
+        ];
+        let table = Table {
+            connections: 8,
+            latency_connections: 2,
+            rows: &rows,
+        }
+        .to_string();
+        let lines: Vec<&str> = table.lines().collect();
+        assert!(lines[0].contains("@8 conns") && lines[0].contains("@2 conns"));
+        assert!(lines[2].starts_with("eob-page-10 ") && lines[2].contains("0.90"));
+        assert!(lines[2].contains(">=0.8 met"));
+        assert!(lines[3].contains("0.70") && lines[3].contains(">=0.8 NOT met"));
+        assert!(lines[4].contains("0.50") && !lines[4].contains("met"));
+        assert!(lines[5].contains("FAILED"));
+        assert_eq!(
+            lines[6],
+            "FAILED refresh-token bbh (throughput): 3 failed request(s); first: status 500"
+        );
+        assert!(rows[3].failed() && !rows[0].failed());
+    }
 }

@@ -122,7 +122,12 @@ pub(crate) async fn sign_in(origin: &str, login_hint: Option<&str>) -> Result<To
         .headers()
         .get(http::header::LOCATION)
         .and_then(|value| value.to_str().ok())
-        .ok_or_else(|| http("authorize", format!("{} without a Location", answer.status())))?;
+        .ok_or_else(|| {
+            http(
+                "authorize",
+                format!("{} without a Location", answer.status()),
+            )
+        })?;
     let code = reqwest::Url::parse(location)
         .ok()
         .and_then(|url| {
