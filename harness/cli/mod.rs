@@ -1,5 +1,5 @@
 //! The `bbh` command line: `serve`, `validate`, `scenarios list|show`, `conform`,
-//! `snapshots review|accept`, `browse`, `--version`.
+//! `snapshots review|accept`, `browse`, `record`, `bench`, `--version`.
 //!
 //! Exit codes: 0 success; 1 a runtime failure (e.g. the address is in use, or a browse
 //! journey that did not reach a non-redirect answer); 2 bad usage, a bad scenario, or
@@ -109,6 +109,19 @@ enum Command {
         #[arg(long, value_name = "HOST:PORT", default_value = "127.0.0.1:8000")]
         addr: String,
     },
+    /// Load benchmark against a bare hyper baseline, then cold start, cold paging and peak
+    /// RSS (issue 6); run it from a release build: `cargo run --release -- bench`.
+    Bench(crate::bench::BenchArgs),
+    /// The load benchmark's baseline: answers every request with the fixed answer in FILE.
+    #[command(hide = true)]
+    BenchBaseline {
+        /// The answer (written by `bbh bench`).
+        #[arg(long, value_name = "FILE")]
+        response: PathBuf,
+        /// Address to listen on; port 0 picks a free port.
+        #[arg(long, value_name = "HOST:PORT", default_value = "127.0.0.1:0")]
+        addr: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -190,6 +203,43 @@ pub fn main() -> ExitCode {
             &addr,
             crate::record::RecordOptions { upstream_ca },
         ),
+        Command::Bench(args) => bench(&args),
+        Command::BenchBaseline { response, addr } => bench_baseline(&response, &addr),
+    }
+}
+
+/// `bbh bench`: 0 when every measured request was answered as expected and every figure
+/// could be measured, 1 otherwise (a target not met is reported, not an error).
+fn bench(args: &crate::bench::BenchArgs) -> ExitCode {
+    let runtime = match runtime(&mut tokio::runtime::Builder::new_current_thread()) {
+        Ok(runtime) => runtime,
+        Err(error) => return internal_error(error, 1),
+    };
+    match runtime.block_on(crate::bench::run(args)) {
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => ExitCode::from(1),
+        Err(error) => {
+            eprintln!("bbh bench: {error}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+/// `bbh bench-baseline`: runs until killed; 1 when it cannot read its answer or listen.
+fn bench_baseline(response: &Path, addr: &str) -> ExitCode {
+    let Some(addr) = resolve_addr(addr) else {
+        return usage_error(format!("--addr {addr}: expected HOST:PORT"));
+    };
+    let runtime = match runtime(&mut tokio::runtime::Builder::new_multi_thread()) {
+        Ok(runtime) => runtime,
+        Err(error) => return internal_error(error, 1),
+    };
+    match runtime.block_on(crate::bench::serve_baseline(response, addr)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("bbh bench-baseline: {error}");
+            ExitCode::from(1)
+        }
     }
 }
 
