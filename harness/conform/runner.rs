@@ -304,13 +304,13 @@ impl Recorder {
 }
 
 impl Observer for Recorder {
-    fn observe(&self, exchange: &Exchange) {
+    fn observe(&self, exchange: &Arc<Exchange>) {
         let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
         if state.flooded {
             return;
         }
         if state.exchanges.len() < self.limit {
-            state.exchanges.push(exchange.clone());
+            state.exchanges.push(Exchange::clone(exchange));
             return;
         }
         state.flooded = true;

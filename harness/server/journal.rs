@@ -58,7 +58,7 @@ impl Exchange {
 /// Something that sees every exchange, after the response is built.
 pub trait Observer: Send + Sync {
     /// Called once per exchange, in the order responses complete.
-    fn observe(&self, exchange: &Exchange);
+    fn observe(&self, exchange: &Arc<Exchange>);
 }
 
 /// An exchange as a shard keeps it, with its weight.
@@ -207,9 +207,9 @@ impl Default for Journal {
 }
 
 impl Observer for Journal {
-    fn observe(&self, exchange: &Exchange) {
+    fn observe(&self, exchange: &Arc<Exchange>) {
         if self.capacity > 0 {
-            self.record(Arc::new(exchange.clone()));
+            self.record(Arc::clone(exchange));
         }
     }
 }

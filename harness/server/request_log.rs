@@ -1,19 +1,21 @@
 //! The request log: one redacted line per exchange (method, target, status, size, time,
 //! session), written to a sink such as stderr. Tokens, secrets and patient ids never appear.
 //!
-//! Lines are formatted on the request's thread and handed over a bounded queue to a writer
-//! thread, which writes them through a buffer and flushes it whenever the queue runs empty: a
-//! request never waits for the sink (unless the queue is full), and a line goes out in one
-//! write, never split.
+//! The request thread only hands the exchange (a shared pointer) over a bounded queue to a
+//! writer thread, which formats and redacts each line there, writes it through a buffer and
+//! flushes the buffer whenever the queue runs empty: a request never waits for the sink or
+//! the redactor's aliases (unless the queue is full), and a line goes out in one write, never
+//! split.
 
 use crate::server::journal::{Exchange, Observer};
 use crate::server::redact::Redactor;
 use std::fmt::Write as _;
 use std::io::{BufWriter, Write};
+use std::sync::Arc;
 use std::sync::mpsc::{self, Receiver, SyncSender};
 use std::time::Duration;
 
-/// Lines waiting for the writer before a request has to wait for room.
+/// Exchanges waiting for the writer before a request has to wait for room.
 const QUEUE: usize = 8_192;
 
 /// The writer's buffer; a line longer than this is written alone.
@@ -24,8 +26,8 @@ const FLUSH_WAIT: Duration = Duration::from_secs(5);
 
 /// What the writer thread is handed.
 enum Message {
-    /// Text to write, whole lines ending in a newline.
-    Lines(String),
+    /// An exchange to write the line (and any strict warning) of.
+    Exchange(Arc<Exchange>),
     /// Write out everything before, then answer.
     Flush(SyncSender<()>),
 }
@@ -33,62 +35,16 @@ enum Message {
 /// Writes one line per exchange to its sink, from a thread of its own.
 pub struct RequestLog {
     queue: SyncSender<Message>,
-    redactor: Redactor,
 }
 
 impl RequestLog {
     /// A log writing to `sink` from a new thread; fails when the thread cannot be started.
     pub fn new(sink: Box<dyn Write + Send>) -> std::io::Result<RequestLog> {
-        let (queue, lines) = mpsc::sync_channel(QUEUE);
+        let (queue, exchanges) = mpsc::sync_channel(QUEUE);
         std::thread::Builder::new()
             .name("bbh-request-log".into())
-            .spawn(move || write_lines(sink, &lines))?;
-        Ok(RequestLog {
-            queue,
-            redactor: Redactor::new(),
-        })
-    }
-
-    /// The line for one exchange.
-    pub fn line(&self, exchange: &Exchange) -> String {
-        let mut line = String::with_capacity(96);
-        self.write_line(exchange, &mut line);
-        line
-    }
-
-    fn write_line(&self, exchange: &Exchange, out: &mut String) {
-        let target = self
-            .redactor
-            .target(&exchange.request.path, exchange.request.query.as_deref());
-        // Writing to a String cannot fail.
-        let _ = write!(
-            out,
-            "{} {target} {} {}B",
-            exchange.request.method,
-            exchange.response.status.as_u16(),
-            exchange.response.body.len(),
-        );
-        if let Some(encoding) = exchange.content_encoding {
-            out.push(' ');
-            out.push_str(encoding);
-        }
-        let _ = write!(out, " {:.1}ms", exchange.elapsed.as_secs_f64() * 1000.0);
-        if let Some(session) = exchange.response.session {
-            let _ = write!(out, " {session}");
-        }
-    }
-
-    /// The warning for a request a `strict` scenario does not expect (it matched no stub and
-    /// no built-in route), if this exchange is one.
-    pub fn strict_warning(&self, exchange: &Exchange) -> Option<String> {
-        let miss = exchange.miss.as_ref().filter(|miss| miss.strict)?;
-        let target = self
-            .redactor
-            .target(&exchange.request.path, exchange.request.query.as_deref());
-        Some(format!(
-            "bbh: warning: strict scenario: {} {target} matched no stub and no route ({miss})",
-            exchange.request.method
-        ))
+            .spawn(move || write_lines(sink, &exchanges))?;
+        Ok(RequestLog { queue })
     }
 
     /// Waits until every line handed over so far is written to the sink (and the sink
@@ -111,31 +67,68 @@ impl Drop for RequestLog {
 }
 
 impl Observer for RequestLog {
-    fn observe(&self, exchange: &Exchange) {
-        let mut lines = String::with_capacity(128);
-        self.write_line(exchange, &mut lines);
-        lines.push('\n');
-        if let Some(warning) = self.strict_warning(exchange) {
-            lines.push_str(&warning);
-            lines.push('\n');
-        }
+    fn observe(&self, exchange: &Arc<Exchange>) {
         // Waits only while the queue is full. A log that cannot be written must not take the
         // server down: with the writer gone, the lines are dropped.
-        let _ = self.queue.send(Message::Lines(lines));
+        let _ = self.queue.send(Message::Exchange(Arc::clone(exchange)));
     }
 }
 
-/// The writer thread: writes what it is handed, in order, flushing whenever nothing more is
-/// waiting, until every sender is gone.
+/// Formats the redacted lines of exchanges.
+#[derive(Default)]
+struct Lines {
+    redactor: Redactor,
+}
+
+impl Lines {
+    /// Appends the line for one exchange, and the warning for a request a `strict` scenario
+    /// does not expect (it matched no stub and no built-in route), each ending in a newline.
+    fn write(&self, exchange: &Exchange, out: &mut String) {
+        let target = self
+            .redactor
+            .target(&exchange.request.path, exchange.request.query.as_deref());
+        // Writing to a String cannot fail.
+        let _ = write!(
+            out,
+            "{} {target} {} {}B",
+            exchange.request.method,
+            exchange.response.status.as_u16(),
+            exchange.response.body.len(),
+        );
+        if let Some(encoding) = exchange.content_encoding {
+            out.push(' ');
+            out.push_str(encoding);
+        }
+        let _ = write!(out, " {:.1}ms", exchange.elapsed.as_secs_f64() * 1000.0);
+        if let Some(session) = exchange.response.session {
+            let _ = write!(out, " {session}");
+        }
+        out.push('\n');
+        if let Some(miss) = exchange.miss.as_ref().filter(|miss| miss.strict) {
+            let _ = writeln!(
+                out,
+                "bbh: warning: strict scenario: {} {target} matched no stub and no route ({miss})",
+                exchange.request.method
+            );
+        }
+    }
+}
+
+/// The writer thread: formats and writes what it is handed, in order, flushing whenever
+/// nothing more is waiting, until every sender is gone.
 fn write_lines(sink: Box<dyn Write + Send>, queue: &Receiver<Message>) {
+    let lines = Lines::default();
+    let mut text = String::with_capacity(256);
     let mut out = BufWriter::with_capacity(BUFFER, sink);
     while let Ok(first) = queue.recv() {
         let mut next = Some(first);
         while let Some(message) = next {
             match message {
                 // A sink that fails loses the lines, not the server.
-                Message::Lines(lines) => {
-                    let _ = out.write_all(lines.as_bytes());
+                Message::Exchange(exchange) => {
+                    text.clear();
+                    lines.write(&exchange, &mut text);
+                    let _ = out.write_all(text.as_bytes());
                 }
                 Message::Flush(done) => {
                     let _ = out.flush();
@@ -155,7 +148,7 @@ mod tests {
     use crate::exchange::{Request, Response};
     use bytes::Bytes;
     use http::{HeaderMap, Method, StatusCode};
-    use std::sync::{Arc, Mutex, PoisonError};
+    use std::sync::{Mutex, PoisonError};
 
     /// A sink that records each write it receives.
     #[derive(Clone, Default)]
@@ -175,8 +168,8 @@ mod tests {
         }
     }
 
-    fn exchange(id: u64) -> Exchange {
-        Exchange {
+    fn exchange(id: u64) -> Arc<Exchange> {
+        Arc::new(Exchange {
             id,
             at: Duration::ZERO,
             elapsed: Duration::from_micros(1_300),
@@ -191,17 +184,13 @@ mod tests {
             response: Response::empty(StatusCode::OK).body("abc"),
             content_encoding: Some("gzip"),
             miss: None,
-        }
+        })
     }
 
     #[test]
     fn lines_are_written_whole_and_in_order_by_the_flush() -> std::io::Result<()> {
         let writes = Writes::default();
         let log = RequestLog::new(Box::new(writes.clone()))?;
-        assert_eq!(
-            log.line(&exchange(1)),
-            "GET /v2/fhir/metadata/1 200 3B gzip 1.3ms"
-        );
         for id in 1..=1_000 {
             log.observe(&exchange(id));
         }
