@@ -150,12 +150,15 @@ async fn fresh(scenario: &Scenario, probe: Probe) -> Reply {
 }
 
 /// Status, headers and body, but the `Date` and the token's remaining rate.
-fn wire(reply: &Reply) -> (u16, Vec<(String, Vec<u8>)>, bytes::Bytes) {
+fn wire(reply: &Reply) -> (u16, Vec<(String, String)>, bytes::Bytes) {
     let headers = reply
         .headers
         .iter()
         .filter(|(name, _)| !matches!(name.as_str(), "date" | "x-ratelimit-remaining"))
-        .map(|(name, value)| (name.as_str().to_owned(), value.as_bytes().to_vec()))
+        .map(|(name, value)| {
+            let value = String::from_utf8_lossy(value.as_bytes()).into_owned();
+            (name.as_str().to_owned(), value)
+        })
         .collect();
     (reply.status.as_u16(), headers, reply.body.clone())
 }
