@@ -17,6 +17,7 @@ use crate::exchange::{Request, Response};
 use crate::oauth::bearer::{self, Authenticated};
 use crate::oauth::scopes::{self, Interaction, Resource};
 use crate::oauth::store::TokenStore;
+use crate::server::page_cache::{PageKeyRef, Served};
 use crate::world::World;
 use http::header::{ALLOW, VARY};
 use http::{Method, StatusCode};
@@ -52,10 +53,12 @@ impl Route {
     }
 }
 
-/// Handles a request to a FHIR route.
+/// Handles a request to a FHIR route; an answer rendered before for the same key is taken
+/// from `served`'s cache, a new one is kept there.
 pub fn handle(
     world: &World,
     store: &TokenStore,
+    served: &Served<'_>,
     request: &Request,
     version: ApiVersion,
     route: &Route,
@@ -76,7 +79,7 @@ pub fn handle(
             let decision = throttle.check(token, world.clock().now());
             throttle
                 .answer(decision, &content_type, || {
-                    serve(world, request, version, route, &auth, &content_type)
+                    serve(world, served, request, version, route, &auth, &content_type)
                 })
                 .in_session(session)
         }
@@ -87,6 +90,7 @@ pub fn handle(
 
 fn serve(
     world: &World,
+    served: &Served<'_>,
     request: &Request,
     version: ApiVersion,
     route: &Route,
@@ -109,6 +113,18 @@ fn serve(
     if !scopes::permits(&auth.scope, route.resource, interaction) {
         return Response::detail(StatusCode::FORBIDDEN, content_type, search::FORBIDDEN);
     }
+    // Past the token, the method and the scope, the bytes depend on this key alone (the
+    // world is the cache's own).
+    let key = PageKeyRef {
+        path: &request.path,
+        query: request.query.as_deref(),
+        origin: &request.origin,
+        content_type,
+        beneficiary: &auth.session.beneficiary,
+    };
+    if let Some(response) = served.cached(&key) {
+        return response;
+    }
     let base = format!(
         "{}/{}/fhir/{}",
         request.origin,
@@ -117,7 +133,11 @@ fn serve(
     );
     let asked = search::Asked::new(world, request, version, &auth.session.beneficiary, &base);
     match asked.answer(route) {
-        Ok(body) => Response::json_as(StatusCode::OK, content_type, &body),
+        Ok(body) => {
+            let response = Response::json_as(StatusCode::OK, content_type, &body);
+            served.keep(&key, &response);
+            response
+        }
         Err(refusal) => Response::detail(refusal.status, content_type, &refusal.detail),
     }
 }

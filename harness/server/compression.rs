@@ -9,6 +9,7 @@
 //! Otherwise the body goes out exactly as built, with no `Content-Encoding` header at all.
 
 use crate::exchange::Response;
+use bytes::Bytes;
 use flate2::Compression;
 use flate2::write::GzEncoder;
 use std::io::Write;
@@ -49,13 +50,26 @@ pub fn accepts_gzip(accept_encoding: Option<&str>) -> bool {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Encoding {
     /// The gzip body, when the rules say to compress.
-    pub gzipped: Option<Vec<u8>>,
+    pub gzipped: Option<Bytes>,
     /// Whether `Vary: Accept-Encoding` is added.
     pub vary: bool,
 }
 
 /// How `response` is encoded for a client that sent `accept_encoding`, in `profile`.
 pub fn encode(response: &Response, accept_encoding: Option<&str>, profile: Profile) -> Encoding {
+    encode_with(response, accept_encoding, profile, |body| {
+        gzip(body).map(Bytes::from)
+    })
+}
+
+/// [`encode`], with the gzip body of the response's body taken from `gzip` (a cache) when
+/// the rules say to compress.
+pub fn encode_with(
+    response: &Response,
+    accept_encoding: Option<&str>,
+    profile: Profile,
+    gzip: impl FnOnce(&Bytes) -> Option<Bytes>,
+) -> Encoding {
     let already_encoded = response
         .headers
         .contains_key(http::header::CONTENT_ENCODING);
@@ -120,7 +134,7 @@ mod tests {
         assert!(!accepts_gzip(None));
     }
 
-    fn gzip_body(response: &Response, accept_encoding: Option<&str>) -> Option<Vec<u8>> {
+    fn gzip_body(response: &Response, accept_encoding: Option<&str>) -> Option<Bytes> {
         encode(response, accept_encoding, Profile::Documented).gzipped
     }
 
@@ -129,11 +143,7 @@ mod tests {
         assert!(gzip_body(&json_of(999), Some("gzip")).is_none());
         let gzipped = gzip_body(&json_of(1000), Some("gzip"));
         let mut plain = String::new();
-        let decoded = gzipped.map(|g| {
-            GzDecoder::new(g.as_slice())
-                .read_to_string(&mut plain)
-                .is_ok()
-        });
+        let decoded = gzipped.map(|g| GzDecoder::new(&g[..]).read_to_string(&mut plain).is_ok());
         assert_eq!(decoded, Some(true));
         assert_eq!(plain.len(), 1000);
     }

@@ -8,6 +8,7 @@ pub mod fault_dice;
 pub mod journal;
 pub mod matcher;
 pub mod near_miss;
+pub mod page_cache;
 pub mod redact;
 pub mod request_log;
 pub mod request_session;
@@ -39,6 +40,7 @@ use hyper_util::rt::TokioIo;
 use hyper_util::server::graceful::{GracefulShutdown, Watcher};
 use journal::{Exchange, Journal, Observer};
 use matcher::Matcher;
+use page_cache::{PageCache, Served};
 use session_state::SessionStates;
 use std::convert::Infallible;
 use std::net::SocketAddr;
@@ -88,6 +90,8 @@ pub(crate) struct Live {
     pub(crate) pages: Option<Pages>,
     /// The seeded draws of fault rates, latencies and random bytes.
     pub(crate) dice: FaultDice,
+    /// Rendered FHIR answers and their gzip bodies: a new world starts with none.
+    pub(crate) page_cache: PageCache,
 }
 
 impl Live {
@@ -103,6 +107,7 @@ impl Live {
             dice: FaultDice::new(scenario.seed),
             world: World::new(scenario, clock),
             pages: interactive.then(Pages::default),
+            page_cache: PageCache::default(),
         }
     }
 }
@@ -520,6 +525,7 @@ async fn answer(
         .unwrap_or_default();
     plan.wait().await;
     let fault_answer = plan.fault_answer(&request, live.world.throttle());
+    let served = Served::new(&live.page_cache);
     let mut response = match (readable, stub, fault_answer) {
         (false, _, _) => errors::bad_request_text("<h1>Bad Request (400)</h1>"),
         (true, _, Some(answer)) => answer,
@@ -527,7 +533,8 @@ async fn answer(
             stub_answer::answer(then, &matcher.context())
         }
         (true, _, None) => {
-            router::route(&live.world, &live.store, live.pages.as_ref(), &request).await
+            let pages = live.pages.as_ref();
+            router::route(&live.world, &live.store, pages, &served, &request).await
         }
     };
     let miss = match &choice {
@@ -558,7 +565,10 @@ async fn answer(
         .headers
         .get(ACCEPT_ENCODING)
         .and_then(|v| v.to_str().ok());
-    let encoding = compression::encode(&response, accept_encoding, live.world.profile());
+    let encoding =
+        compression::encode_with(&response, accept_encoding, live.world.profile(), |body| {
+            served.gzip(body)
+        });
     let wire = plan.respond(&request.method, &response, encoding, &cut);
     plan.mark(&mut response);
     let exchange = Arc::new(Exchange {

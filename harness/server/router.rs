@@ -9,6 +9,7 @@ use crate::oauth::pages::{self, Pages};
 use crate::oauth::store::TokenStore;
 use crate::oauth::{authorize, expire_grant, introspect, revoke, token, userinfo};
 use crate::scenario::{Environment, Profile};
+use crate::server::page_cache::Served;
 use crate::world::World;
 use http::header::{ACCESS_CONTROL_REQUEST_METHOD, ALLOW, CONTENT_TYPE, ORIGIN};
 use http::{HeaderName, Method, StatusCode};
@@ -127,11 +128,13 @@ pub fn has_route(world: &World, pages: Option<&Pages>, request: &Request) -> boo
     }
 }
 
-/// The answer to `request`; `pages` are the login and consent pages of interactive mode.
+/// The answer to `request`; `pages` are the login and consent pages of interactive mode,
+/// `served` the cache of rendered FHIR answers as this request uses it.
 pub async fn route(
     world: &World,
     store: &TokenStore,
     pages: Option<&Pages>,
+    served: &Served<'_>,
     request: &Request,
 ) -> Response {
     if is_cors_preflight(request) {
@@ -169,7 +172,9 @@ pub async fn route(
             _ => django_view_method(request, "POST, OPTIONS"),
         },
         Endpoint::UserInfo => userinfo::userinfo(world, store, request),
-        Endpoint::Fhir(version, route) => fhir::handle(world, store, request, version, &route),
+        Endpoint::Fhir(version, route) => {
+            fhir::handle(world, store, served, request, version, &route)
+        }
         Endpoint::Robots => Response::with_body(StatusCode::OK, "text/plain", ROBOTS),
         Endpoint::Login => match pages {
             Some(pages) if is_page_method(&request.method) => {

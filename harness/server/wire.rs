@@ -186,7 +186,7 @@ impl Plan {
                 match encoding.gzipped {
                     Some(gzipped) => {
                         headers.insert(CONTENT_ENCODING, HeaderValue::from_static("gzip"));
-                        Bytes::from(gzipped)
+                        gzipped
                     }
                     None => response.body.clone(),
                 }

@@ -18,6 +18,7 @@ mod journey;
 mod named_scenarios;
 mod oauth_errors;
 mod oauth_more;
+mod page_cache;
 mod payload_schemas;
 mod probes_and_stubs;
 mod profiles;
