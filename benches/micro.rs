@@ -10,6 +10,7 @@ use bluebutton_harness::clock::Clock;
 use bluebutton_harness::exchange::{Request, Response};
 use bluebutton_harness::oauth::store::{self, AccessCheck, Session, TokenStore};
 use bluebutton_harness::scenario::builtin_text;
+use bluebutton_harness::server::page_cache::Served;
 use bluebutton_harness::server::{compression, router};
 use bluebutton_harness::world::World;
 use bytes::Bytes;
@@ -106,8 +107,13 @@ impl ServerParts {
 
     /// The router's answer to `request` (the built-in API, no stub, no cache).
     fn route(&self, request: &Request) -> Response {
-        self.runtime
-            .block_on(router::route(&self.world, &self.store, None, request))
+        self.runtime.block_on(router::route(
+            &self.world,
+            &self.store,
+            None,
+            &Served::uncached(),
+            request,
+        ))
     }
 
     /// The EOB page, checked: 200 and a searchset Bundle of 10 entries.
