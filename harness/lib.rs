@@ -31,6 +31,7 @@
 
 pub mod api;
 pub mod api_version;
+pub mod bench;
 pub mod claim_type;
 pub mod cli;
 pub mod clock;
