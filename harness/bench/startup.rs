@@ -60,8 +60,6 @@ const PAGE_1000: &str = "/v2/fhir/ExplanationOfBenefit/?_count=10&startIndex=999
 
 /// Sandbox logins `BBUser00000` to `BBUser29999`: the whole population.
 const POPULATION: usize = 30_000;
-/// Requests of one population journey: authorize, token, an EOB page, the Patient.
-const REQUESTS_PER_JOURNEY: usize = 4;
 
 /// A running `bbh serve` child process; killed when dropped.
 #[derive(Debug)]
@@ -189,6 +187,27 @@ pub async fn sign_in_with(
     origin: &str,
     login_hint: Option<&str>,
 ) -> Result<Tokens, BenchError> {
+    let code = authorize(client, origin, login_hint)
+        .await?
+        .ok_or_else(|| BenchError::Http {
+            context: authorize_context(login_hint),
+            detail: "404: the scenario has no such login".to_owned(),
+        })?;
+    exchange(client, origin, &code).await
+}
+
+/// What a failed authorize step was about.
+fn authorize_context(login_hint: Option<&str>) -> String {
+    format!("authorize ({})", login_hint.unwrap_or("default login"))
+}
+
+/// The authorize step with the automated login: the code of the redirect, or `None` when the
+/// login does not exist in the scenario (404, BB2's "beneficiary not found" page).
+async fn authorize(
+    client: &reqwest::Client,
+    origin: &str,
+    login_hint: Option<&str>,
+) -> Result<Option<String>, BenchError> {
     let challenge = pkce::s256_challenge(VERIFIER);
     let mut authorize = format!(
         "{origin}/v2/o/authorize/?client_id={CLIENT_ID}&redirect_uri={REDIRECT_URI}\
@@ -198,12 +217,11 @@ pub async fn sign_in_with(
         authorize.push_str("&login_hint=");
         authorize.push_str(login);
     }
-    let context = || format!("authorize ({})", login_hint.unwrap_or("default login"));
     let response = client
         .get(&authorize)
         .send()
         .await
-        .map_err(|error| http_error(context(), &error))?;
+        .map_err(|error| http_error(authorize_context(login_hint), &error))?;
     let status = response.status();
     let location = response
         .headers()
@@ -213,8 +231,11 @@ pub async fn sign_in_with(
     response
         .bytes()
         .await
-        .map_err(|error| http_error(context(), &error))?;
-    let code = location
+        .map_err(|error| http_error(authorize_context(login_hint), &error))?;
+    if status == reqwest::StatusCode::NOT_FOUND {
+        return Ok(None);
+    }
+    location
         .as_deref()
         .and_then(|location| reqwest::Url::parse(location).ok())
         .and_then(|url| {
@@ -222,15 +243,25 @@ pub async fn sign_in_with(
                 .find(|(name, _)| name == "code")
                 .map(|(_, code)| code.into_owned())
         })
+        .map(Some)
         .ok_or_else(|| BenchError::Http {
-            context: context(),
+            context: authorize_context(login_hint),
             detail: format!("{status} without a code in Location {location:?}"),
-        })?;
+        })
+}
+
+/// The code exchange of the built-in confidential app (credentials and PKCE verifier in the
+/// body).
+async fn exchange(
+    client: &reqwest::Client,
+    origin: &str,
+    code: &str,
+) -> Result<Tokens, BenchError> {
     let response = client
         .post(format!("{origin}/v2/o/token/"))
         .form(&[
             ("grant_type", "authorization_code"),
-            ("code", &code),
+            ("code", code),
             ("redirect_uri", REDIRECT_URI),
             ("code_verifier", VERIFIER),
             ("client_id", CLIENT_ID),
@@ -487,7 +518,10 @@ pub struct PopulationRss {
     pub connections: usize,
     /// Journeys run (one per sandbox login).
     pub journeys: usize,
-    /// Requests of the load (four a journey; a failed journey stops at its failure).
+    /// Logins the scenario does not have (authorize answered 404): a sandbox login whose
+    /// generated patient id is a scenario beneficiary's (`BBUser28324` is Jane Doe's id).
+    pub absent: usize,
+    /// Requests sent.
     pub requests: usize,
     /// Journeys that failed (a transport error or an unexpected answer).
     pub failures: usize,
@@ -509,12 +543,14 @@ impl fmt::Display for PopulationRss {
         )?;
         writeln!(
             f,
-            "  {:.1} MiB peak (VmHWM); {} journeys, {} requests in {:.1} s, {} failed",
+            "  {:.1} MiB peak (VmHWM); {} logins ({} absent from the scenario, {} failed), \
+             {} requests in {:.1} s",
             self.peak_rss_kib as f64 / 1024.0,
             self.journeys,
+            self.absent,
+            self.failures,
             self.requests,
-            self.wall.as_secs_f64(),
-            self.failures
+            self.wall.as_secs_f64()
         )?;
         if let Some(failure) = &self.first_failure {
             writeln!(f, "  first failure: {failure}")?;
@@ -535,6 +571,10 @@ struct Population {
     origin: String,
     /// The index of the next login (`BBUser{index:05}`).
     next: AtomicUsize,
+    /// Requests sent.
+    sent: AtomicUsize,
+    /// Logins the scenario does not have.
+    absent: AtomicUsize,
     /// Failed journeys.
     failures: AtomicUsize,
     /// The first failure.
@@ -551,6 +591,8 @@ pub async fn population_rss(bbh: &Path, connections: usize) -> Result<Population
     let population = Arc::new(Population {
         origin: served.origin.clone(),
         next: AtomicUsize::new(0),
+        sent: AtomicUsize::new(0),
+        absent: AtomicUsize::new(0),
         failures: AtomicUsize::new(0),
         first_failure: std::sync::Mutex::new(None),
     });
@@ -565,10 +607,16 @@ pub async fn population_rss(bbh: &Path, connections: usize) -> Result<Population
                 if index >= POPULATION {
                     break;
                 }
-                if let Err(error) = journey(&client, &population.origin, index).await {
-                    population.failures.fetch_add(1, Ordering::Relaxed);
-                    if let Ok(mut first) = population.first_failure.lock() {
-                        first.get_or_insert_with(|| error.to_string());
+                match journey(&client, &population, index).await {
+                    Ok(true) => {}
+                    Ok(false) => {
+                        population.absent.fetch_add(1, Ordering::Relaxed);
+                    }
+                    Err(error) => {
+                        population.failures.fetch_add(1, Ordering::Relaxed);
+                        if let Ok(mut first) = population.first_failure.lock() {
+                            first.get_or_insert_with(|| error.to_string());
+                        }
                     }
                 }
             }
@@ -591,7 +639,8 @@ pub async fn population_rss(bbh: &Path, connections: usize) -> Result<Population
     Ok(PopulationRss {
         connections,
         journeys: POPULATION,
-        requests: POPULATION * REQUESTS_PER_JOURNEY,
+        absent: population.absent.load(Ordering::Relaxed),
+        requests: population.sent.load(Ordering::Relaxed),
         failures,
         first_failure,
         wall,
@@ -599,24 +648,37 @@ pub async fn population_rss(bbh: &Path, connections: usize) -> Result<Population
     })
 }
 
-/// One population journey: sign in `BBUser{index:05}`, read the first EOB page and the Patient.
-async fn journey(client: &reqwest::Client, origin: &str, index: usize) -> Result<(), BenchError> {
+/// One population journey: sign in `BBUser{index:05}`, read the first EOB page and the
+/// Patient. `Ok(false)`: the scenario has no such login (authorize answered 404).
+async fn journey(
+    client: &reqwest::Client,
+    population: &Population,
+    index: usize,
+) -> Result<bool, BenchError> {
+    let origin = &population.origin;
     let login = format!("BBUser{index:05}");
-    let tokens = sign_in_with(client, origin, Some(&login)).await?;
+    population.sent.fetch_add(1, Ordering::Relaxed);
+    let Some(code) = authorize(client, origin, Some(&login)).await? else {
+        return Ok(false);
+    };
+    population.sent.fetch_add(1, Ordering::Relaxed);
+    let tokens = exchange(client, origin, &code).await?;
     let bearer = Some(tokens.access_token.as_str());
+    population.sent.fetch_add(1, Ordering::Relaxed);
     get_ok(
         client,
         &format!("{origin}/v2/fhir/ExplanationOfBenefit/"),
         bearer,
     )
     .await?;
+    population.sent.fetch_add(1, Ordering::Relaxed);
     get_ok(
         client,
         &format!("{origin}/v2/fhir/Patient/{}", tokens.patient),
         bearer,
     )
     .await?;
-    Ok(())
+    Ok(true)
 }
 
 /// `VmHWM` of a process, in KiB, from `/proc/PID/status`.

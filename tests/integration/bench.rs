@@ -40,5 +40,10 @@ async fn sign_in_returns_the_login_hints_patient() {
     let tokens = sign_in(&served.origin, Some("BBUser20023")).await.unwrap();
     assert_eq!(tokens.patient, "-20140000000024");
     assert!(!tokens.access_token.is_empty() && !tokens.refresh_token.is_empty());
+    // BBUser28324's generated patient id is Jane Doe's: no such login in the scenario.
+    let absent = sign_in(&served.origin, Some("BBUser28324"))
+        .await
+        .unwrap_err();
+    assert!(absent.to_string().contains("404"), "{absent}");
     served.stop().await.unwrap();
 }
