@@ -1,38 +1,82 @@
-//! STAND-IN for helper B's `startup.rs` (cold start, cold paging, peak RSS), so that
-//! `bbh bench` compiles and runs before the merge: `spawn_serve` and `sign_in` work (the load
-//! benchmark needs them); the three startup measurements only say they are not merged yet.
-//! Helper B's file replaces this one whole, with the same signatures.
+//! What one start of `bbh serve` costs: exec to the first answered request, the first page
+//! of a large beneficiary read cold, and the peak memory of serving the whole sandbox
+//! population. Each figure starts `bbh serve` as a child process, as users run it.
 
 use super::BenchError;
+use crate::oauth::pkce;
+use serde::Deserialize;
 use std::fmt;
 use std::path::Path;
 use std::process::Stdio;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
 use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::{Child, ChildStdout, Command};
 
-/// The default confidential app of the built-in scenarios.
+/// The built-in confidential app (scenario defaults).
 const CLIENT_ID: &str = "swBu7LWsCnIRfu530qnfPw1y5vMmER3lAM2L6rq2";
-/// Its secret.
+/// The built-in confidential app's secret.
 const CLIENT_SECRET: &str = "bbh-sandbox-secret";
-/// Its registered redirect URI.
-const REDIRECT: &str = "http://localhost:8080/testclient/callback";
-/// RFC 7636's example PKCE verifier.
+/// A redirect URI the built-in apps register.
+const REDIRECT_URI: &str = "http://localhost:8080/testclient/callback";
+/// The PKCE verifier of RFC 7636's example.
 const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
-/// `BASE64URL(SHA256(VERIFIER))`.
-const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
+/// The `state` every journey sends.
+const STATE: &str = "8e896a59f0744a8e93bf2f1f13230be5";
+/// How long `bbh serve` may take to print its ready line before the benchmark gives up.
+const READY_TIMEOUT: Duration = Duration::from_secs(30);
 
-/// A running `bbh serve`, killed when dropped.
-pub(crate) struct Served {
-    /// The process (kill on drop).
-    pub(crate) child: tokio::process::Child,
-    /// Where it listens, e.g. `http://127.0.0.1:40123`.
-    pub(crate) origin: String,
-    /// Its process id.
-    pub(crate) pid: u32,
+/// The issue's target for the median cold start.
+const COLD_START_TARGET: Duration = Duration::from_millis(20);
+/// The issue's bound on page 1,000 over page 1, both cold.
+const PAGING_TARGET_RATIO: f64 = 1.2;
+/// The issue's bound on peak RSS serving the population, in KiB (64 MiB).
+const RSS_TARGET_KIB: u64 = 64 * 1024;
+
+/// Claims of the beneficiary of the paging benchmark.
+const PAGING_CLAIMS: usize = 10_000;
+/// The paging benchmark's scenario: one beneficiary with 10,000 claims, logged in by default.
+const PAGING_SCENARIO: &str = "\
+version: 1
+name: bench-paging
+description: 'One beneficiary with 10,000 claims, for the cold paging benchmark.'
+beneficiaries:
+  - username: BBUser21000
+    password: PW21000!
+    patient_id: \"-20140000001001\"
+    name: Paige N Turner
+    claims:
+      carrier: 4600
+      inpatient: 270
+      pde: 5130
+login:
+  username: BBUser21000
+";
+/// Page 1 of the paging benchmark.
+const PAGE_1: &str = "/v2/fhir/ExplanationOfBenefit/?_count=10&startIndex=0";
+/// Page 1,000 of the paging benchmark (the last of 10,000 claims at 10 a page).
+const PAGE_1000: &str = "/v2/fhir/ExplanationOfBenefit/?_count=10&startIndex=9990";
+
+/// Sandbox logins `BBUser00000` to `BBUser29999`: the whole population.
+const POPULATION: usize = 30_000;
+
+/// A running `bbh serve` child process; killed when dropped.
+#[derive(Debug)]
+pub struct Served {
+    /// The process (`kill_on_drop`).
+    pub child: Child,
+    /// `http://127.0.0.1:PORT`, from the ready line.
+    pub origin: String,
+    /// The process id, for `/proc/PID/status`.
+    pub pid: u32,
+    /// Its stdout, kept open after the ready line so later writes cannot fail.
+    _stdout: BufReader<ChildStdout>,
 }
 
 impl Served {
     /// Kills the process and waits for it to exit.
-    pub(crate) async fn stop(mut self) -> Result<(), BenchError> {
+    pub async fn stop(mut self) -> Result<(), BenchError> {
         self.child.kill().await.map_err(|source| BenchError::Io {
             context: format!("stopping bbh serve (pid {})", self.pid),
             source,
@@ -40,20 +84,10 @@ impl Served {
     }
 }
 
-/// What one OAuth journey gave.
-pub(crate) struct Tokens {
-    /// The bearer token.
-    pub(crate) access_token: String,
-    /// The refresh token.
-    pub(crate) refresh_token: String,
-    /// The patient id of the token.
-    pub(crate) patient: String,
-}
-
-/// Starts `bbh serve --addr 127.0.0.1:0 ARGS…` (request log to a sink) and waits for its
-/// ready line.
-pub(crate) async fn spawn_serve(bbh: &Path, args: &[&str]) -> Result<Served, BenchError> {
-    let mut child = tokio::process::Command::new(bbh)
+/// Starts `bbh serve --addr 127.0.0.1:0` plus `args`, stdout piped for the ready line, stderr
+/// (the request log) to a sink, and returns once the ready line is read.
+pub async fn spawn_serve(bbh: &Path, args: &[&str]) -> Result<Served, BenchError> {
+    let mut child = Command::new(bbh)
         .args(["serve", "--addr", "127.0.0.1:0"])
         .args(args)
         .stdin(Stdio::null())
@@ -62,148 +96,626 @@ pub(crate) async fn spawn_serve(bbh: &Path, args: &[&str]) -> Result<Served, Ben
         .kill_on_drop(true)
         .spawn()
         .map_err(|source| BenchError::Io {
-            context: format!("cannot start {} serve", bbh.display()),
+            context: format!("starting {} serve", bbh.display()),
             source,
         })?;
     let pid = child
         .id()
-        .ok_or_else(|| BenchError::Server("bbh serve exited at once".into()))?;
+        .ok_or_else(|| BenchError::Server("bbh serve exited at once".to_owned()))?;
     let stdout = child
         .stdout
         .take()
-        .ok_or_else(|| BenchError::Server("bbh serve: no stdout".into()))?;
+        .ok_or_else(|| BenchError::Server("bbh serve has no stdout pipe".to_owned()))?;
+    let mut stdout = BufReader::new(stdout);
     let mut line = String::new();
-    BufReader::new(stdout)
-        .read_line(&mut line)
+    let read = tokio::time::timeout(READY_TIMEOUT, stdout.read_line(&mut line))
         .await
+        .map_err(|_| {
+            BenchError::Server(format!(
+                "bbh serve printed no ready line within {} s",
+                READY_TIMEOUT.as_secs()
+            ))
+        })?
         .map_err(|source| BenchError::Io {
-            context: "reading the ready line of bbh serve".into(),
+            context: "reading the ready line of bbh serve".to_owned(),
             source,
         })?;
+    if read == 0 {
+        return Err(BenchError::Server(
+            "bbh serve exited before it was ready".to_owned(),
+        ));
+    }
     let origin = line
-        .trim()
+        .trim_end()
         .strip_prefix("bbh listening on ")
-        .ok_or_else(|| BenchError::Server(format!("bbh serve did not start: {line:?}")))?
+        .ok_or_else(|| BenchError::Server(format!("unexpected ready line {:?}", line.trim_end())))?
         .to_owned();
-    Ok(Served { child, origin, pid })
+    Ok(Served {
+        child,
+        origin,
+        pid,
+        _stdout: stdout,
+    })
 }
 
-/// One OAuth journey with the default confidential app (authorize → code → token).
-pub(crate) async fn sign_in(origin: &str, login_hint: Option<&str>) -> Result<Tokens, BenchError> {
-    let http = |context: &str, detail: String| BenchError::Http {
-        context: context.to_owned(),
-        detail,
-    };
-    let client = reqwest::Client::builder()
+/// What a sign-in gave: the tokens and the beneficiary's patient id.
+#[derive(Debug, Clone)]
+pub struct Tokens {
+    /// The bearer token.
+    pub access_token: String,
+    /// The refresh token (rotates on every refresh).
+    pub refresh_token: String,
+    /// The patient id of the token's beneficiary.
+    pub patient: String,
+}
+
+/// A token endpoint answer, the fields the benchmarks use.
+#[derive(Deserialize)]
+struct TokenResponse {
+    /// The bearer token.
+    access_token: String,
+    /// The refresh token.
+    refresh_token: String,
+    /// The patient id.
+    patient: String,
+}
+
+/// A loopback HTTP client that never follows redirects and keeps at most one idle
+/// connection (one keep-alive connection for a sequential caller).
+pub fn client() -> Result<reqwest::Client, BenchError> {
+    reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .no_proxy()
+        .pool_max_idle_per_host(1)
         .build()
-        .map_err(|error| http("building the sign-in client", error.to_string()))?;
-    let mut authorize = vec![
-        ("client_id", CLIENT_ID),
-        ("redirect_uri", REDIRECT),
-        ("response_type", "code"),
-        ("state", "bbhbenchbbhbenchbbhbenchbbhbench"),
-        ("code_challenge", CHALLENGE),
-        ("code_challenge_method", "S256"),
-    ];
+        .map_err(|error| BenchError::Http {
+            context: "building the HTTP client".to_owned(),
+            detail: error.to_string(),
+        })
+}
+
+/// One OAuth journey of the built-in confidential app (authorize with the automated login,
+/// then the code exchange with PKCE S256) on a new client; `login_hint` picks the sandbox
+/// login (`BBUserNNNNN`), else the scenario's.
+pub async fn sign_in(origin: &str, login_hint: Option<&str>) -> Result<Tokens, BenchError> {
+    sign_in_with(&client()?, origin, login_hint).await
+}
+
+/// [`sign_in`] over an existing client (its keep-alive connection).
+pub async fn sign_in_with(
+    client: &reqwest::Client,
+    origin: &str,
+    login_hint: Option<&str>,
+) -> Result<Tokens, BenchError> {
+    let code = authorize(client, origin, login_hint)
+        .await?
+        .ok_or_else(|| BenchError::Http {
+            context: authorize_context(login_hint),
+            detail: "404: the scenario has no such login".to_owned(),
+        })?;
+    exchange(client, origin, &code).await
+}
+
+/// What a failed authorize step was about.
+fn authorize_context(login_hint: Option<&str>) -> String {
+    format!("authorize ({})", login_hint.unwrap_or("default login"))
+}
+
+/// The authorize step with the automated login: the code of the redirect, or `None` when the
+/// login does not exist in the scenario (404, BB2's "beneficiary not found" page).
+async fn authorize(
+    client: &reqwest::Client,
+    origin: &str,
+    login_hint: Option<&str>,
+) -> Result<Option<String>, BenchError> {
+    let challenge = pkce::s256_challenge(VERIFIER);
+    let mut authorize = format!(
+        "{origin}/v2/o/authorize/?client_id={CLIENT_ID}&redirect_uri={REDIRECT_URI}\
+         &response_type=code&state={STATE}&code_challenge={challenge}&code_challenge_method=S256"
+    );
     if let Some(login) = login_hint {
-        authorize.push(("login_hint", login));
+        authorize.push_str("&login_hint=");
+        authorize.push_str(login);
     }
-    let query = form_urlencoded::Serializer::new(String::new())
-        .extend_pairs(&authorize)
-        .finish();
-    let answer = client
-        .get(format!("{origin}/v2/o/authorize/?{query}"))
+    let response = client
+        .get(&authorize)
         .send()
         .await
-        .map_err(|error| http("authorize", error.to_string()))?;
-    let location = answer
+        .map_err(|error| http_error(authorize_context(login_hint), &error))?;
+    let status = response.status();
+    let location = response
         .headers()
-        .get(http::header::LOCATION)
+        .get(reqwest::header::LOCATION)
         .and_then(|value| value.to_str().ok())
-        .ok_or_else(|| {
-            http(
-                "authorize",
-                format!("{} without a Location", answer.status()),
-            )
-        })?;
-    let code = reqwest::Url::parse(location)
-        .ok()
+        .map(str::to_owned);
+    response
+        .bytes()
+        .await
+        .map_err(|error| http_error(authorize_context(login_hint), &error))?;
+    if status == reqwest::StatusCode::NOT_FOUND {
+        return Ok(None);
+    }
+    location
+        .as_deref()
+        .and_then(|location| reqwest::Url::parse(location).ok())
         .and_then(|url| {
             url.query_pairs()
                 .find(|(name, _)| name == "code")
                 .map(|(_, code)| code.into_owned())
         })
-        .ok_or_else(|| http("authorize", format!("no code in {location}")))?;
-    let answer = client
+        .map(Some)
+        .ok_or_else(|| BenchError::Http {
+            context: authorize_context(login_hint),
+            detail: format!("{status} without a code in Location {location:?}"),
+        })
+}
+
+/// The code exchange of the built-in confidential app (credentials and PKCE verifier in the
+/// body).
+async fn exchange(
+    client: &reqwest::Client,
+    origin: &str,
+    code: &str,
+) -> Result<Tokens, BenchError> {
+    let response = client
         .post(format!("{origin}/v2/o/token/"))
-        .basic_auth(CLIENT_ID, Some(CLIENT_SECRET))
         .form(&[
             ("grant_type", "authorization_code"),
-            ("code", &code),
-            ("redirect_uri", REDIRECT),
+            ("code", code),
+            ("redirect_uri", REDIRECT_URI),
             ("code_verifier", VERIFIER),
+            ("client_id", CLIENT_ID),
+            ("client_secret", CLIENT_SECRET),
         ])
         .send()
         .await
-        .map_err(|error| http("token", error.to_string()))?;
-    let body: serde_json::Value = answer
-        .json()
+        .map_err(|error| http_error("token exchange".to_owned(), &error))?;
+    let status = response.status();
+    let body = response
+        .bytes()
         .await
-        .map_err(|error| http("token", error.to_string()))?;
-    let field = |name: &str| {
-        body[name]
-            .as_str()
-            .map(str::to_owned)
-            .ok_or_else(|| http("token", format!("no {name} in {body}")))
-    };
+        .map_err(|error| http_error("token exchange".to_owned(), &error))?;
+    if status != reqwest::StatusCode::OK {
+        return Err(BenchError::Http {
+            context: "token exchange".to_owned(),
+            detail: format!("{status}: {}", String::from_utf8_lossy(&body)),
+        });
+    }
+    let tokens: TokenResponse =
+        serde_json::from_slice(&body).map_err(|error| BenchError::Http {
+            context: "token exchange".to_owned(),
+            detail: format!("unexpected body ({error})"),
+        })?;
     Ok(Tokens {
-        access_token: field("access_token")?,
-        refresh_token: field("refresh_token")?,
-        patient: field("patient")?,
+        access_token: tokens.access_token,
+        refresh_token: tokens.refresh_token,
+        patient: tokens.patient,
     })
 }
 
-/// Cold start (stand-in: not merged yet, never made).
-pub(crate) enum ColdStart {}
-/// Cold paging (stand-in: not merged yet, never made).
-pub(crate) enum ColdPaging {}
-/// Peak RSS (stand-in: not merged yet, never made).
-pub(crate) enum PopulationRss {}
+/// A reqwest failure as a [`BenchError::Http`].
+fn http_error(context: String, error: &reqwest::Error) -> BenchError {
+    BenchError::Http {
+        context,
+        detail: error.to_string(),
+    }
+}
+
+/// GETs `url` (with a bearer token if given), reads the whole body, and fails unless 200.
+async fn get_ok(
+    client: &reqwest::Client,
+    url: &str,
+    bearer: Option<&str>,
+) -> Result<bytes::Bytes, BenchError> {
+    let mut request = client.get(url);
+    if let Some(token) = bearer {
+        request = request.bearer_auth(token);
+    }
+    let response = request
+        .send()
+        .await
+        .map_err(|error| http_error(format!("GET {url}"), &error))?;
+    let status = response.status();
+    let body = response
+        .bytes()
+        .await
+        .map_err(|error| http_error(format!("GET {url}"), &error))?;
+    if status != reqwest::StatusCode::OK {
+        return Err(BenchError::Http {
+            context: format!("GET {url}"),
+            detail: format!("{status}: {}", String::from_utf8_lossy(&body)),
+        });
+    }
+    Ok(body)
+}
+
+/// The median of some durations (the mean of the two middle ones for an even count).
+fn median(durations: &mut [Duration]) -> Duration {
+    durations.sort_unstable();
+    let middle = durations.len() / 2;
+    match durations.len() {
+        0 => Duration::ZERO,
+        n if n % 2 == 1 => durations[middle],
+        _ => (durations[middle - 1] + durations[middle]) / 2,
+    }
+}
+
+/// Milliseconds with two decimals.
+fn ms(duration: Duration) -> String {
+    format!("{:.2} ms", duration.as_secs_f64() * 1000.0)
+}
+
+/// "met" or "NOT met".
+fn verdict(met: bool) -> &'static str {
+    if met { "met" } else { "NOT met" }
+}
+
+/// Cold starts of `bbh serve`: exec to the first answered request.
+#[derive(Debug, Clone)]
+pub struct ColdStart {
+    /// Each start's time, in the order measured.
+    pub runs: Vec<Duration>,
+    /// The median of `runs`.
+    pub median: Duration,
+    /// The fastest start.
+    pub min: Duration,
+    /// The slowest start.
+    pub max: Duration,
+}
 
 impl fmt::Display for ColdStart {
-    fn fmt(&self, _: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match *self {}
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(
+            f,
+            "cold start, exec of bbh serve to the first answered request (GET /v2/fhir/metadata), {} runs:",
+            self.runs.len()
+        )?;
+        writeln!(
+            f,
+            "  median {}, min {}, max {}",
+            ms(self.median),
+            ms(self.min),
+            ms(self.max)
+        )?;
+        write!(
+            f,
+            "  target: median under {}: {}",
+            ms(COLD_START_TARGET),
+            verdict(self.median < COLD_START_TARGET)
+        )
+    }
+}
+
+/// Medians and spreads of `runs` starts (at least one) of `bbh serve`: from the exec to the
+/// end of the answer to the first request (`GET /v2/fhir/metadata`, sent as soon as the
+/// ready line is read).
+pub async fn cold_start(bbh: &Path, runs: usize) -> Result<ColdStart, BenchError> {
+    let client = client()?;
+    let mut times = Vec::with_capacity(runs.max(1));
+    for _ in 0..runs.max(1) {
+        let started = Instant::now();
+        let served = spawn_serve(bbh, &[]).await?;
+        get_ok(
+            &client,
+            &format!("{}/v2/fhir/metadata", served.origin),
+            None,
+        )
+        .await?;
+        times.push(started.elapsed());
+        served.stop().await?;
+    }
+    let min = times.iter().copied().min().unwrap_or_default();
+    let max = times.iter().copied().max().unwrap_or_default();
+    let median = median(&mut times.clone());
+    Ok(ColdStart {
+        runs: times,
+        median,
+        min,
+        max,
+    })
+}
+
+/// Page 1 and page 1,000 of a 10,000-claim beneficiary, each read cold.
+#[derive(Debug, Clone)]
+pub struct ColdPaging {
+    /// Starts per page.
+    pub runs: usize,
+    /// Median time of page 1 (`startIndex=0&_count=10`).
+    pub page_1: Duration,
+    /// Median time of page 1,000 (`startIndex=9990&_count=10`).
+    pub page_1000: Duration,
+}
+
+impl ColdPaging {
+    /// Page 1,000's median over page 1's.
+    pub fn ratio(&self) -> f64 {
+        self.page_1000.as_secs_f64() / self.page_1.as_secs_f64().max(f64::MIN_POSITIVE)
     }
 }
 
 impl fmt::Display for ColdPaging {
-    fn fmt(&self, _: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match *self {}
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(
+            f,
+            "cold paging, 10,000 claims, first EOB request after a fresh start, {} starts per page:",
+            self.runs
+        )?;
+        writeln!(
+            f,
+            "  page 1 median {}, page 1,000 median {}, ratio {:.2}",
+            ms(self.page_1),
+            ms(self.page_1000),
+            self.ratio()
+        )?;
+        write!(
+            f,
+            "  target: page 1,000 within {PAGING_TARGET_RATIO} x page 1: {}",
+            verdict(self.ratio() <= PAGING_TARGET_RATIO)
+        )
     }
+}
+
+/// Page 1 and page 1,000 of a 10,000-claim beneficiary, each the first EOB request after a
+/// fresh start (nothing cached), over `runs` starts (at least one) each. Each start signs in
+/// first on the connection the timed request then uses; the time is the request's alone.
+pub async fn cold_paging(bbh: &Path, runs: usize) -> Result<ColdPaging, BenchError> {
+    let dir = tempfile::tempdir().map_err(|source| BenchError::Io {
+        context: "creating a temporary directory".to_owned(),
+        source,
+    })?;
+    let scenario = dir.path().join("bench-paging.yaml");
+    std::fs::write(&scenario, PAGING_SCENARIO).map_err(|source| BenchError::Io {
+        context: format!("writing {}", scenario.display()),
+        source,
+    })?;
+    let scenario = scenario.to_string_lossy().into_owned();
+    let mut page_1 = Vec::with_capacity(runs.max(1));
+    let mut page_1000 = Vec::with_capacity(runs.max(1));
+    for _ in 0..runs.max(1) {
+        page_1.push(cold_page(bbh, &scenario, PAGE_1).await?);
+        page_1000.push(cold_page(bbh, &scenario, PAGE_1000).await?);
+    }
+    Ok(ColdPaging {
+        runs: runs.max(1),
+        page_1: median(&mut page_1),
+        page_1000: median(&mut page_1000),
+    })
+}
+
+/// The time of one EOB page, the first after a fresh start; checks the page has 10 claims of
+/// the 10,000.
+async fn cold_page(bbh: &Path, scenario: &str, page: &str) -> Result<Duration, BenchError> {
+    let served = spawn_serve(bbh, &["--scenario", scenario]).await?;
+    let client = client()?;
+    let tokens = sign_in_with(&client, &served.origin, None).await?;
+    let url = format!("{}{page}", served.origin);
+    let started = Instant::now();
+    let body = get_ok(&client, &url, Some(&tokens.access_token)).await?;
+    let elapsed = started.elapsed();
+    served.stop().await?;
+    let bundle: serde_json::Value =
+        serde_json::from_slice(&body).map_err(|error| BenchError::Http {
+            context: format!("GET {url}"),
+            detail: format!("not JSON ({error})"),
+        })?;
+    let entries = bundle["entry"].as_array().map_or(0, Vec::len);
+    if bundle["total"] != PAGING_CLAIMS || entries != 10 {
+        return Err(BenchError::Http {
+            context: format!("GET {url}"),
+            detail: format!(
+                "expected 10 of {PAGING_CLAIMS} claims, got {entries} of {}",
+                bundle["total"]
+            ),
+        });
+    }
+    Ok(elapsed)
+}
+
+/// Peak memory of `bbh serve` while the whole sandbox population signs in.
+#[derive(Debug, Clone)]
+pub struct PopulationRss {
+    /// Concurrent keep-alive connections.
+    pub connections: usize,
+    /// Journeys run (one per sandbox login).
+    pub journeys: usize,
+    /// Logins the scenario does not have (authorize answered 404): a sandbox login whose
+    /// generated patient id is a scenario beneficiary's (`BBUser28324` is Jane Doe's id).
+    pub absent: usize,
+    /// Requests sent.
+    pub requests: usize,
+    /// Journeys that failed (a transport error or an unexpected answer).
+    pub failures: usize,
+    /// The first failure, if any.
+    pub first_failure: Option<String>,
+    /// Wall time of the load.
+    pub wall: Duration,
+    /// Peak resident set size of the bbh process (`VmHWM`), in KiB.
+    pub peak_rss_kib: u64,
 }
 
 impl fmt::Display for PopulationRss {
-    fn fmt(&self, _: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match *self {}
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(
+            f,
+            "peak RSS serving the sandbox population (BBUser00000..BBUser29999: authorize, token, \
+             EOB page, Patient), {} connections:",
+            self.connections
+        )?;
+        writeln!(
+            f,
+            "  {:.1} MiB peak (VmHWM); {} logins ({} absent from the scenario, {} failed), \
+             {} requests in {:.1} s",
+            self.peak_rss_kib as f64 / 1024.0,
+            self.journeys,
+            self.absent,
+            self.failures,
+            self.requests,
+            self.wall.as_secs_f64()
+        )?;
+        if let Some(failure) = &self.first_failure {
+            writeln!(f, "  first failure: {failure}")?;
+        }
+        let met = self.failures == 0 && self.peak_rss_kib < RSS_TARGET_KIB;
+        write!(
+            f,
+            "  target: under {} MiB with no failure: {}",
+            RSS_TARGET_KIB / 1024,
+            verdict(met)
+        )
     }
 }
 
-/// Medians and spreads of N starts of `bbh serve`: exec → first answered request.
-pub(crate) async fn cold_start(_bbh: &Path, _runs: usize) -> Result<ColdStart, BenchError> {
-    Err(BenchError::Server("not merged".into()))
+/// What the population's workers share: the next login to take, and the failures.
+struct Population {
+    /// The server's origin.
+    origin: String,
+    /// The index of the next login (`BBUser{index:05}`).
+    next: AtomicUsize,
+    /// Requests sent.
+    sent: AtomicUsize,
+    /// Logins the scenario does not have.
+    absent: AtomicUsize,
+    /// Failed journeys.
+    failures: AtomicUsize,
+    /// The first failure.
+    first_failure: std::sync::Mutex<Option<String>>,
 }
 
-/// Page 1 and page 1,000 of a 10,000-claim beneficiary, each cold, over `runs` starts each.
-pub(crate) async fn cold_paging(_bbh: &Path, _runs: usize) -> Result<ColdPaging, BenchError> {
-    Err(BenchError::Server("not merged".into()))
+/// Peak RSS (`VmHWM` of the bbh process, `/proc/PID/status`) while `connections` (at least
+/// one) concurrent keep-alive connections sign in every sandbox login (`BBUser00000` to
+/// `BBUser29999` via `login_hint`, 30,000 journeys) and read their first EOB page and
+/// Patient.
+pub async fn population_rss(bbh: &Path, connections: usize) -> Result<PopulationRss, BenchError> {
+    let connections = connections.max(1);
+    let served = spawn_serve(bbh, &[]).await?;
+    let population = Arc::new(Population {
+        origin: served.origin.clone(),
+        next: AtomicUsize::new(0),
+        sent: AtomicUsize::new(0),
+        absent: AtomicUsize::new(0),
+        failures: AtomicUsize::new(0),
+        first_failure: std::sync::Mutex::new(None),
+    });
+    let started = Instant::now();
+    let mut workers = Vec::with_capacity(connections);
+    for _ in 0..connections {
+        let client = client()?;
+        let population = Arc::clone(&population);
+        workers.push(tokio::spawn(async move {
+            loop {
+                let index = population.next.fetch_add(1, Ordering::Relaxed);
+                if index >= POPULATION {
+                    break;
+                }
+                match journey(&client, &population, index).await {
+                    Ok(true) => {}
+                    Ok(false) => {
+                        population.absent.fetch_add(1, Ordering::Relaxed);
+                    }
+                    Err(error) => {
+                        population.failures.fetch_add(1, Ordering::Relaxed);
+                        if let Ok(mut first) = population.first_failure.lock() {
+                            first.get_or_insert_with(|| error.to_string());
+                        }
+                    }
+                }
+            }
+        }));
+    }
+    for worker in workers {
+        worker
+            .await
+            .map_err(|error| BenchError::Server(format!("a population worker failed: {error}")))?;
+    }
+    let wall = started.elapsed();
+    let peak_rss_kib = peak_rss_kib(served.pid)?;
+    served.stop().await?;
+    let failures = population.failures.load(Ordering::Relaxed);
+    let first_failure = population
+        .first_failure
+        .lock()
+        .ok()
+        .and_then(|mut first| first.take());
+    Ok(PopulationRss {
+        connections,
+        journeys: POPULATION,
+        absent: population.absent.load(Ordering::Relaxed),
+        requests: population.sent.load(Ordering::Relaxed),
+        failures,
+        first_failure,
+        wall,
+        peak_rss_kib,
+    })
 }
 
-/// Peak RSS of `bbh serve` while `connections` connections sign in the whole population.
-pub(crate) async fn population_rss(
-    _bbh: &Path,
-    _connections: usize,
-) -> Result<PopulationRss, BenchError> {
-    Err(BenchError::Server("not merged".into()))
+/// One population journey: sign in `BBUser{index:05}`, read the first EOB page and the
+/// Patient. `Ok(false)`: the scenario has no such login (authorize answered 404).
+async fn journey(
+    client: &reqwest::Client,
+    population: &Population,
+    index: usize,
+) -> Result<bool, BenchError> {
+    let origin = &population.origin;
+    let login = format!("BBUser{index:05}");
+    population.sent.fetch_add(1, Ordering::Relaxed);
+    let Some(code) = authorize(client, origin, Some(&login)).await? else {
+        return Ok(false);
+    };
+    population.sent.fetch_add(1, Ordering::Relaxed);
+    let tokens = exchange(client, origin, &code).await?;
+    let bearer = Some(tokens.access_token.as_str());
+    population.sent.fetch_add(1, Ordering::Relaxed);
+    get_ok(
+        client,
+        &format!("{origin}/v2/fhir/ExplanationOfBenefit/"),
+        bearer,
+    )
+    .await?;
+    population.sent.fetch_add(1, Ordering::Relaxed);
+    get_ok(
+        client,
+        &format!("{origin}/v2/fhir/Patient/{}", tokens.patient),
+        bearer,
+    )
+    .await?;
+    Ok(true)
+}
+
+/// `VmHWM` of a process, in KiB, from `/proc/PID/status`.
+fn peak_rss_kib(pid: u32) -> Result<u64, BenchError> {
+    let path = format!("/proc/{pid}/status");
+    let status = std::fs::read_to_string(&path).map_err(|source| BenchError::Io {
+        context: format!("reading {path}"),
+        source,
+    })?;
+    status
+        .lines()
+        .find_map(|line| line.strip_prefix("VmHWM:"))
+        .and_then(|value| value.trim().trim_end_matches("kB").trim().parse().ok())
+        .ok_or_else(|| BenchError::Server(format!("no VmHWM in {path}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn median_of_odd_and_even_counts() {
+        let ms = Duration::from_millis;
+        assert_eq!(median(&mut [ms(3), ms(1), ms(2)]), ms(2));
+        assert_eq!(
+            median(&mut [ms(4), ms(1), ms(2), ms(3)]),
+            Duration::from_micros(2500)
+        );
+        assert_eq!(median(&mut []), Duration::ZERO);
+    }
+
+    #[test]
+    fn paging_scenario_parses_with_ten_thousand_claims() {
+        let scenario = crate::scenario::parse(
+            PAGING_SCENARIO,
+            crate::scenario::Source::Builtin("bench-paging"),
+        );
+        assert!(scenario.is_ok(), "{:?}", scenario.err());
+    }
 }

@@ -7,6 +7,7 @@ mod admin;
 mod api_v1;
 mod backend_faults;
 mod behaviour_sections;
+mod bench;
 mod claim_types;
 mod cli;
 mod conform;
