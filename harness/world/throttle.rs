@@ -6,8 +6,17 @@ use crate::exchange::Response;
 use crate::scenario::RateLimit;
 use http::header::{HeaderName, RETRY_AFTER};
 use jiff::{SignedDuration, Timestamp};
+use std::collections::hash_map::DefaultHasher;
 use std::collections::{HashMap, VecDeque};
+use std::hash::{Hash, Hasher};
 use std::sync::{Mutex, PoisonError};
+
+/// Independent locks the request times are spread over, by token: requests of different
+/// tokens rarely wait for each other.
+const SHARDS: usize = 16;
+
+/// Request times per access token, in one shard.
+type History = HashMap<String, VecDeque<Timestamp>>;
 
 /// `X-RateLimit-Limit`.
 pub const LIMIT: HeaderName = HeaderName::from_static("x-ratelimit-limit");
@@ -35,7 +44,8 @@ pub enum Decision {
 #[derive(Debug)]
 pub struct Throttle {
     rate: RateLimit,
-    history: Mutex<HashMap<String, VecDeque<Timestamp>>>,
+    /// Token `t`'s times live in shard `hash(t) % SHARDS`.
+    shards: [Mutex<History>; SHARDS],
 }
 
 impl Throttle {
@@ -43,8 +53,17 @@ impl Throttle {
     pub fn new(rate: RateLimit) -> Throttle {
         Throttle {
             rate,
-            history: Mutex::new(HashMap::new()),
+            shards: std::array::from_fn(|_| Mutex::new(HashMap::new())),
         }
+    }
+
+    /// The shard that holds `token`'s request times.
+    fn shard(&self, token: &str) -> &Mutex<History> {
+        let mut hasher = DefaultHasher::new();
+        token.hash(&mut hasher);
+        // The remainder is below SHARDS, so it fits a usize.
+        let index = usize::try_from(hasher.finish() % SHARDS as u64).unwrap_or_default();
+        &self.shards[index]
     }
 
     /// Counts a request of `token` at `now` (DRF `SimpleRateThrottle.allow_request`: a full
@@ -52,8 +71,19 @@ impl Throttle {
     pub fn check(&self, token: &str, now: Timestamp) -> Decision {
         let window =
             SignedDuration::from_secs(i64::try_from(self.rate.period_secs).unwrap_or(i64::MAX));
-        let mut history = self.history.lock().unwrap_or_else(PoisonError::into_inner);
-        let times = history.entry(token.to_owned()).or_default();
+        let mut history = self
+            .shard(token)
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        // The token is copied into the map only at its first request.
+        if !history.contains_key(token) {
+            history.insert(token.to_owned(), VecDeque::new());
+        }
+        let Some(times) = history.get_mut(token) else {
+            return Decision::Allowed {
+                remaining: self.rate.requests,
+            };
+        };
         while times.back().is_some_and(|oldest| *oldest <= now - window) {
             times.pop_back();
         }
