@@ -599,6 +599,8 @@ async fn read_body(body: Incoming) -> Result<Bytes, Box<dyn std::error::Error + 
 }
 
 fn with_global_headers(mut response: Response) -> Response {
+    // One growth of the map instead of one per header.
+    response.headers.reserve(GLOBAL_HEADERS.len());
     for (name, value) in GLOBAL_HEADERS {
         response.headers.insert(
             HeaderName::from_static(name),

@@ -90,14 +90,16 @@ impl Redactor {
 
     /// A request target (`path?query`) with patient ids and secrets replaced by aliases.
     pub fn target(&self, path: &str, query: Option<&str>) -> String {
-        let path: Vec<String> = path
-            .split('/')
-            .map(|segment| self.segment(segment))
-            .collect();
-        let mut target = path.join("/");
+        let mut target = String::with_capacity(path.len() + query.map_or(0, |q| q.len() + 1));
+        for (index, segment) in path.split('/').enumerate() {
+            if index > 0 {
+                target.push('/');
+            }
+            self.push_segment(segment, &mut target);
+        }
         if let Some(query) = query {
             target.push('?');
-            target.push_str(&self.form(query));
+            self.push_form(query, &mut target);
         }
         target
     }
@@ -125,10 +127,21 @@ impl Redactor {
     /// An `application/x-www-form-urlencoded` body (or query string): secret and patient
     /// parameters aliased, the rest decoded as is.
     pub fn form(&self, form: &str) -> String {
-        let pairs: Vec<String> = form_urlencoded::parse(form.as_bytes())
-            .map(|(name, value)| format!("{name}={}", self.param(&name, &value)))
-            .collect();
-        pairs.join("&")
+        let mut redacted = String::with_capacity(form.len());
+        self.push_form(form, &mut redacted);
+        redacted
+    }
+
+    /// Appends [`Redactor::form`] of `form` to `out`.
+    fn push_form(&self, form: &str, out: &mut String) {
+        for (index, (name, value)) in form_urlencoded::parse(form.as_bytes()).enumerate() {
+            if index > 0 {
+                out.push('&');
+            }
+            out.push_str(&name);
+            out.push('=');
+            out.push_str(&self.param(&name, &value));
+        }
     }
 
     /// A header value: credentials of `Authorization` (`Bearer token#1`, `Basic secret#1`:
@@ -283,12 +296,13 @@ impl Redactor {
         cookies.join("; ")
     }
 
-    /// A path segment: a patient id (`-20140000008325`, or inside `part-a--2014…`) aliased.
-    fn segment(&self, segment: &str) -> String {
+    /// Appends a path segment to `out`: a patient id (`-20140000008325`, or inside
+    /// `part-a--2014…`) aliased, any other segment as it came.
+    fn push_segment(&self, segment: &str, out: &mut String) {
         let decoded = percent_encoding::percent_decode_str(segment).decode_utf8_lossy();
         match patient_reference(&decoded) {
-            Some(id) => decoded.replace(id, &self.alias("patient", id)),
-            None => segment.to_owned(),
+            Some(id) => out.push_str(&decoded.replace(id, &self.alias("patient", id))),
+            None => out.push_str(segment),
         }
     }
 }

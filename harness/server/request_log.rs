@@ -99,7 +99,9 @@ impl Lines {
             out.push(' ');
             out.push_str(encoding);
         }
-        let _ = write!(out, " {:.1}ms", exchange.elapsed.as_secs_f64() * 1000.0);
+        // Tenths of a millisecond, rounded, in integers (float formatting costs more).
+        let tenths = (exchange.elapsed.as_micros() + 50) / 100;
+        let _ = write!(out, " {}.{}ms", tenths / 10, tenths % 10);
         if let Some(session) = exchange.response.session {
             let _ = write!(out, " {session}");
         }

@@ -4,7 +4,7 @@
 
 use crate::exchange::Response;
 use crate::scenario::RateLimit;
-use http::header::{HeaderName, RETRY_AFTER};
+use http::header::{HeaderName, HeaderValue, RETRY_AFTER};
 use jiff::{SignedDuration, Timestamp};
 use std::collections::hash_map::DefaultHasher;
 use std::collections::{HashMap, VecDeque};
@@ -128,11 +128,16 @@ impl Throttle {
         self.with_headers(throttled, 0)
     }
 
-    fn with_headers(&self, response: Response, remaining: u64) -> Response {
+    fn with_headers(&self, mut response: Response, remaining: u64) -> Response {
+        let headers = &mut response.headers;
+        headers.insert(LIMIT, HeaderValue::from(self.rate.requests));
+        headers.insert(REMAINING, HeaderValue::from(remaining));
+        // DRF writes the period as a float: `3600.0`.
+        let reset = format!("{:.1}", self.rate.period_secs as f64);
+        if let Ok(reset) = HeaderValue::from_str(&reset) {
+            headers.insert(RESET, reset);
+        }
         response
-            .header(LIMIT, &self.rate.requests.to_string())
-            .header(REMAINING, &remaining.to_string())
-            .header(RESET, &format!("{:.1}", self.rate.period_secs as f64))
     }
 }
 
