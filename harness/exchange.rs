@@ -34,6 +34,33 @@ pub struct Request {
 }
 
 impl Request {
+    /// The same request in buffers of its own. hyper hands out header values and bodies as
+    /// slices of its connection's read buffer, so a request kept after its answer (in the
+    /// journal) would keep that whole buffer alive; this copies them, in one allocation for all
+    /// the header values.
+    pub fn detached(self) -> Request {
+        let total = self.headers.values().map(HeaderValue::len).sum();
+        let mut values = bytes::BytesMut::with_capacity(total);
+        for value in self.headers.values() {
+            values.extend_from_slice(value.as_bytes());
+        }
+        let mut values = values.freeze();
+        let mut headers = HeaderMap::with_capacity(self.headers.len());
+        for (name, value) in &self.headers {
+            let own = values.split_to(value.len());
+            // The bytes were a valid value already.
+            if let Ok(mut own) = HeaderValue::from_maybe_shared(own) {
+                own.set_sensitive(value.is_sensitive());
+                headers.append(name.clone(), own);
+            }
+        }
+        Request {
+            headers,
+            body: Bytes::copy_from_slice(&self.body),
+            ..self
+        }
+    }
+
     /// The decoded `name=value` pairs of the query string, in order.
     pub fn query_pairs(&self) -> Vec<(String, String)> {
         self.query

@@ -580,7 +580,8 @@ async fn answer(
             .contains_key(CONTENT_ENCODING)
             .then_some("gzip"),
         miss,
-        request,
+        // Kept after the answer: it must not hold on to the connection's read buffer.
+        request: request.detached(),
         response,
     });
     state.journal.record(Arc::clone(&exchange));
