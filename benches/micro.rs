@@ -64,8 +64,8 @@ impl ServerParts {
             Arc::new(Clock::from_wall_clock()),
         );
         let store = TokenStore::with_expire_after_calls(world.scenario().tokens.expire_after_calls);
-        let beneficiary = world
-            .beneficiary(LOGIN)
+        let who = world
+            .who(LOGIN)
             .ok_or_else(|| format!("{LOGIN} is not a login of {SCENARIO}"))?;
         let app = world
             .scenario()
@@ -73,9 +73,8 @@ impl ServerParts {
             .first()
             .ok_or_else(|| format!("{SCENARIO} registers no app"))?;
         let scope = app.scopes.join(" ");
-        let session = store.open_session(&app.client_id, Arc::new(beneficiary), scope, None);
-        let tokens =
-            store.issue_tokens(Arc::clone(&session), session.scope.clone(), expires(&world))?;
+        let session = store.open_session(&app.client_id, who, &scope, None);
+        let tokens = store.issue_tokens(Arc::clone(&session), &session.scope, expires(&world))?;
         let runtime = tokio::runtime::Builder::new_current_thread().build()?;
         Ok(ServerParts {
             world,
@@ -181,15 +180,12 @@ fn tokens(c: &mut Criterion, server: &ServerParts) -> BenchResult {
     let probe = TokenStore::new();
     let probe_session = probe.open_session(
         &server.session.client_id,
-        Arc::clone(&server.session.beneficiary),
-        server.session.scope.clone(),
+        server.session.who.clone(),
+        &server.session.scope,
         None,
     );
-    let issued = probe.issue_tokens(
-        Arc::clone(&probe_session),
-        probe_session.scope.clone(),
-        expires_at,
-    )?;
+    let issued =
+        probe.issue_tokens(Arc::clone(&probe_session), &probe_session.scope, expires_at)?;
     if !matches!(
         probe.check_access(&issued.access_token, now),
         AccessCheck::Valid { .. }
@@ -197,19 +193,15 @@ fn tokens(c: &mut Criterion, server: &ServerParts) -> BenchResult {
         return Err("a fresh access token does not verify".into());
     }
     probe
-        .rotate(
-            &issued.refresh_token,
-            probe_session.scope.clone(),
-            expires_at,
-        )?
+        .rotate(&issued.refresh_token, &probe_session.scope, expires_at)?
         .map_err(|problem| format!("a fresh refresh token does not rotate: {problem:?}"))?;
 
     let fresh_store = || {
         let store = TokenStore::new();
         let session = store.open_session(
             &server.session.client_id,
-            Arc::clone(&server.session.beneficiary),
-            server.session.scope.clone(),
+            server.session.who.clone(),
+            &server.session.scope,
             None,
         );
         (store, session)
@@ -221,7 +213,7 @@ fn tokens(c: &mut Criterion, server: &ServerParts) -> BenchResult {
             let start = Instant::now();
             for _ in 0..iters {
                 if let Ok(tokens) =
-                    store.issue_tokens(Arc::clone(&session), session.scope.clone(), expires_at)
+                    store.issue_tokens(Arc::clone(&session), &session.scope, expires_at)
                 {
                     black_box(store.check_access(&tokens.access_token, now));
                 }
@@ -241,15 +233,14 @@ fn tokens(c: &mut Criterion, server: &ServerParts) -> BenchResult {
     group.bench_function("refresh_rotate", |b| {
         b.iter_custom(|iters| {
             let (store, session) = fresh_store();
-            let Ok(first) =
-                store.issue_tokens(Arc::clone(&session), session.scope.clone(), expires_at)
+            let Ok(first) = store.issue_tokens(Arc::clone(&session), &session.scope, expires_at)
             else {
                 return Duration::ZERO;
             };
             let mut refresh = first.refresh_token;
             let start = Instant::now();
             for _ in 0..iters {
-                if let Ok(Ok(next)) = store.rotate(&refresh, session.scope.clone(), expires_at) {
+                if let Ok(Ok(next)) = store.rotate(&refresh, &session.scope, expires_at) {
                     refresh = next.refresh_token;
                 }
             }

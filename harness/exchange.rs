@@ -119,7 +119,9 @@ impl Response {
     pub fn json_as(status: StatusCode, content_type: &str, value: &serde_json::Value) -> Response {
         // `to_vec` writes straight into bytes; `Display` goes through a formatter per token.
         // Serializing a `Value` cannot fail, and would fall back to `Display` if it did.
-        let body = serde_json::to_vec(value).unwrap_or_else(|_| value.to_string().into_bytes());
+        let mut body = serde_json::to_vec(value).unwrap_or_else(|_| value.to_string().into_bytes());
+        // The buffer grew by doubling; a kept body (page cache, journal) holds only its bytes.
+        body.shrink_to_fit();
         Response::with_body(status, content_type, body)
     }
 

@@ -4,32 +4,58 @@
 /// The login name prefix every sandbox beneficiary shares.
 const LOGIN_PREFIX: &str = "BBUser";
 
-/// The digits of a sandbox login (`BBUser20023` → `"20023"`), if `username` is one.
-fn login_digits(username: &str) -> Option<&str> {
-    let digits = username.strip_prefix(LOGIN_PREFIX)?;
-    (digits.len() == 5 && digits.bytes().all(|b| b.is_ascii_digit())).then_some(digits)
+/// A sandbox login (`BBUser00000` to `BBUser29999`), parsed: everything about it (its name,
+/// password and patient id) follows from its number, so it is held as that number alone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct SandboxLogin {
+    /// The login's five digits as a number (`BBUser20023` → 20023), below 30,000.
+    number: u16,
 }
 
-/// The patient id a sandbox login maps to, or `None` when `username` is not one.
-///
-/// `BBUser0NNNN` → `-1999000000xxxx`, `BBUser1NNNN` → `-2000000000xxxx`,
-/// `BBUser2NNNN` → `-2014000000xxxx`, where `xxxx` is NNNN+1 zero-padded (to ten digits
-/// after the block prefix, so `BBUser09999` → `-19990000010000`).
+impl SandboxLogin {
+    /// The sandbox login `username` is, or `None` when it is not one.
+    pub fn parse(username: &str) -> Option<SandboxLogin> {
+        let digits = username.strip_prefix(LOGIN_PREFIX)?;
+        if digits.len() != 5 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        let number: u16 = digits.parse().ok()?;
+        (number < 30_000).then_some(SandboxLogin { number })
+    }
+
+    /// The login name (`BBUser20023`).
+    pub fn username(self) -> String {
+        format!("{LOGIN_PREFIX}{:05}", self.number)
+    }
+
+    /// The login's password (`BBUser20023` → `PW20023!`).
+    pub fn password(self) -> String {
+        format!("PW{:05}!", self.number)
+    }
+
+    /// The patient id the login maps to: `BBUser0NNNN` → `-1999000000xxxx`, `BBUser1NNNN` →
+    /// `-2000000000xxxx`, `BBUser2NNNN` → `-2014000000xxxx`, where `xxxx` is NNNN+1
+    /// zero-padded (to ten digits after the block prefix, so `BBUser09999` →
+    /// `-19990000010000`).
+    pub fn patient_id(self) -> String {
+        let block = match self.number / 10_000 {
+            0 => "1999",
+            1 => "2000",
+            _ => "2014",
+        };
+        format!("-{block}{:010}", u32::from(self.number % 10_000) + 1)
+    }
+}
+
+/// The patient id a sandbox login maps to (see [`SandboxLogin::patient_id`]), or `None` when
+/// `username` is not one.
 pub fn patient_id_for_login(username: &str) -> Option<String> {
-    let digits = login_digits(username)?;
-    let block = match &digits[..1] {
-        "0" => "1999",
-        "1" => "2000",
-        "2" => "2014",
-        _ => return None,
-    };
-    let number: u32 = digits[1..].parse().ok()?;
-    Some(format!("-{block}{:010}", number + 1))
+    SandboxLogin::parse(username).map(SandboxLogin::patient_id)
 }
 
 /// The sandbox password of a sandbox login (`BBUser20023` → `PW20023!`).
 pub fn password_for_login(username: &str) -> Option<String> {
-    login_digits(username).map(|digits| format!("PW{digits}!"))
+    SandboxLogin::parse(username).map(SandboxLogin::password)
 }
 
 #[cfg(test)]
@@ -75,6 +101,14 @@ mod tests {
             "Jane",
         ] {
             assert_eq!(patient_id_for_login(name), None, "{name}");
+        }
+    }
+
+    #[test]
+    fn a_login_is_its_number() {
+        for name in ["BBUser00000", "BBUser09999", "BBUser20023", "BBUser29999"] {
+            let login = SandboxLogin::parse(name);
+            assert_eq!(login.map(SandboxLogin::username).as_deref(), Some(name));
         }
     }
 

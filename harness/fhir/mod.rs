@@ -74,9 +74,8 @@ pub fn handle(
     let response = match bearer::authenticate(request, world, store, &content_type) {
         Ok(auth) => {
             let session = auth.session.id;
-            let token = bearer::bearer_token(request).unwrap_or_default();
             let throttle = world.throttle();
-            let decision = throttle.check(token, world.clock().now());
+            let decision = throttle.check(auth.token_number, world.clock().now());
             throttle
                 .answer(decision, &content_type, || {
                     serve(world, served, request, version, route, &auth, &content_type)
@@ -120,7 +119,7 @@ fn serve(
         query: request.query.as_deref(),
         origin: &request.origin,
         content_type,
-        beneficiary: &auth.session.beneficiary,
+        patient_id: auth.session.patient_id(),
     };
     if let Some(response) = served.cached(&key) {
         return response;
@@ -131,7 +130,8 @@ fn serve(
         version.name(),
         route.resource.name()
     );
-    let asked = search::Asked::new(world, request, version, &auth.session.beneficiary, &base);
+    let beneficiary = auth.session.who.beneficiary();
+    let asked = search::Asked::new(world, request, version, &beneficiary, &base);
     match asked.answer(route) {
         Ok(body) => {
             let response = Response::json_as(StatusCode::OK, content_type, &body);

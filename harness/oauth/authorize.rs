@@ -289,7 +289,7 @@ pub fn complete(
     decision: Decision<'_>,
 ) -> Response {
     let login = &world.scenario().login;
-    let Some(beneficiary) = world.beneficiary(decision.username) else {
+    let Some(who) = world.who(decision.username) else {
         return errors::beneficiary_not_found_page(&redirect::with_params(
             &checked.redirect_uri,
             &[("error", "not_found")],
@@ -316,12 +316,12 @@ pub fn complete(
     if !shares || profile == Profile::Current {
         // BB2 deletes earlier tokens of this app and beneficiary when demographics are
         // withheld, and (`current`) on every authorization.
-        store.delete_tokens(&checked.app.client_id, &beneficiary.patient_id);
+        store.delete_tokens(&checked.app.client_id, who.patient_id());
     }
     let session = store.open_session(
         &checked.app.client_id,
-        Arc::new(beneficiary),
-        granted.join(" "),
+        who,
+        &granted.join(" "),
         grant::expires_at(checked.app, world.clock().now()),
     );
     let session_id = session.id;
@@ -331,9 +331,8 @@ pub fn complete(
     });
     let location = if checked.implicit {
         let now = world.clock().now();
-        let scope = session.scope.clone();
-        let Ok(token) = store.issue_access(session, scope.clone(), expiry(now, world.access_ttl()))
-        else {
+        let scope = Arc::clone(&session.scope);
+        let Ok(token) = store.issue_access(session, &scope, expiry(now, world.access_ttl())) else {
             return errors::server_error();
         };
         let expires_in = world.access_ttl().to_string();
@@ -342,7 +341,7 @@ pub fn complete(
             ("access_token", token.as_str()),
             ("expires_in", expires_in.as_str()),
             ("token_type", "Bearer"),
-            ("scope", scope.as_str()),
+            ("scope", &*scope),
         ];
         back.extend(state.as_deref().map(|state| ("state", state)));
         redirect::with_fragment(&checked.redirect_uri, &back)

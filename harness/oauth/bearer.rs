@@ -17,7 +17,9 @@ pub struct Authenticated {
     /// The token's session (its beneficiary is the patient).
     pub session: Arc<Session>,
     /// The token's scope.
-    pub scope: String,
+    pub scope: Arc<str>,
+    /// The token's number in the store (what the throttle counts by).
+    pub token_number: u64,
 }
 
 /// Authenticates `request` at the world's time: a live token of an active app whose grant
@@ -29,11 +31,10 @@ pub fn authenticate(
     content_type: &str,
 ) -> Result<Authenticated, Response> {
     let now = world.clock().now();
-    if request
-        .query_pairs()
-        .iter()
-        .any(|(name, _)| name == "access_token")
-    {
+    let in_query = request.query.as_deref().is_some_and(|query| {
+        form_urlencoded::parse(query.as_bytes()).any(|(name, _)| name == "access_token")
+    });
+    if in_query {
         return Err(Response::detail(
             StatusCode::BAD_REQUEST,
             content_type,
@@ -48,11 +49,19 @@ pub fn authenticate(
         return Err(unauthorized("Bearer realm=\"api\""));
     };
     match store.check_access(token, now) {
-        AccessCheck::Valid { session, scope } => {
+        AccessCheck::Valid {
+            session,
+            scope,
+            number,
+        } => {
             let app = world.app(&session.client_id);
-            match grant::call_refusal(store, app, &session, now) {
+            match grant::call_refusal(app, &session, now) {
                 Some((status, detail)) => Err(Response::detail(status, content_type, &detail)),
-                None => Ok(Authenticated { session, scope }),
+                None => Ok(Authenticated {
+                    session,
+                    scope,
+                    token_number: number,
+                }),
             }
         }
         AccessCheck::Expired => Err(unauthorized(

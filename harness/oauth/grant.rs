@@ -5,7 +5,7 @@
 
 use crate::exchange::Response;
 use crate::oauth::errors;
-use crate::oauth::store::{GrantState, Session, TokenStore};
+use crate::oauth::store::{GrantState, Session};
 use crate::scenario::{App, DataAccessType, Profile};
 use http::StatusCode;
 use jiff::{Timestamp, ToSpan, tz::TimeZone};
@@ -53,7 +53,6 @@ fn has_expired(state: GrantState, now: Timestamp) -> bool {
 /// never refresh; a deleted grant is gone; an expired 13-month grant has timed out.
 pub fn refresh_refusal(
     profile: Profile,
-    store: &TokenStore,
     app: &App,
     session: &Session,
     now: Timestamp,
@@ -71,7 +70,7 @@ pub fn refresh_refusal(
         );
         return Some(errors::bb2(status, "invalid_client", &description));
     }
-    let state = store.grant(&session.client_id, &session.beneficiary.patient_id);
+    let state = session.grant_state();
     if session.is_revoked() || state == GrantState::Missing {
         return Some(if current {
             let description = format!("User access cannot be found. {REAUTHENTICATE}");
@@ -94,7 +93,6 @@ pub fn refresh_refusal(
 /// Why BB2 refuses a FHIR or userinfo call made with a valid token of `session`, if it does:
 /// 401 for an inactive app or an expired 13-month grant, 403 when the grant is missing.
 pub fn call_refusal(
-    store: &TokenStore,
     app: Option<&App>,
     session: &Session,
     now: Timestamp,
@@ -102,7 +100,7 @@ pub fn call_refusal(
     if let Some(app) = app.filter(|app| !app.active) {
         return Some((StatusCode::UNAUTHORIZED, inactive_message(app)));
     }
-    match store.grant(&session.client_id, &session.beneficiary.patient_id) {
+    match session.grant_state() {
         GrantState::Missing => Some((
             StatusCode::FORBIDDEN,
             "You do not have permission to perform this action.".to_owned(),
@@ -116,7 +114,6 @@ pub fn call_refusal(
 /// `THIRTEEN_MONTH`, the access token's for `ONE_TIME`, `""` for `RESEARCH_STUDY` or no grant;
 /// `%Y-%m-%dT%H:%M:%SZ`.
 pub fn access_grant_expiration(
-    store: &TokenStore,
     app: &App,
     session: &Session,
     access_expires_at: Timestamp,
@@ -125,19 +122,19 @@ pub fn access_grant_expiration(
     match app.data_access_type {
         DataAccessType::OneTime => format(access_expires_at),
         DataAccessType::ResearchStudy => String::new(),
-        DataAccessType::ThirteenMonth => {
-            match store.grant(&session.client_id, &session.beneficiary.patient_id) {
-                GrantState::Present(Some(at)) => format(at),
-                _ => String::new(),
-            }
-        }
+        DataAccessType::ThirteenMonth => match session.grant_state() {
+            GrantState::Present(Some(at)) => format(at),
+            _ => String::new(),
+        },
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::oauth::store::TokenStore;
     use crate::scenario::defaults;
+    use crate::world::Who;
 
     #[test]
     fn thirteen_months_on_the_calendar() {
@@ -172,27 +169,27 @@ mod tests {
         let store = TokenStore::new();
         let session = store.open_session(
             &app.client_id,
-            Arc::new(population::from_spec(&spec, 0)),
-            "profile".into(),
+            Who::built(Arc::new(population::from_spec(&spec, 0))),
+            "profile",
             expires_at(&app, now),
         );
-        assert_eq!(call_refusal(&store, Some(&app), &session, now), None);
+        assert_eq!(call_refusal(Some(&app), &session, now), None);
         let later = "2027-04-01T00:00:00Z"
             .parse()
             .unwrap_or(Timestamp::UNIX_EPOCH);
         assert_eq!(
-            call_refusal(&store, Some(&app), &session, later),
+            call_refusal(Some(&app), &session, later),
             Some((StatusCode::UNAUTHORIZED, timed_out()))
         );
         app.active = false;
         assert_eq!(
-            call_refusal(&store, Some(&app), &session, now),
+            call_refusal(Some(&app), &session, now),
             Some((StatusCode::UNAUTHORIZED, inactive_message(&app)))
         );
         app.active = true;
         store.delete_grant(&app.client_id, &spec.patient_id);
         assert_eq!(
-            call_refusal(&store, Some(&app), &session, now).map(|(status, _)| status),
+            call_refusal(Some(&app), &session, now).map(|(status, _)| status),
             Some(StatusCode::FORBIDDEN)
         );
     }

@@ -38,10 +38,10 @@ pub async fn introspect(world: &World, store: &TokenStore, request: &Request) ->
     };
     let body = json!({
         "active": true,
-        "scope": found.scope,
+        "scope": &*found.scope,
         "exp": found.expires_at.as_second(),
-        "client_id": found.session.client_id,
-        "username": found.session.beneficiary.username,
+        "client_id": &*found.session.client_id,
+        "username": found.session.who.username(),
     });
     Response::json(StatusCode::OK, &body).in_session(found.session.id)
 }

@@ -27,9 +27,9 @@ pub async fn revoke(world: &World, store: &TokenStore, request: &Request) -> Res
     let session = params
         .non_empty("token")
         .and_then(|token| store.session_of(token))
-        .filter(|session| session.client_id == app.client_id);
+        .filter(|session| *session.client_id == *app.client_id);
     if let Some(session) = session {
-        store.delete_grant(&app.client_id, &session.beneficiary.patient_id);
+        store.delete_grant(&app.client_id, session.patient_id());
         return ok().in_session(session.id);
     }
     ok()
@@ -56,7 +56,7 @@ pub async fn revoke_token(world: &World, store: &TokenStore, request: &Request) 
     let owner = store.session_of(token);
     if owner
         .as_ref()
-        .is_some_and(|session| session.client_id != app.client_id)
+        .is_some_and(|session| *session.client_id != *app.client_id)
     {
         return refused("Application did not have access to the provided token.");
     }

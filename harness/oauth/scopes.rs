@@ -150,17 +150,20 @@ fn granted_current(
 /// Reads need `.read`, `.r` or `.rs`; searches need `.read`, `.rs` or `.s` (so a `.r`-only
 /// token gets 403 on search: `HasSearchScope`); userinfo needs `profile`.
 pub fn permits(scope: &str, resource: Resource, interaction: Interaction) -> bool {
-    let has = |wanted: &str| scope.split_whitespace().any(|s| s == wanted);
     if resource == Resource::UserInfo {
-        return has("profile");
+        return scope.split_whitespace().any(|s| s == "profile");
     }
     let suffixes: &[&str] = match interaction {
         Interaction::Read => &["read", "r", "rs"],
         Interaction::Search => &["read", "rs", "s"],
     };
-    suffixes
-        .iter()
-        .any(|suffix| has(&format!("patient/{}.{suffix}", resource.name())))
+    // `patient/<Resource>.<suffix>`, taken apart rather than formatted for each request.
+    scope.split_whitespace().any(|s| {
+        s.strip_prefix("patient/")
+            .and_then(|rest| rest.strip_prefix(resource.name()))
+            .and_then(|rest| rest.strip_prefix('.'))
+            .is_some_and(|suffix| suffixes.contains(&suffix))
+    })
 }
 
 /// Whether `narrower` only asks for what `original` granted (refresh with `scope`): each

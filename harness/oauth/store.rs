@@ -1,4 +1,4 @@
-//! Issued codes and tokens. Each is found by the SHA-256 digest of its value (bucketed by the
+//! Issued codes and tokens. Each is found by the SHA-256 digest of its value (hashed by the
 //! digest's first eight bytes, then compared in full in constant time), so the store never
 //! holds a token in clear and never compares secrets byte by byte with an early exit.
 //! Tokens and digests are computed before the store is locked; a bearer check takes only a
@@ -8,15 +8,22 @@
 //! grant to an app (BB2's `DataAccessGrant`) spans its sessions: it carries the expiry of
 //! the app's data access type, renewed by each authorization, and deleting it revokes every
 //! token of the app and beneficiary.
+//!
+//! Everything a grant keeps is compact, since every sandbox login may hold one for the
+//! tokens' whole life: the beneficiary is a [`Who`] (a sandbox login is its number), client
+//! ids, patient ids and scopes are shared strings, a used code is forgotten, and deleting
+//! tokens or a grant marks a session number below which sessions are dead, rather than
+//! visiting each session.
 
 use crate::exchange::SessionId;
 use crate::oauth::secret::{self, RandomnessError};
-use crate::world::Beneficiary;
+use crate::world::Who;
+use hashbrown::HashTable;
 use jiff::{SignedDuration, Timestamp};
 use sha2::{Digest as _, Sha256};
-use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use subtle::ConstantTimeEq;
 
 type Digest = [u8; 32];
@@ -25,48 +32,57 @@ fn digest(secret: &str) -> Digest {
     Sha256::digest(secret.as_bytes()).into()
 }
 
+/// The hash of a digest in a vault: its first eight bytes (already uniformly random).
+fn hash_of(digest: &Digest) -> u64 {
+    let mut prefix = [0u8; 8];
+    prefix.copy_from_slice(&digest[..8]);
+    u64::from_le_bytes(prefix)
+}
+
 /// Secrets of one kind, keyed by digest.
 #[derive(Debug)]
 struct Vault<T> {
-    buckets: HashMap<u64, Vec<(Digest, T)>>,
+    entries: HashTable<(Digest, T)>,
 }
 
 impl<T> Default for Vault<T> {
     fn default() -> Self {
         Vault {
-            buckets: HashMap::new(),
+            entries: HashTable::new(),
         }
     }
 }
 
 impl<T> Vault<T> {
-    fn bucket_of(digest: &Digest) -> u64 {
-        let mut prefix = [0u8; 8];
-        prefix.copy_from_slice(&digest[..8]);
-        u64::from_le_bytes(prefix)
+    fn insert(&mut self, digest: Digest, value: T) {
+        self.entries
+            .insert_unique(hash_of(&digest), (digest, value), |(stored, _)| {
+                hash_of(stored)
+            });
     }
 
-    fn insert(&mut self, digest: Digest, value: T) {
-        self.buckets
-            .entry(Self::bucket_of(&digest))
-            .or_default()
-            .push((digest, value));
+    /// Whether the stored digest is `digest`, compared in constant time.
+    fn matches(digest: &Digest) -> impl Fn(&(Digest, T)) -> bool + '_ {
+        move |(stored, _)| bool::from(stored.ct_eq(digest))
     }
 
     fn get(&self, digest: &Digest) -> Option<&T> {
-        self.buckets
-            .get(&Self::bucket_of(digest))?
-            .iter()
-            .find(|(stored, _)| bool::from(stored.ct_eq(digest)))
+        self.entries
+            .find(hash_of(digest), Self::matches(digest))
             .map(|(_, value)| value)
     }
 
     fn get_mut(&mut self, digest: &Digest) -> Option<&mut T> {
-        self.buckets
-            .get_mut(&Self::bucket_of(digest))?
-            .iter_mut()
-            .find(|(stored, _)| bool::from(stored.ct_eq(digest)))
+        self.entries
+            .find_mut(hash_of(digest), Self::matches(digest))
             .map(|(_, value)| value)
+    }
+
+    fn remove(&mut self, digest: &Digest) -> Option<T> {
+        self.entries
+            .find_entry(hash_of(digest), Self::matches(digest))
+            .ok()
+            .map(|entry| entry.remove().0.1)
     }
 }
 
@@ -76,33 +92,55 @@ pub struct Session {
     /// The session's id (journal and transcripts).
     pub id: SessionId,
     /// The app it was granted to.
-    pub client_id: String,
+    pub client_id: Arc<str>,
     /// Who granted it.
-    pub beneficiary: Arc<Beneficiary>,
+    pub who: Who,
     /// The scope granted at authorization (space-separated).
-    pub scope: String,
-    /// Its tokens were deleted (a later authorization replaced them).
-    revoked: AtomicBool,
-    /// The grant it belongs to was deleted (revoke, expire_authenticated_user).
-    grant_deleted: AtomicBool,
+    pub scope: Arc<str>,
+    /// The grant it belongs to.
+    grant: Arc<Grant>,
 }
 
 impl Session {
+    /// The patient id of the beneficiary who granted it.
+    pub fn patient_id(&self) -> &str {
+        self.who.patient_id()
+    }
+
     /// Whether its tokens are dead: deleted, or their grant deleted.
     pub fn is_revoked(&self) -> bool {
-        self.revoked.load(Ordering::Relaxed) || self.grant_deleted.load(Ordering::Relaxed)
+        self.tokens_deleted() || self.grant_deleted()
+    }
+
+    /// Whether its tokens were deleted (a later authorization replaced them).
+    fn tokens_deleted(&self) -> bool {
+        self.id.0 < self.grant.tokens_deleted_below.load(Ordering::Relaxed)
+    }
+
+    /// Whether the grant it belongs to was deleted (revoke, expire_authenticated_user).
+    fn grant_deleted(&self) -> bool {
+        self.id.0 < self.grant.deleted_below.load(Ordering::Relaxed)
+    }
+
+    /// The state of its grant, now.
+    pub fn grant_state(&self) -> GrantState {
+        *self
+            .grant
+            .state
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
     }
 }
 
-/// A beneficiary's grant to an app (BB2's `DataAccessGrant`).
-#[derive(Debug, Default)]
+/// A beneficiary's grant to an app (BB2's `DataAccessGrant`), shared by its sessions.
+#[derive(Debug)]
 struct Grant {
-    /// Every session opened under it, oldest first.
-    sessions: Vec<Arc<Session>>,
-    /// When it expires (`None`: never).
-    expires_at: Option<Timestamp>,
-    /// Whether it exists (false once deleted, until the next authorization).
-    present: bool,
+    /// Whether it exists, and when it expires.
+    state: Mutex<GrantState>,
+    /// Sessions numbered below this had their tokens deleted.
+    tokens_deleted_below: AtomicU64,
+    /// Sessions numbered below this lost their grant (it was deleted).
+    deleted_below: AtomicU64,
 }
 
 /// The state of a beneficiary's grant to an app.
@@ -125,15 +163,16 @@ pub struct CodeGrant {
     pub code_challenge: Option<String>,
     /// When the code stops working.
     pub expires_at: Timestamp,
-    used: bool,
 }
 
 /// What an access token stands for.
 #[derive(Debug)]
 struct AccessRecord {
     session: Arc<Session>,
-    scope: String,
+    scope: Arc<str>,
     expires_at: Timestamp,
+    /// The token's number, unique in the store.
+    number: u64,
     revoked: bool,
     /// Authenticated calls made with it so far (counted only under `expire_after_calls`).
     calls: AtomicU64,
@@ -143,7 +182,7 @@ struct AccessRecord {
 #[derive(Debug, Clone)]
 struct RefreshRecord {
     session: Arc<Session>,
-    scope: String,
+    scope: Arc<str>,
     access: Digest,
     revoked: bool,
 }
@@ -156,7 +195,7 @@ pub struct IssuedTokens {
     /// The refresh token.
     pub refresh_token: String,
     /// The scope both carry.
-    pub scope: String,
+    pub scope: Arc<str>,
     /// The session they belong to.
     pub session: Arc<Session>,
 }
@@ -169,7 +208,9 @@ pub enum AccessCheck {
         /// The session.
         session: Arc<Session>,
         /// The token's scope.
-        scope: String,
+        scope: Arc<str>,
+        /// The token's number, unique in the store (what the throttle counts by).
+        number: u64,
     },
     /// Known but past its expiry.
     Expired,
@@ -203,7 +244,7 @@ pub struct Introspection {
     /// The session.
     pub session: Arc<Session>,
     /// The token's scope.
-    pub scope: String,
+    pub scope: Arc<str>,
     /// When it expires.
     pub expires_at: Timestamp,
 }
@@ -224,15 +265,57 @@ struct Vaults {
     codes: Vault<CodeGrant>,
     access: Vault<AccessRecord>,
     refresh: Vault<RefreshRecord>,
-    /// Grants by (client id, patient id).
-    grants: HashMap<(String, String), Grant>,
+    /// Grants by client id, then patient id (the keys are the strings sessions share).
+    grants: HashMap<Arc<str>, HashMap<Arc<str>, Arc<Grant>>>,
+    /// Every scope granted so far, shared by the sessions and tokens that carry it.
+    scopes: HashSet<Arc<str>>,
+    /// Access tokens issued so far (their numbers).
+    access_issued: u64,
+    /// Sessions opened so far (the last session's number).
+    sessions_opened: u64,
+}
+
+impl Vaults {
+    /// The shared copy of `scope`.
+    fn scope(&mut self, scope: &str) -> Arc<str> {
+        if let Some(shared) = self.scopes.get(scope) {
+            return Arc::clone(shared);
+        }
+        let shared: Arc<str> = Arc::from(scope);
+        self.scopes.insert(Arc::clone(&shared));
+        shared
+    }
+
+    /// The grant of this app and patient, if one was ever made.
+    fn grant(&self, client_id: &str, patient_id: &str) -> Option<&Arc<Grant>> {
+        self.grants.get(client_id)?.get(patient_id)
+    }
+
+    /// Stores an access token for `session`, numbered after the last one.
+    fn insert_access(
+        &mut self,
+        digest: Digest,
+        session: Arc<Session>,
+        scope: Arc<str>,
+        expires_at: Timestamp,
+    ) {
+        self.access_issued += 1;
+        let record = AccessRecord {
+            session,
+            scope,
+            expires_at,
+            number: self.access_issued,
+            revoked: false,
+            calls: AtomicU64::new(0),
+        };
+        self.access.insert(digest, record);
+    }
 }
 
 /// Every code, token and session of one server.
 #[derive(Debug, Default)]
 pub struct TokenStore {
     vaults: RwLock<Vaults>,
-    next_session: AtomicU64,
     /// An access token answers as expired after this many authenticated calls.
     expire_after_calls: Option<u64>,
 }
@@ -265,62 +348,71 @@ impl TokenStore {
     pub fn open_session(
         &self,
         client_id: &str,
-        beneficiary: Arc<Beneficiary>,
-        scope: String,
+        who: Who,
+        scope: &str,
         grant_expires_at: Option<Timestamp>,
     ) -> Arc<Session> {
-        let session = Arc::new(Session {
-            id: SessionId(self.next_session.fetch_add(1, Ordering::Relaxed) + 1),
-            client_id: client_id.to_owned(),
-            beneficiary,
-            scope,
-            revoked: AtomicBool::new(false),
-            grant_deleted: AtomicBool::new(false),
-        });
-        let key = (client_id.to_owned(), session.beneficiary.patient_id.clone());
         let mut vaults = self.vaults_mut();
-        let grant = vaults.grants.entry(key).or_default();
-        grant.sessions.push(Arc::clone(&session));
-        grant.expires_at = grant_expires_at;
-        grant.present = true;
-        session
+        let scope = vaults.scope(scope);
+        // Numbered under the lock, so that a deletion marks exactly the sessions before it.
+        vaults.sessions_opened += 1;
+        let id = SessionId(vaults.sessions_opened);
+        let client_id = match vaults.grants.get_key_value(client_id) {
+            Some((shared, _)) => Arc::clone(shared),
+            None => Arc::from(client_id),
+        };
+        let grants = vaults.grants.entry(Arc::clone(&client_id)).or_default();
+        let grant = grants.entry(who.shared_patient_id()).or_insert_with(|| {
+            Arc::new(Grant {
+                state: Mutex::new(GrantState::Missing),
+                tokens_deleted_below: AtomicU64::new(0),
+                deleted_below: AtomicU64::new(0),
+            })
+        });
+        *grant.state.lock().unwrap_or_else(PoisonError::into_inner) =
+            GrantState::Present(grant_expires_at);
+        Arc::new(Session {
+            id,
+            client_id,
+            who,
+            scope,
+            grant: Arc::clone(grant),
+        })
     }
 
     /// Deletes every token of this app and beneficiary; the grant stays.
     pub fn delete_tokens(&self, client_id: &str, patient_id: &str) {
-        let key = (client_id.to_owned(), patient_id.to_owned());
         // Exclusive, so that no check still running sees the tokens alive once this returns.
         let vaults = self.vaults_mut();
-        if let Some(grant) = vaults.grants.get(&key) {
-            for session in &grant.sessions {
-                session.revoked.store(true, Ordering::Relaxed);
-            }
+        if let Some(grant) = vaults.grant(client_id, patient_id) {
+            let below = vaults.sessions_opened + 1;
+            grant.tokens_deleted_below.store(below, Ordering::Relaxed);
         }
     }
 
     /// Deletes the grant of this app and beneficiary, which revokes every token of it;
     /// false when there was none.
     pub fn delete_grant(&self, client_id: &str, patient_id: &str) -> bool {
-        let key = (client_id.to_owned(), patient_id.to_owned());
-        let mut vaults = self.vaults_mut();
-        match vaults.grants.get_mut(&key) {
-            Some(grant) if grant.present => {
-                grant.present = false;
-                for session in &grant.sessions {
-                    session.grant_deleted.store(true, Ordering::Relaxed);
-                }
-                true
-            }
-            _ => false,
+        let vaults = self.vaults_mut();
+        let Some(grant) = vaults.grant(client_id, patient_id) else {
+            return false;
+        };
+        let mut state = grant.state.lock().unwrap_or_else(PoisonError::into_inner);
+        if *state == GrantState::Missing {
+            return false;
         }
+        *state = GrantState::Missing;
+        let below = vaults.sessions_opened + 1;
+        grant.deleted_below.store(below, Ordering::Relaxed);
+        true
     }
 
     /// The state of the grant of this app and beneficiary.
     pub fn grant(&self, client_id: &str, patient_id: &str) -> GrantState {
-        let key = (client_id.to_owned(), patient_id.to_owned());
-        match self.vaults().grants.get(&key) {
-            Some(grant) if grant.present => GrantState::Present(grant.expires_at),
-            _ => GrantState::Missing,
+        let vaults = self.vaults();
+        match vaults.grant(client_id, patient_id) {
+            Some(grant) => *grant.state.lock().unwrap_or_else(PoisonError::into_inner),
+            None => GrantState::Missing,
         }
     }
 
@@ -328,8 +420,8 @@ impl TokenStore {
     pub fn knows_patient(&self, patient_id: &str) -> bool {
         self.vaults()
             .grants
-            .keys()
-            .any(|(_, patient)| patient == patient_id)
+            .values()
+            .any(|grants| grants.contains_key(patient_id))
     }
 
     /// The live access token `token` for introspection (`None`: unknown, revoked, expired).
@@ -342,7 +434,7 @@ impl TokenStore {
         }
         Some(Introspection {
             session: Arc::clone(&record.session),
-            scope: record.scope.clone(),
+            scope: Arc::clone(&record.scope),
             expires_at: record.expires_at,
         })
     }
@@ -366,7 +458,7 @@ impl TokenStore {
         let digest = digest(token);
         let mut vaults = self.vaults_mut();
         if let Some(record) = vaults.access.get_mut(&digest) {
-            if record.session.client_id != client_id {
+            if *record.session.client_id != *client_id {
                 return Revocation::OtherClient;
             }
             record.revoked = true;
@@ -375,7 +467,7 @@ impl TokenStore {
         let Some(record) = vaults.refresh.get_mut(&digest) else {
             return Revocation::Unknown;
         };
-        if record.session.client_id != client_id {
+        if *record.session.client_id != *client_id {
             return Revocation::OtherClient;
         }
         record.revoked = true;
@@ -401,7 +493,6 @@ impl TokenStore {
             redirect_uri,
             code_challenge,
             expires_at,
-            used: false,
         };
         self.vaults_mut().codes.insert(digest, grant);
         Ok(code)
@@ -412,30 +503,24 @@ impl TokenStore {
         let digest = digest(code);
         let vaults = self.vaults();
         let grant = vaults.codes.get(&digest).ok_or(CodeProblem::Invalid)?;
-        if grant.used || now >= grant.expires_at || grant.session.is_revoked() {
+        if now >= grant.expires_at || grant.session.is_revoked() {
             return Err(CodeProblem::Invalid);
         }
         Ok(grant.clone())
     }
 
-    /// Uses the code up; false when it was already used (a concurrent redemption won).
+    /// Uses the code up (a used code is forgotten: it is as invalid as one never issued);
+    /// false when it was already used (a concurrent redemption won).
     pub fn consume_code(&self, code: &str) -> bool {
         let digest = digest(code);
-        let mut vaults = self.vaults_mut();
-        match vaults.codes.get_mut(&digest) {
-            Some(grant) if !grant.used => {
-                grant.used = true;
-                true
-            }
-            _ => false,
-        }
+        self.vaults_mut().codes.remove(&digest).is_some()
     }
 
     /// Issues an access and refresh token in `session`.
     pub fn issue_tokens(
         &self,
         session: Arc<Session>,
-        scope: String,
+        scope: &str,
         expires_at: Timestamp,
     ) -> Result<IssuedTokens, RandomnessError> {
         let pair = NewPair::draw()?;
@@ -446,21 +531,14 @@ impl TokenStore {
     pub fn issue_access(
         &self,
         session: Arc<Session>,
-        scope: String,
+        scope: &str,
         expires_at: Timestamp,
     ) -> Result<String, RandomnessError> {
         let access_token = secret::new_token()?;
         let digest = digest(&access_token);
-        self.vaults_mut().access.insert(
-            digest,
-            AccessRecord {
-                session,
-                scope,
-                expires_at,
-                revoked: false,
-                calls: AtomicU64::new(0),
-            },
-        );
+        let mut vaults = self.vaults_mut();
+        let scope = vaults.scope(scope);
+        vaults.insert_access(digest, session, scope, expires_at);
         Ok(access_token)
     }
 
@@ -469,31 +547,31 @@ impl TokenStore {
         &self,
         token: &str,
         client_id: &str,
-    ) -> Result<(Arc<Session>, String), RefreshProblem> {
+    ) -> Result<(Arc<Session>, Arc<str>), RefreshProblem> {
         let digest = digest(token);
         let vaults = self.vaults();
         let record = vaults.refresh.get(&digest).ok_or(RefreshProblem::Unknown)?;
-        if record.session.client_id != client_id {
+        if *record.session.client_id != *client_id {
             return Err(RefreshProblem::OtherClient);
         }
-        if record.session.revoked.load(Ordering::Relaxed) {
+        if record.session.tokens_deleted() {
             // Deleted with the other tokens of an earlier authorization.
             return Err(RefreshProblem::Unknown);
         }
-        if record.session.grant_deleted.load(Ordering::Relaxed) {
+        if record.session.grant_deleted() {
             return Err(RefreshProblem::GrantDeleted);
         }
         if record.revoked {
             return Err(RefreshProblem::Revoked);
         }
-        Ok((Arc::clone(&record.session), record.scope.clone()))
+        Ok((Arc::clone(&record.session), Arc::clone(&record.scope)))
     }
 
     /// Rotates a refresh token: revokes it and its access token, issues a new pair.
     pub fn rotate(
         &self,
         token: &str,
-        scope: String,
+        scope: &str,
         expires_at: Timestamp,
     ) -> Result<Result<IssuedTokens, RefreshProblem>, RandomnessError> {
         let digest = digest(token);
@@ -524,7 +602,8 @@ impl TokenStore {
             Some(record) if !self.count_call(record) => AccessCheck::Expired,
             Some(record) => AccessCheck::Valid {
                 session: Arc::clone(&record.session),
-                scope: record.scope.clone(),
+                scope: Arc::clone(&record.scope),
+                number: record.number,
             },
             None => AccessCheck::Invalid,
         }
@@ -570,24 +649,21 @@ impl NewPair {
         self,
         vaults: &mut Vaults,
         session: Arc<Session>,
-        scope: String,
+        scope: &str,
         expires_at: Timestamp,
     ) -> IssuedTokens {
-        vaults.access.insert(
+        let scope = vaults.scope(scope);
+        vaults.insert_access(
             self.access_digest,
-            AccessRecord {
-                session: Arc::clone(&session),
-                scope: scope.clone(),
-                expires_at,
-                revoked: false,
-                calls: AtomicU64::new(0),
-            },
+            Arc::clone(&session),
+            Arc::clone(&scope),
+            expires_at,
         );
         vaults.refresh.insert(
             self.refresh_digest,
             RefreshRecord {
                 session: Arc::clone(&session),
-                scope: scope.clone(),
+                scope: Arc::clone(&scope),
                 access: self.access_digest,
                 revoked: false,
             },
@@ -624,8 +700,8 @@ mod tests {
         };
         store.open_session(
             client_id,
-            Arc::new(population::from_spec(&spec, 0)),
-            "profile".into(),
+            Who::built(Arc::new(population::from_spec(&spec, 0))),
+            "profile",
             None,
         )
     }
@@ -661,16 +737,12 @@ mod tests {
     #[test]
     fn rotation_revokes_the_old_pair() -> Result<(), RandomnessError> {
         let store = TokenStore::new();
-        let first = store.issue_tokens(
-            session(&store, "app"),
-            "profile".into(),
-            expiry(now(), 3600),
-        )?;
+        let first = store.issue_tokens(session(&store, "app"), "profile", expiry(now(), 3600))?;
         assert!(matches!(
             store.check_access(&first.access_token, now()),
             AccessCheck::Valid { .. }
         ));
-        let second = store.rotate(&first.refresh_token, "profile".into(), expiry(now(), 3600))?;
+        let second = store.rotate(&first.refresh_token, "profile", expiry(now(), 3600))?;
         let second = second.map_err(|_| ()).ok();
         assert!(second.is_some());
         assert!(matches!(
@@ -703,11 +775,7 @@ mod tests {
     fn tokens_expire_after_their_calls_and_refreshed_ones_start_over() -> Result<(), RandomnessError>
     {
         let store = TokenStore::with_expire_after_calls(Some(2));
-        let first = store.issue_tokens(
-            session(&store, "app"),
-            "profile".into(),
-            expiry(now(), 3600),
-        )?;
+        let first = store.issue_tokens(session(&store, "app"), "profile", expiry(now(), 3600))?;
         let check = |token: &str| store.check_access(token, now());
         assert!(matches!(
             check(&first.access_token),
@@ -720,7 +788,7 @@ mod tests {
         assert!(matches!(check(&first.access_token), AccessCheck::Expired));
         assert!(matches!(check(&first.access_token), AccessCheck::Expired));
         assert!(matches!(check("unknown"), AccessCheck::Invalid));
-        let second = store.rotate(&first.refresh_token, "profile".into(), expiry(now(), 3600))?;
+        let second = store.rotate(&first.refresh_token, "profile", expiry(now(), 3600))?;
         let second = second.map_err(|_| ()).ok();
         assert!(second.is_some());
         if let Some(second) = second {
@@ -742,11 +810,7 @@ mod tests {
     #[test]
     fn concurrent_checks_count_every_call_exactly_once() -> Result<(), RandomnessError> {
         let store = Arc::new(TokenStore::with_expire_after_calls(Some(100)));
-        let pair = store.issue_tokens(
-            session(&store, "app"),
-            "profile".into(),
-            expiry(now(), 3600),
-        )?;
+        let pair = store.issue_tokens(session(&store, "app"), "profile", expiry(now(), 3600))?;
         let token = Arc::new(pair.access_token);
         let threads: Vec<_> = (0..4)
             .map(|_| {
@@ -771,17 +835,10 @@ mod tests {
     #[test]
     fn deleting_tokens_kills_this_apps_tokens_only() -> Result<(), RandomnessError> {
         let store = TokenStore::new();
-        let mine = store.issue_tokens(
-            session(&store, "app"),
-            "profile".into(),
-            expiry(now(), 3600),
-        )?;
-        let other_app = store.issue_tokens(
-            session(&store, "other"),
-            "profile".into(),
-            expiry(now(), 3600),
-        )?;
-        store.delete_tokens("app", &mine.session.beneficiary.patient_id);
+        let mine = store.issue_tokens(session(&store, "app"), "profile", expiry(now(), 3600))?;
+        let other_app =
+            store.issue_tokens(session(&store, "other"), "profile", expiry(now(), 3600))?;
+        store.delete_tokens("app", mine.session.patient_id());
         assert!(matches!(
             store.check_access(&mine.access_token, now()),
             AccessCheck::Invalid
@@ -797,12 +854,8 @@ mod tests {
     fn a_deleted_grant_revokes_its_tokens_until_the_next_authorization()
     -> Result<(), RandomnessError> {
         let store = TokenStore::new();
-        let old = store.issue_tokens(
-            session(&store, "app"),
-            "profile".into(),
-            expiry(now(), 3600),
-        )?;
-        let patient = old.session.beneficiary.patient_id.clone();
+        let old = store.issue_tokens(session(&store, "app"), "profile", expiry(now(), 3600))?;
+        let patient = old.session.patient_id().to_owned();
         assert_eq!(store.grant("app", &patient), GrantState::Present(None));
         assert!(store.knows_patient(&patient));
         assert!(store.delete_grant("app", &patient));
@@ -813,11 +866,7 @@ mod tests {
             store.refresh_token(&old.refresh_token, "app").err(),
             Some(RefreshProblem::GrantDeleted)
         );
-        let new = store.issue_tokens(
-            session(&store, "app"),
-            "profile".into(),
-            expiry(now(), 3600),
-        )?;
+        let new = store.issue_tokens(session(&store, "app"), "profile", expiry(now(), 3600))?;
         assert!(matches!(
             store.check_access(&old.access_token, now()),
             AccessCheck::Invalid
@@ -834,15 +883,11 @@ mod tests {
     #[test]
     fn rfc7009_revocation() -> Result<(), RandomnessError> {
         let store = TokenStore::new();
-        let pair = store.issue_tokens(
-            session(&store, "app"),
-            "profile".into(),
-            expiry(now(), 3600),
-        )?;
+        let pair = store.issue_tokens(session(&store, "app"), "profile", expiry(now(), 3600))?;
         assert_eq!(
             store
                 .session_of(&pair.access_token)
-                .map(|s| s.client_id.clone())
+                .map(|s| s.client_id.to_string())
                 .as_deref(),
             Some("app")
         );
@@ -856,7 +901,7 @@ mod tests {
             Revocation::Revoked
         );
         assert!(store.refresh_token(&pair.refresh_token, "app").is_ok());
-        let second = store.rotate(&pair.refresh_token, "profile".into(), expiry(now(), 3600))?;
+        let second = store.rotate(&pair.refresh_token, "profile", expiry(now(), 3600))?;
         let second = second.map_err(|_| ()).ok();
         if let Some(second) = second {
             assert_eq!(

@@ -11,6 +11,7 @@ use crate::world::World;
 use http::StatusCode;
 use http::header::{CACHE_CONTROL, PRAGMA};
 use serde_json::json;
+use std::sync::Arc;
 
 /// Parameters oauthlib refuses to see twice on the token endpoint.
 const SINGLE_PARAMS: [&str; 3] = ["client_id", "grant_type", "redirect_uri"];
@@ -64,7 +65,7 @@ pub async fn token(world: &World, store: &TokenStore, request: &Request) -> Resp
         Exchange::Refresh => refresh(world, store, app, &params),
     };
     match issued {
-        Ok(tokens) => success(world, store, app, &tokens),
+        Ok(tokens) => success(world, app, &tokens),
         Err(response) => response,
     }
 }
@@ -120,7 +121,7 @@ fn refresh_pre_check(
     }
     let now = world.clock().now();
     match store.session_of(token) {
-        Some(session) => match grant::refresh_refusal(world.profile(), store, app, &session, now) {
+        Some(session) => match grant::refresh_refusal(world.profile(), app, &session, now) {
             Some(refusal) => Err(refusal),
             None => Ok(()),
         },
@@ -140,7 +141,7 @@ fn redeem_code(
         .ok_or_else(|| errors::invalid_request("Missing code parameter."))?;
     let now = world.clock().now();
     let grant = store.code(code, now).map_err(|_| errors::invalid_grant())?;
-    if grant.session.client_id != credentials.client_id {
+    if *grant.session.client_id != *credentials.client_id {
         return Err(errors::invalid_grant());
     }
     let verifier = params.get("code_verifier");
@@ -171,9 +172,9 @@ fn redeem_code(
     if !store.consume_code(code) {
         return Err(errors::invalid_grant());
     }
-    let scope = grant.session.scope.clone();
+    let scope = Arc::clone(&grant.session.scope);
     store
-        .issue_tokens(grant.session, scope, expiry(now, world.access_ttl()))
+        .issue_tokens(grant.session, &scope, expiry(now, world.access_ttl()))
         .map_err(|_| errors::server_error())
 }
 
@@ -190,7 +191,7 @@ fn refresh(
     let scope = match params.non_empty("scope") {
         // django-oauth-toolkit: the original scope is that of the refresh token's own access
         // token, so a narrowed chain cannot widen again.
-        Some(narrower) if scopes::within(narrower, &current_scope) => narrower.to_owned(),
+        Some(narrower) if scopes::within(narrower, &current_scope) => narrower,
         Some(_) => {
             return Err(errors::oauthlib(
                 StatusCode::BAD_REQUEST,
@@ -198,7 +199,7 @@ fn refresh(
                 None,
             ));
         }
-        None => current_scope,
+        None => &*current_scope,
     };
     let expires_at = expiry(world.clock().now(), world.access_ttl());
     match store.rotate(token, scope, expires_at) {
@@ -209,19 +210,19 @@ fn refresh(
 }
 
 /// The token response (`documented`: no `access_grant_expiration`).
-fn success(world: &World, store: &TokenStore, app: &App, tokens: &IssuedTokens) -> Response {
+fn success(world: &World, app: &App, tokens: &IssuedTokens) -> Response {
     let mut body = json!({
         "access_token": tokens.access_token,
         "expires_in": world.access_ttl(),
         "token_type": "Bearer",
-        "scope": tokens.scope,
+        "scope": &*tokens.scope,
         "refresh_token": tokens.refresh_token,
-        "patient": tokens.session.beneficiary.patient_id,
+        "patient": tokens.session.patient_id(),
     });
     if world.profile() == Profile::Current {
         let access_expires_at = expiry(world.clock().now(), world.access_ttl());
         body["access_grant_expiration"] =
-            grant::access_grant_expiration(store, app, &tokens.session, access_expires_at).into();
+            grant::access_grant_expiration(app, &tokens.session, access_expires_at).into();
     }
     Response::json(StatusCode::OK, &body)
         .header(CACHE_CONTROL, "no-store")

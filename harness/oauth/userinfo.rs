@@ -31,7 +31,7 @@ pub fn userinfo(world: &World, store: &TokenStore, request: &Request) -> Respons
         )
         .in_session(session);
     }
-    let bene = &auth.session.beneficiary;
+    let bene = auth.session.who.beneficiary();
     let iat = bene
         .account_created
         .strftime("%Y-%m-%dT%H:%M:%S%.3fZ")

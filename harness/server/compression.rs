@@ -110,7 +110,10 @@ pub fn encode_with(
 pub(crate) fn gzip(body: &[u8]) -> Option<Vec<u8>> {
     let mut encoder = GzEncoder::new(Vec::with_capacity(body.len() / 4), Compression::fast());
     encoder.write_all(body).ok()?;
-    encoder.finish().ok()
+    let mut gzipped = encoder.finish().ok()?;
+    // Cached gzip bodies hold only their bytes, not the slack of the growing buffer.
+    gzipped.shrink_to_fit();
+    Some(gzipped)
 }
 
 #[cfg(test)]

@@ -9,7 +9,7 @@
 use crate::exchange::{Request, Response};
 use crate::server::near_miss::Miss;
 use std::collections::VecDeque;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
@@ -79,6 +79,8 @@ pub struct Journal {
     len: AtomicUsize,
     /// Their weight, changed like `len`.
     bytes: AtomicUsize,
+    /// The id after the last exchange dropped: where the oldest is looked for first.
+    next_oldest: AtomicU64,
 }
 
 impl Journal {
@@ -105,6 +107,7 @@ impl Journal {
             shards: std::array::from_fn(|_| Mutex::new(VecDeque::new())),
             len: AtomicUsize::new(0),
             bytes: AtomicUsize::new(0),
+            next_oldest: AtomicU64::new(0),
         }
     }
 
@@ -144,9 +147,21 @@ impl Journal {
         len > self.capacity || (len > 1 && self.bytes.load(Ordering::Relaxed) > self.max_bytes)
     }
 
-    /// Drops the exchange of the lowest id among the oldest of each shard, unless the bounds
-    /// were met meanwhile; false when there was nothing to drop.
+    /// Drops the oldest exchange, unless the bounds were met meanwhile; false when there was
+    /// nothing to drop. The oldest is usually the one after the last dropped (ids are dealt
+    /// to the shards in turn), found with one lock; otherwise every shard's front is compared.
     fn drop_oldest(&self) -> bool {
+        let next = self.next_oldest.load(Ordering::Relaxed);
+        {
+            let mut shard = self.shard(next);
+            if shard.front().is_some_and(|entry| entry.exchange.id == next) {
+                if !self.over() {
+                    return false;
+                }
+                self.pop_front(&mut shard);
+                return true;
+            }
+        }
         let oldest = self
             .shards()
             .enumerate()
@@ -162,11 +177,18 @@ impl Journal {
             return false;
         }
         // Another thread may have emptied this shard since: then the caller looks again.
+        self.pop_front(&mut shard);
+        true
+    }
+
+    /// Drops the front of `shard`, if any, and notes the id after it as the next oldest.
+    fn pop_front(&self, shard: &mut VecDeque<Entry>) {
         if let Some(entry) = shard.pop_front() {
             self.len.fetch_sub(1, Ordering::Relaxed);
             self.bytes.fetch_sub(entry.weight, Ordering::Relaxed);
+            self.next_oldest
+                .fetch_max(entry.exchange.id + 1, Ordering::Relaxed);
         }
-        true
     }
 
     /// A copy of the recorded exchanges, in order of id.

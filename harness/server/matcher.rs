@@ -388,7 +388,7 @@ fn wildcard<P, T>(
 mod tests {
     use super::*;
     use crate::scenario::{BeneficiarySpec, SessionMatch, StateMachine};
-    use crate::world::population;
+    use crate::world::{Who, population};
     use bytes::Bytes;
     use http::{HeaderMap, HeaderValue};
     use proptest::prelude::*;
@@ -519,13 +519,13 @@ mod tests {
         };
         let session = world.store.open_session(
             "app",
-            Arc::new(population::from_spec(&spec, 0)),
-            "profile".into(),
+            Who::built(Arc::new(population::from_spec(&spec, 0))),
+            "profile",
             None,
         );
         world
             .store
-            .issue_tokens(session, "profile".into(), Timestamp::MAX)
+            .issue_tokens(session, "profile", Timestamp::MAX)
             .unwrap()
             .access_token
     }

@@ -13,7 +13,6 @@
 
 use crate::exchange::Response;
 use crate::server::compression;
-use crate::world::Beneficiary;
 use bytes::Bytes;
 use quick_cache::sync::Cache;
 use quick_cache::{Equivalent, Weighter};
@@ -40,8 +39,9 @@ pub struct PageKeyRef<'a> {
     pub origin: &'a str,
     /// The negotiated content type (DRF echoes the Accept entry's parameters).
     pub content_type: &'a str,
-    /// Whose data: the token's beneficiary.
-    pub beneficiary: &'a Arc<Beneficiary>,
+    /// Whose data: the patient id of the token's beneficiary (in one world, a patient id is
+    /// one beneficiary).
+    pub patient_id: &'a str,
 }
 
 impl PageKeyRef<'_> {
@@ -51,7 +51,7 @@ impl PageKeyRef<'_> {
             query: self.query.map(Into::into),
             origin: self.origin.into(),
             content_type: self.content_type.into(),
-            beneficiary: Arc::clone(self.beneficiary),
+            patient_id: self.patient_id.into(),
         }
     }
 
@@ -60,7 +60,8 @@ impl PageKeyRef<'_> {
         let text = self.path.len()
             + self.query.map_or(0, str::len)
             + self.origin.len()
-            + self.content_type.len();
+            + self.content_type.len()
+            + self.patient_id.len();
         text as u64
     }
 }
@@ -71,8 +72,7 @@ impl Hash for PageKeyRef<'_> {
         self.query.hash(state);
         self.origin.hash(state);
         self.content_type.hash(state);
-        // The patient id tells beneficiaries apart; equality compares all of their data.
-        self.beneficiary.patient_id.hash(state);
+        self.patient_id.hash(state);
     }
 }
 
@@ -82,8 +82,7 @@ impl PartialEq for PageKeyRef<'_> {
             && self.query == other.query
             && self.origin == other.origin
             && self.content_type == other.content_type
-            && (Arc::ptr_eq(self.beneficiary, other.beneficiary)
-                || self.beneficiary == other.beneficiary)
+            && self.patient_id == other.patient_id
     }
 }
 
@@ -96,7 +95,7 @@ struct PageKey {
     query: Option<Box<str>>,
     origin: Box<str>,
     content_type: Box<str>,
-    beneficiary: Arc<Beneficiary>,
+    patient_id: Box<str>,
 }
 
 impl PageKey {
@@ -106,7 +105,7 @@ impl PageKey {
             query: self.query.as_deref(),
             origin: &self.origin,
             content_type: &self.content_type,
-            beneficiary: &self.beneficiary,
+            patient_id: &self.patient_id,
         }
     }
 }
@@ -301,20 +300,20 @@ fn same_bytes(a: &Bytes, b: &Bytes) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::world::population;
+    use crate::sandbox;
     use http::StatusCode;
 
-    fn bene(login: &str) -> Arc<Beneficiary> {
-        Arc::new(population::from_sandbox_login(login, 1).unwrap())
+    fn bene(login: &str) -> String {
+        sandbox::patient_id_for_login(login).unwrap()
     }
 
-    fn key<'a>(bene: &'a Arc<Beneficiary>, query: &'a str) -> PageKeyRef<'a> {
+    fn key<'a>(patient_id: &'a str, query: &'a str) -> PageKeyRef<'a> {
         PageKeyRef {
             path: "/v2/fhir/ExplanationOfBenefit/",
             query: Some(query),
             origin: "http://127.0.0.1:8000",
             content_type: "application/fhir+json",
-            beneficiary: bene,
+            patient_id,
         }
     }
 
@@ -353,7 +352,7 @@ mod tests {
                 ..base
             },
             PageKeyRef {
-                beneficiary: &other,
+                patient_id: &other,
                 ..base
             },
         ];
@@ -363,7 +362,7 @@ mod tests {
             assert_ne!(*variant, base);
             assert!(Served::new(&cache).cached(variant).is_none(), "{variant:?}");
         }
-        let same = Arc::new(Beneficiary::clone(&jane));
+        let same = jane.clone();
         assert!(
             Served::new(&cache)
                 .cached(&key(&same, "_count=10"))

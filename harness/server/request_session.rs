@@ -34,7 +34,7 @@ pub fn session_of(
 mod tests {
     use super::*;
     use crate::scenario::BeneficiarySpec;
-    use crate::world::population;
+    use crate::world::{Who, population};
     use bytes::Bytes;
     use http::{HeaderMap, HeaderValue, Method};
     use std::sync::Arc;
@@ -71,11 +71,11 @@ mod tests {
             name: None,
             claims: None,
         };
-        let beneficiary = Arc::new(population::from_spec(&spec, 0));
-        let first = store.open_session("app", Arc::clone(&beneficiary), "profile".into(), None);
-        let second = store.open_session("app", beneficiary, "profile".into(), None);
+        let who = Who::built(Arc::new(population::from_spec(&spec, 0)));
+        let first = store.open_session("app", who.clone(), "profile", None);
+        let second = store.open_session("app", who, "profile", None);
         let tokens = store
-            .issue_tokens(Arc::clone(&first), "profile".into(), later)
+            .issue_tokens(Arc::clone(&first), "profile", later)
             .unwrap();
         let (access, refresh) = (tokens.access_token, tokens.refresh_token);
         let code = store

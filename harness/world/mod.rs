@@ -6,14 +6,17 @@ pub mod claims;
 pub mod population;
 pub mod seed;
 pub mod throttle;
+pub mod who;
 
 pub use beneficiary::{Beneficiary, Gender};
 pub use claim::Claim;
 pub use claims::ClaimBook;
+pub use who::Who;
 
 use crate::clock::Clock;
+use crate::sandbox::SandboxLogin;
 use crate::scenario::{App, Profile, RateLimit, Scenario};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use throttle::Throttle;
 
 /// Access-token lifetime of the `documented` profile (the guide era; behaviour file §0.1).
@@ -28,6 +31,8 @@ pub struct World {
     scenario: Scenario,
     clock: Arc<Clock>,
     throttle: Throttle,
+    /// The scenario's beneficiaries, in its order, each built at its first login and shared.
+    listed: Vec<OnceLock<Arc<Beneficiary>>>,
 }
 
 impl World {
@@ -35,6 +40,11 @@ impl World {
     pub fn new(scenario: Scenario, clock: Arc<Clock>) -> World {
         let rate = scenario.rate_limit.unwrap_or(RateLimit::BB2_DEFAULT);
         World {
+            listed: scenario
+                .beneficiaries
+                .iter()
+                .map(|_| OnceLock::new())
+                .collect(),
             scenario,
             clock,
             throttle: Throttle::new(rate),
@@ -71,16 +81,26 @@ impl World {
 
     /// The beneficiary who logs in as `username`: a scenario beneficiary first, else a
     /// sandbox login, unless its generated id belongs to a scenario beneficiary.
-    pub fn beneficiary(&self, username: &str) -> Option<Beneficiary> {
+    pub fn who(&self, username: &str) -> Option<Who> {
         let specs = &self.scenario.beneficiaries;
-        if let Some(spec) = specs.iter().find(|spec| spec.username == username) {
-            return Some(population::from_spec(spec, self.scenario.seed));
-        }
-        let generated = population::from_sandbox_login(username, self.scenario.seed)?;
-        let taken = specs
+        if let Some((spec, built)) = specs
             .iter()
-            .any(|spec| spec.patient_id == generated.patient_id);
-        (!taken).then_some(generated)
+            .zip(&self.listed)
+            .find(|(spec, _)| spec.username == username)
+        {
+            let beneficiary =
+                built.get_or_init(|| Arc::new(population::from_spec(spec, self.scenario.seed)));
+            return Some(Who::built(Arc::clone(beneficiary)));
+        }
+        let login = SandboxLogin::parse(username)?;
+        let who = Who::sandbox(login, self.scenario.seed);
+        let taken = specs.iter().any(|spec| spec.patient_id == who.patient_id());
+        (!taken).then_some(who)
+    }
+
+    /// Every detail of the beneficiary who logs in as `username` (see [`World::who`]).
+    pub fn beneficiary(&self, username: &str) -> Option<Arc<Beneficiary>> {
+        self.who(username).map(|who| who.beneficiary())
     }
 
     /// Access-token lifetime in seconds.

@@ -2,7 +2,7 @@
 //! each built on demand from the scenario seed (never all held in memory).
 
 use crate::claim_type::{ClaimCounts, ClaimType};
-use crate::sandbox;
+use crate::sandbox::SandboxLogin;
 use crate::scenario::BeneficiarySpec;
 use crate::world::seed::{derive, mix};
 use crate::world::{Beneficiary, Gender};
@@ -66,12 +66,22 @@ pub fn from_spec(spec: &BeneficiarySpec, scenario_seed: u64) -> Beneficiary {
 
 /// Builds the generated beneficiary of a sandbox login, if `username` is one.
 pub fn from_sandbox_login(username: &str, scenario_seed: u64) -> Option<Beneficiary> {
-    let patient_id = sandbox::patient_id_for_login(username)?;
-    let password = sandbox::password_for_login(username)?;
-    let facts = Facts::new(scenario_seed, &patient_id);
+    SandboxLogin::parse(username).map(|login| from_sandbox(login, scenario_seed))
+}
+
+/// Builds the generated beneficiary of a sandbox login.
+pub fn from_sandbox(login: SandboxLogin, scenario_seed: u64) -> Beneficiary {
+    let facts = Facts::new(scenario_seed, &login.patient_id());
     let (given, family, gender) = facts.name();
     let claims = facts.claim_mix();
-    Some(facts.beneficiary(username.to_owned(), password, given, family, gender, claims))
+    facts.beneficiary(
+        login.username(),
+        login.password(),
+        given,
+        family,
+        gender,
+        claims,
+    )
 }
 
 /// "Jane X Doe" → (["Jane", "X"], "Doe").

@@ -6,17 +6,15 @@ use crate::exchange::Response;
 use crate::scenario::RateLimit;
 use http::header::{HeaderName, HeaderValue, RETRY_AFTER};
 use jiff::{SignedDuration, Timestamp};
-use std::collections::hash_map::DefaultHasher;
 use std::collections::{HashMap, VecDeque};
-use std::hash::{Hash, Hasher};
 use std::sync::{Mutex, PoisonError};
 
 /// Independent locks the request times are spread over, by token: requests of different
 /// tokens rarely wait for each other.
 const SHARDS: usize = 16;
 
-/// Request times per access token, in one shard.
-type History = HashMap<String, VecDeque<Timestamp>>;
+/// A shard forgets the tokens whose window has emptied once per this many checks.
+const SWEEP_EVERY: u32 = 4_096;
 
 /// `X-RateLimit-Limit`.
 pub const LIMIT: HeaderName = HeaderName::from_static("x-ratelimit-limit");
@@ -40,56 +38,65 @@ pub enum Decision {
     },
 }
 
+/// Request times per access token (by the token's number in the store), newest first, in
+/// one shard.
+#[derive(Debug, Default)]
+struct Shard {
+    times: HashMap<u64, VecDeque<Timestamp>>,
+    /// Checks since the shard last forgot idle tokens.
+    checks: u32,
+}
+
 /// Request times per access token, within one window.
 #[derive(Debug)]
 pub struct Throttle {
     rate: RateLimit,
-    /// Token `t`'s times live in shard `hash(t) % SHARDS`.
-    shards: [Mutex<History>; SHARDS],
+    window: SignedDuration,
+    /// `X-RateLimit-Limit` and `X-RateLimit-Reset`, the same on every response.
+    limit_value: HeaderValue,
+    reset_value: Option<HeaderValue>,
+    /// Token `n`'s times live in shard `n % SHARDS`.
+    shards: [Mutex<Shard>; SHARDS],
 }
 
 impl Throttle {
     /// A throttle at `rate`.
     pub fn new(rate: RateLimit) -> Throttle {
+        // DRF writes the period as a float: `3600.0`.
+        let reset = format!("{:.1}", rate.period_secs as f64);
         Throttle {
+            window: SignedDuration::from_secs(i64::try_from(rate.period_secs).unwrap_or(i64::MAX)),
+            limit_value: HeaderValue::from(rate.requests),
+            reset_value: HeaderValue::from_str(&reset).ok(),
             rate,
-            shards: std::array::from_fn(|_| Mutex::new(HashMap::new())),
+            shards: std::array::from_fn(|_| Mutex::new(Shard::default())),
         }
     }
 
-    /// The shard that holds `token`'s request times.
-    fn shard(&self, token: &str) -> &Mutex<History> {
-        let mut hasher = DefaultHasher::new();
-        token.hash(&mut hasher);
+    /// Counts a request of the access token numbered `token` at `now` (DRF
+    /// `SimpleRateThrottle.allow_request`: a full window refuses without counting).
+    pub fn check(&self, token: u64, now: Timestamp) -> Decision {
+        let window_start = now - self.window;
         // The remainder is below SHARDS, so it fits a usize.
-        let index = usize::try_from(hasher.finish() % SHARDS as u64).unwrap_or_default();
-        &self.shards[index]
-    }
-
-    /// Counts a request of `token` at `now` (DRF `SimpleRateThrottle.allow_request`: a full
-    /// window refuses without counting).
-    pub fn check(&self, token: &str, now: Timestamp) -> Decision {
-        let window =
-            SignedDuration::from_secs(i64::try_from(self.rate.period_secs).unwrap_or(i64::MAX));
-        let mut history = self
-            .shard(token)
+        let index = usize::try_from(token % SHARDS as u64).unwrap_or_default();
+        let mut shard = self.shards[index]
             .lock()
             .unwrap_or_else(PoisonError::into_inner);
-        // The token is copied into the map only at its first request.
-        if !history.contains_key(token) {
-            history.insert(token.to_owned(), VecDeque::new());
+        shard.checks += 1;
+        if shard.checks >= SWEEP_EVERY {
+            // Tokens whose newest request has left the window hold nothing worth keeping.
+            shard.checks = 0;
+            shard
+                .times
+                .retain(|_, times| times.front().is_some_and(|newest| *newest > window_start));
         }
-        let Some(times) = history.get_mut(token) else {
-            return Decision::Allowed {
-                remaining: self.rate.requests,
-            };
-        };
-        while times.back().is_some_and(|oldest| *oldest <= now - window) {
+        let times = shard.times.entry(token).or_default();
+        while times.back().is_some_and(|oldest| *oldest <= window_start) {
             times.pop_back();
         }
         if times.len() as u64 >= self.rate.requests {
             let oldest = times.back().copied().unwrap_or(now);
-            let left_ms = (window - now.duration_since(oldest)).as_millis();
+            let left_ms = (self.window - now.duration_since(oldest)).as_millis();
             // DRF rounds the wait up to whole seconds.
             let wait_secs = u64::try_from((left_ms + 999) / 1000).unwrap_or(0).max(1);
             return Decision::Throttled { wait_secs };
@@ -98,6 +105,20 @@ impl Throttle {
         Decision::Allowed {
             remaining: self.rate.requests - times.len() as u64,
         }
+    }
+
+    /// How many tokens the throttle holds request times for.
+    pub fn tokens(&self) -> usize {
+        self.shards
+            .iter()
+            .map(|shard| {
+                shard
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .times
+                    .len()
+            })
+            .sum()
     }
 
     /// The answer under `decision`: `serve`'s answer when allowed, else [`Throttle::refusal`];
@@ -130,12 +151,10 @@ impl Throttle {
 
     fn with_headers(&self, mut response: Response, remaining: u64) -> Response {
         let headers = &mut response.headers;
-        headers.insert(LIMIT, HeaderValue::from(self.rate.requests));
+        headers.insert(LIMIT, self.limit_value.clone());
         headers.insert(REMAINING, HeaderValue::from(remaining));
-        // DRF writes the period as a float: `3600.0`.
-        let reset = format!("{:.1}", self.rate.period_secs as f64);
-        if let Ok(reset) = HeaderValue::from_str(&reset) {
-            headers.insert(RESET, reset);
+        if let Some(reset) = &self.reset_value {
+            headers.insert(RESET, reset.clone());
         }
         response
     }
@@ -164,29 +183,52 @@ mod tests {
         });
         let start: Timestamp = "2026-11-29T00:00:00Z".parse().unwrap();
         let at = |secs: i64| start + SignedDuration::from_secs(secs);
+        assert_eq!(throttle.check(1, at(0)), Decision::Allowed { remaining: 1 });
         assert_eq!(
-            throttle.check("a", at(0)),
-            Decision::Allowed { remaining: 1 }
-        );
-        assert_eq!(
-            throttle.check("a", at(10)),
+            throttle.check(1, at(10)),
             Decision::Allowed { remaining: 0 }
         );
         assert_eq!(
-            throttle.check("a", at(20)),
+            throttle.check(1, at(20)),
             Decision::Throttled { wait_secs: 40 }
         );
         assert_eq!(
-            throttle.check("b", at(20)),
+            throttle.check(2, at(20)),
             Decision::Allowed { remaining: 1 }
         );
         assert_eq!(
-            throttle.check("a", at(60)),
+            throttle.check(1, at(60)),
             Decision::Allowed { remaining: 0 }
         );
         assert_eq!(
-            throttle.check("a", at(69)),
+            throttle.check(1, at(69)),
             Decision::Throttled { wait_secs: 1 }
+        );
+    }
+
+    #[test]
+    fn tokens_whose_window_emptied_are_forgotten() {
+        let throttle = Throttle::new(RateLimit {
+            requests: 10,
+            period_secs: 1,
+        });
+        let start: Timestamp = "2026-11-29T00:00:00Z".parse().unwrap();
+        let tokens = 3 * SHARDS as u64;
+        for token in 0..tokens {
+            throttle.check(token, start);
+        }
+        assert_eq!(throttle.tokens(), tokens as usize);
+        // One token keeps calling, long after the others' windows emptied.
+        let later = start + SignedDuration::from_secs(5);
+        for _ in 0..SWEEP_EVERY {
+            throttle.check(0, later);
+        }
+        // Its shard swept: only the live token is left there; the other shards still hold
+        // their (idle) tokens until they are checked often enough.
+        assert_eq!(throttle.tokens(), tokens as usize - 2);
+        assert_eq!(
+            throttle.check(SHARDS as u64, later),
+            Decision::Allowed { remaining: 9 }
         );
     }
 }
