@@ -4,6 +4,7 @@
 use bytes::Bytes;
 use http::header::{CONTENT_TYPE, HeaderName, HeaderValue, LOCATION};
 use http::{HeaderMap, Method, StatusCode};
+use std::cell::RefCell;
 use std::fmt;
 
 /// Identifies a session: one authorization and the chain of tokens refreshed from it.
@@ -117,12 +118,7 @@ impl Response {
 
     /// A compact JSON body with the given content type.
     pub fn json_as(status: StatusCode, content_type: &str, value: &serde_json::Value) -> Response {
-        // `to_vec` writes straight into bytes; `Display` goes through a formatter per token.
-        // Serializing a `Value` cannot fail, and would fall back to `Display` if it did.
-        let mut body = serde_json::to_vec(value).unwrap_or_else(|_| value.to_string().into_bytes());
-        // The buffer grew by doubling; a kept body (page cache, journal) holds only its bytes.
-        body.shrink_to_fit();
-        Response::with_body(status, content_type, body)
+        Response::with_body(status, content_type, json_body(value))
     }
 
     /// A Django REST framework error: `{"detail": message}` in the given content type.
@@ -170,4 +166,30 @@ impl Response {
         let value = self.headers.get(CONTENT_TYPE)?.to_str().ok()?;
         Some(crate::params::media_type(value))
     }
+}
+/// A retained scratch buffer larger than this is given back after use.
+const SCRATCH_KEPT: usize = 1024 * 1024;
+
+thread_local! {
+    /// Where each thread writes JSON bodies before copying them out.
+    static SCRATCH: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
+}
+
+/// `value` as compact JSON (`to_writer` writes straight into bytes; `Display` goes through a
+/// formatter per token), in an allocation of exactly its size: bodies are kept (page cache,
+/// journal), and a buffer grown by doubling would keep up to twice their bytes, or leave the
+/// heap full of the holes that shrinking it cuts.
+fn json_body(value: &serde_json::Value) -> Bytes {
+    let written = SCRATCH.with(|scratch| {
+        let mut buffer = scratch.try_borrow_mut().ok()?;
+        buffer.clear();
+        serde_json::to_writer(&mut *buffer, value).ok()?;
+        let body = Bytes::copy_from_slice(&buffer);
+        if buffer.capacity() > SCRATCH_KEPT {
+            *buffer = Vec::new();
+        }
+        Some(body)
+    });
+    // Serializing a `Value` cannot fail, and would fall back to `Display` if it did.
+    written.unwrap_or_else(|| Bytes::from(value.to_string()))
 }

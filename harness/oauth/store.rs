@@ -39,7 +39,7 @@ fn hash_of(digest: &Digest) -> u64 {
     u64::from_le_bytes(prefix)
 }
 
-/// Secrets of one kind, keyed by digest.
+/// Secrets of one kind that are forgotten once used (codes), keyed by digest.
 #[derive(Debug)]
 struct Vault<T> {
     entries: HashTable<(Digest, T)>,
@@ -72,17 +72,59 @@ impl<T> Vault<T> {
             .map(|(_, value)| value)
     }
 
-    fn get_mut(&mut self, digest: &Digest) -> Option<&mut T> {
-        self.entries
-            .find_mut(hash_of(digest), Self::matches(digest))
-            .map(|(_, value)| value)
-    }
-
     fn remove(&mut self, digest: &Digest) -> Option<T> {
         self.entries
             .find_entry(hash_of(digest), Self::matches(digest))
             .ok()
             .map(|entry| entry.remove().0.1)
+    }
+}
+
+/// Tokens of one kind, never forgotten (only revoked): records in issue order, found through
+/// an index of their positions hashed by digest, which is smaller than a table of records
+/// kept half empty by its growth.
+#[derive(Debug)]
+struct Ledger<T> {
+    records: Vec<(Digest, T)>,
+    index: HashTable<usize>,
+}
+
+impl<T> Default for Ledger<T> {
+    fn default() -> Self {
+        Ledger {
+            records: Vec::new(),
+            index: HashTable::new(),
+        }
+    }
+}
+
+impl<T> Ledger<T> {
+    fn insert(&mut self, digest: Digest, value: T) {
+        let records = &self.records;
+        let rehash = |position: &usize| records.get(*position).map_or(0, |(d, _)| hash_of(d));
+        self.index
+            .insert_unique(hash_of(&digest), records.len(), rehash);
+        self.records.push((digest, value));
+    }
+
+    /// The position of `digest`'s record, compared in constant time.
+    fn position(&self, digest: &Digest) -> Option<usize> {
+        let matches = |position: &usize| {
+            self.records
+                .get(*position)
+                .is_some_and(|(stored, _)| bool::from(stored.ct_eq(digest)))
+        };
+        self.index.find(hash_of(digest), matches).copied()
+    }
+
+    fn get(&self, digest: &Digest) -> Option<&T> {
+        let position = self.position(digest)?;
+        self.records.get(position).map(|(_, value)| value)
+    }
+
+    fn get_mut(&mut self, digest: &Digest) -> Option<&mut T> {
+        let position = self.position(digest)?;
+        self.records.get_mut(position).map(|(_, value)| value)
     }
 }
 
@@ -263,8 +305,8 @@ pub enum Revocation {
 #[derive(Debug, Default)]
 struct Vaults {
     codes: Vault<CodeGrant>,
-    access: Vault<AccessRecord>,
-    refresh: Vault<RefreshRecord>,
+    access: Ledger<AccessRecord>,
+    refresh: Ledger<RefreshRecord>,
     /// Grants by client id, then patient id (the keys are the strings sessions share).
     grants: HashMap<Arc<str>, HashMap<Arc<str>, Arc<Grant>>>,
     /// Every scope granted so far, shared by the sessions and tokens that carry it.

@@ -35,17 +35,26 @@ pub struct Exchange {
     pub miss: Option<Miss>,
 }
 
+/// What a header costs in memory besides its name and value: its map entry and the buffers
+/// behind them.
+const HEADER_OVERHEAD: usize = 96;
+
+/// What an exchange costs in memory besides its bytes: its structures and their allocations.
+const EXCHANGE_OVERHEAD: usize = 512;
+
 impl Exchange {
-    /// What it weighs in the journal: the bytes of both bodies, of both header maps (names
-    /// and values), and of the request's path, query and origin.
+    /// What it weighs in the journal, close to what it holds in memory: the bytes of both
+    /// bodies, of both header maps (names and values, and each entry's cost), and of the
+    /// request's path, query and origin, plus the cost of the exchange's own structures.
     pub fn weight(&self) -> usize {
         let headers = |map: &http::HeaderMap| {
             map.iter()
-                .map(|(name, value)| name.as_str().len() + value.len())
+                .map(|(name, value)| name.as_str().len() + value.len() + HEADER_OVERHEAD)
                 .sum::<usize>()
         };
         let request = &self.request;
-        request.body.len()
+        EXCHANGE_OVERHEAD
+            + request.body.len()
             + headers(&request.headers)
             + request.path.len()
             + request.query.as_ref().map_or(0, String::len)
@@ -291,7 +300,8 @@ mod tests {
 
     #[test]
     fn it_drops_the_oldest_exchanges_past_its_bytes() {
-        let journal = Journal::with_limits(100, 1_000);
+        let weight = |body| exchange(0, body).weight();
+        let journal = Journal::with_limits(100, 3 * weight(300) + 10);
         for id in 1..=4 {
             journal.record(exchange(id, 300));
         }
@@ -319,7 +329,11 @@ mod tests {
             .request
             .headers
             .insert("x-a", http::HeaderValue::from_static("bcd"));
-        assert_eq!(heavy.weight(), 10 + 4 + 3 + 8 + 5 + 3 + 3);
+        let header = 3 + 3 + HEADER_OVERHEAD;
+        assert_eq!(
+            heavy.weight(),
+            EXCHANGE_OVERHEAD + 10 + 4 + 3 + 8 + 5 + header
+        );
     }
 
     #[test]

@@ -7,6 +7,8 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use serde_json::Value;
 use std::collections::HashMap;
+use std::collections::hash_map::DefaultHasher;
+use std::hash::{Hash, Hasher};
 use std::sync::{Mutex, PoisonError};
 
 /// Parameters (query, form, fragment) and JSON keys whose values are secrets, and the alias
@@ -47,16 +49,44 @@ const MIN_SCRUB_LEN: usize = 8;
 const REDACTED: &str = "[redacted]";
 
 /// Hands out stable aliases: the same value always gets the same alias.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Redactor {
     aliases: Mutex<Aliases>,
     deterministic: bool,
 }
 
+impl Default for Redactor {
+    fn default() -> Self {
+        Redactor {
+            aliases: Mutex::new(Aliases {
+                scrubbed: Some(Vec::new()),
+                ..Aliases::default()
+            }),
+            deterministic: false,
+        }
+    }
+}
+
+/// The aliases given so far. A value is looked up by a 64-bit hash of its kind and itself,
+/// so a long run's aliases stay small.
 #[derive(Debug, Default)]
 struct Aliases {
-    by_value: HashMap<(String, String), String>,
+    /// The number of each value's alias, by the hash of kind and value.
+    by_value: HashMap<u64, u64>,
+    /// Aliases given per kind.
     counts: HashMap<String, u64>,
+    /// Each aliased value in clear with its alias, for [`Redactor::scrubber`]; `None` in a
+    /// redactor that never scrubs free text.
+    scrubbed: Option<Vec<(String, String)>>,
+}
+
+/// The key of `value` as a `kind` in [`Aliases::by_value`] (SipHash with fixed keys: the same
+/// in every run; two values sharing one is as likely as guessing a 64-bit number).
+fn alias_key(kind: &str, value: &str) -> u64 {
+    let mut hasher = DefaultHasher::new();
+    kind.hash(&mut hasher);
+    value.hash(&mut hasher);
+    hasher.finish()
 }
 
 impl Redactor {
@@ -74,18 +104,37 @@ impl Redactor {
         }
     }
 
+    /// A redactor of request lines only ([`Redactor::target`], [`Redactor::url`],
+    /// [`Redactor::form`], [`Redactor::json`]): it keeps no value in clear, so
+    /// [`Redactor::text`] and [`Redactor::scrubber`] replace nothing.
+    pub fn without_scrubbing() -> Redactor {
+        Redactor {
+            aliases: Mutex::new(Aliases::default()),
+            deterministic: false,
+        }
+    }
+
     /// The alias of `value` as a `kind` (`patient#3`).
     pub fn alias(&self, kind: &str, value: &str) -> String {
+        let key = alias_key(kind, value);
         let mut aliases = self.aliases.lock().unwrap_or_else(PoisonError::into_inner);
-        let key = (kind.to_owned(), value.to_owned());
-        if let Some(alias) = aliases.by_value.get(&key) {
-            return alias.clone();
-        }
-        let count = aliases.counts.entry(kind.to_owned()).or_insert(0);
-        *count += 1;
-        let alias = format!("{kind}#{count}");
-        aliases.by_value.insert(key, alias.clone());
-        alias
+        let number = match aliases.by_value.get(&key) {
+            Some(number) => *number,
+            None => {
+                let count = match aliases.counts.get_mut(kind) {
+                    Some(count) => count,
+                    None => aliases.counts.entry(kind.to_owned()).or_insert(0),
+                };
+                *count += 1;
+                let number = *count;
+                aliases.by_value.insert(key, number);
+                if let Some(scrubbed) = &mut aliases.scrubbed {
+                    scrubbed.push((value.to_owned(), format!("{kind}#{number}")));
+                }
+                number
+            }
+        };
+        format!("{kind}#{number}")
     }
 
     /// A request target (`path?query`) with patient ids and secrets replaced by aliases.
@@ -187,7 +236,7 @@ impl Redactor {
     pub fn scrubber(&self) -> Scrubber {
         let aliases = self.aliases.lock().unwrap_or_else(PoisonError::into_inner);
         let mut by_prefix: HashMap<[u8; MIN_SCRUB_LEN], Vec<(String, String)>> = HashMap::new();
-        for ((_, value), alias) in &aliases.by_value {
+        for (value, alias) in aliases.scrubbed.iter().flatten() {
             if let Some(prefix) = prefix(value.as_bytes()) {
                 by_prefix
                     .entry(prefix)
@@ -517,5 +566,21 @@ mod tests {
         let redactor = Redactor::deterministic();
         assert_eq!(redactor.form("state=abc&x=1"), "state=state#1&x=1");
         assert_eq!(redactor.form("state=abc"), "state=state#1");
+    }
+
+    #[test]
+    fn a_redactor_of_lines_aliases_alike_and_keeps_no_value() {
+        let target = (
+            "/v2/fhir/Patient/-20140000008325",
+            Some("code=abc123456789"),
+        );
+        let (lines, scrubbing) = (Redactor::without_scrubbing(), Redactor::new());
+        assert_eq!(
+            lines.target(target.0, target.1),
+            scrubbing.target(target.0, target.1)
+        );
+        let text = "for -20140000008325";
+        assert_eq!(lines.text(text), text);
+        assert_ne!(scrubbing.text(text), text);
     }
 }

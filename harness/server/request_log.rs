@@ -75,7 +75,6 @@ impl Observer for RequestLog {
 }
 
 /// Formats the redacted lines of exchanges.
-#[derive(Default)]
 struct Lines {
     redactor: Redactor,
 }
@@ -119,7 +118,10 @@ impl Lines {
 /// The writer thread: formats and writes what it is handed, in order, flushing whenever
 /// nothing more is waiting, until every sender is gone.
 fn write_lines(sink: Box<dyn Write + Send>, queue: &Receiver<Message>) {
-    let lines = Lines::default();
+    // Lines never scrub free text, so their redactor keeps no value in clear.
+    let lines = Lines {
+        redactor: Redactor::without_scrubbing(),
+    };
     let mut text = String::with_capacity(256);
     let mut out = BufWriter::with_capacity(BUFFER, sink);
     while let Ok(first) = queue.recv() {

@@ -13,9 +13,6 @@ use std::sync::{Mutex, PoisonError};
 /// tokens rarely wait for each other.
 const SHARDS: usize = 16;
 
-/// A shard forgets the tokens whose window has emptied once per this many checks.
-const SWEEP_EVERY: u32 = 4_096;
-
 /// `X-RateLimit-Limit`.
 pub const LIMIT: HeaderName = HeaderName::from_static("x-ratelimit-limit");
 /// `X-RateLimit-Remaining`.
@@ -43,8 +40,8 @@ pub enum Decision {
 #[derive(Debug, Default)]
 struct Shard {
     times: HashMap<u64, VecDeque<Timestamp>>,
-    /// Checks since the shard last forgot idle tokens.
-    checks: u32,
+    /// When the shard last forgot the tokens whose window had emptied.
+    swept: Option<Timestamp>,
 }
 
 /// Request times per access token, within one window.
@@ -82,10 +79,10 @@ impl Throttle {
         let mut shard = self.shards[index]
             .lock()
             .unwrap_or_else(PoisonError::into_inner);
-        shard.checks += 1;
-        if shard.checks >= SWEEP_EVERY {
-            // Tokens whose newest request has left the window hold nothing worth keeping.
-            shard.checks = 0;
+        // Once per window, the tokens whose newest request has left it are forgotten: they
+        // hold nothing worth keeping.
+        if shard.swept.is_none_or(|swept| swept <= window_start) {
+            shard.swept = Some(now);
             shard
                 .times
                 .retain(|_, times| times.front().is_some_and(|newest| *newest > window_start));
@@ -218,13 +215,14 @@ mod tests {
             throttle.check(token, start);
         }
         assert_eq!(throttle.tokens(), tokens as usize);
-        // One token keeps calling, long after the others' windows emptied.
+        // Within the window, nothing is forgotten.
+        let soon = start + SignedDuration::from_millis(500);
+        throttle.check(0, soon);
+        assert_eq!(throttle.tokens(), tokens as usize);
+        // Once the window has passed, one token calls again: its shard forgets the others
+        // there; the other shards still hold their (idle) tokens until they are checked.
         let later = start + SignedDuration::from_secs(5);
-        for _ in 0..SWEEP_EVERY {
-            throttle.check(0, later);
-        }
-        // Its shard swept: only the live token is left there; the other shards still hold
-        // their (idle) tokens until they are checked often enough.
+        throttle.check(0, later);
         assert_eq!(throttle.tokens(), tokens as usize - 2);
         assert_eq!(
             throttle.check(SHARDS as u64, later),
