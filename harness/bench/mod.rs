@@ -307,39 +307,85 @@ struct Baseline {
 
 impl Baseline {
     async fn start(bbh: &Path, response: &PathBuf) -> Result<Baseline, BenchError> {
-        let mut child = tokio::process::Command::new(bbh)
+        let mut command = tokio::process::Command::new(bbh);
+        command
             .arg("bench-baseline")
             .arg("--response")
             .arg(response)
             .args(["--addr", "127.0.0.1:0"])
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .kill_on_drop(true)
-            .spawn()
-            .map_err(|source| BenchError::Io {
-                context: format!("cannot start {} bench-baseline", bbh.display()),
-                source,
-            })?;
-        let stdout = child
-            .stdout
-            .take()
-            .ok_or_else(|| BenchError::Server("bench-baseline: no stdout".into()))?;
-        let mut line = String::new();
-        BufReader::new(stdout)
-            .read_line(&mut line)
-            .await
-            .map_err(|source| BenchError::Io {
-                context: "reading the ready line of bench-baseline".into(),
-                source,
-            })?;
-        let origin = line
-            .trim()
-            .strip_prefix(baseline::READY)
-            .ok_or_else(|| BenchError::Server(format!("the baseline did not start: {line:?}")))?;
+            .stderr(Stdio::inherit());
+        // The baseline prints nothing after its ready line: its stdout is closed at once.
+        let Ready { child, address, .. } =
+            spawn_ready(command, "bbh bench-baseline", baseline::READY).await?;
         Ok(Baseline {
-            addr: socket_addr(origin)?,
+            addr: socket_addr(&address)?,
             _child: child,
         })
     }
+}
+
+/// A child process started by [`spawn_ready`], its ready line read.
+struct Ready {
+    /// The process (`kill_on_drop`).
+    child: tokio::process::Child,
+    /// Its stdout, past the ready line.
+    stdout: BufReader<tokio::process::ChildStdout>,
+    /// What follows the ready prefix on the ready line (trailing whitespace trimmed).
+    address: String,
+}
+
+/// Spawns `command` with stdin closed, stdout piped and `kill_on_drop` (its arguments and
+/// stderr as the caller set them), reads its first stdout line and returns what follows
+/// `ready_prefix` on it. `what` names the process in errors. No timeout: callers that want
+/// one wrap the call (dropping the future kills the child).
+async fn spawn_ready(
+    mut command: tokio::process::Command,
+    what: &str,
+    ready_prefix: &str,
+) -> Result<Ready, BenchError> {
+    let mut child = command
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .map_err(|source| BenchError::Io {
+            context: format!(
+                "starting {what} ({})",
+                command.as_std().get_program().to_string_lossy()
+            ),
+            source,
+        })?;
+    let stdout = child
+        .stdout
+        .take()
+        .ok_or_else(|| BenchError::Server(format!("{what} has no stdout pipe")))?;
+    let mut stdout = BufReader::new(stdout);
+    let mut line = String::new();
+    let read = stdout
+        .read_line(&mut line)
+        .await
+        .map_err(|source| BenchError::Io {
+            context: format!("reading the ready line of {what}"),
+            source,
+        })?;
+    if read == 0 {
+        return Err(BenchError::Server(format!(
+            "{what} exited before it was ready"
+        )));
+    }
+    let address = line
+        .trim_end()
+        .strip_prefix(ready_prefix)
+        .ok_or_else(|| {
+            BenchError::Server(format!(
+                "{what} did not start: unexpected ready line {:?}",
+                line.trim_end()
+            ))
+        })?
+        .to_owned();
+    Ok(Ready {
+        child,
+        stdout,
+        address,
+    })
 }

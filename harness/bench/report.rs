@@ -67,15 +67,7 @@ impl fmt::Display for Table<'_> {
         let loaded = format!("latency µs @{} conns", self.connections);
         let light = format!("latency µs @{} conns", self.latency_connections);
         writeln!(f, "{:throughput$}{loaded:<32}{light}", "")?;
-        let mut header = String::new();
-        for (index, (name, width)) in COLUMNS.iter().enumerate() {
-            if index == 0 {
-                let _ = write!(header, "{name:<width$}  ");
-            } else {
-                let _ = write!(header, "{name:>width$}  ");
-            }
-        }
-        writeln!(f, "{}", header.trim_end())?;
+        writeln!(f, "{}", padded(COLUMNS.map(|(name, _)| name)))?;
         for row in self.rows {
             let cells = [
                 row.case.name().to_owned(),
@@ -88,15 +80,7 @@ impl fmt::Display for Table<'_> {
                 latency(&row.baseline_latency),
                 latency(&row.bbh_latency),
             ];
-            let mut line = String::new();
-            for (index, (cell, (_, width))) in cells.iter().zip(COLUMNS).enumerate() {
-                if index == 0 {
-                    let _ = write!(line, "{cell:<width$}  ");
-                } else {
-                    let _ = write!(line, "{cell:>width$}  ");
-                }
-            }
-            writeln!(f, "{}", line.trim_end())?;
+            writeln!(f, "{}", padded(cells))?;
         }
         for row in self.rows {
             for (phase, stats) in row.phases() {
@@ -113,6 +97,20 @@ impl fmt::Display for Table<'_> {
         }
         Ok(())
     }
+}
+
+/// One line of the table: each cell padded to its column's width (the first left-aligned,
+/// the others right-aligned), two spaces apart, without trailing spaces.
+fn padded(cells: [impl fmt::Display; COLUMNS.len()]) -> String {
+    let mut line = String::new();
+    for (index, (cell, (_, width))) in cells.iter().zip(COLUMNS).enumerate() {
+        if index == 0 {
+            let _ = write!(line, "{cell:<width$}  ");
+        } else {
+            let _ = write!(line, "{cell:>width$}  ");
+        }
+    }
+    line.trim_end().to_owned()
 }
 
 fn rate(stats: &Stats) -> String {

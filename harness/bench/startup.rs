@@ -2,7 +2,7 @@
 //! of a large beneficiary read cold, and the peak memory of serving the whole sandbox
 //! population. Each figure starts `bbh serve` as a child process, as users run it.
 
-use super::BenchError;
+use super::{BenchError, spawn_ready};
 use crate::oauth::pkce;
 use serde::Deserialize;
 use std::fmt;
@@ -11,7 +11,7 @@ use std::process::Stdio;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
-use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::io::BufReader;
 use tokio::process::{Child, ChildStdout, Command};
 
 /// The built-in confidential app (scenario defaults).
@@ -87,54 +87,31 @@ impl Served {
 /// Starts `bbh serve --addr 127.0.0.1:0` plus `args`, stdout piped for the ready line, stderr
 /// (the request log) to a sink, and returns once the ready line is read.
 pub async fn spawn_serve(bbh: &Path, args: &[&str]) -> Result<Served, BenchError> {
-    let mut child = Command::new(bbh)
+    let mut command = Command::new(bbh);
+    command
         .args(["serve", "--addr", "127.0.0.1:0"])
         .args(args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .kill_on_drop(true)
-        .spawn()
-        .map_err(|source| BenchError::Io {
-            context: format!("starting {} serve", bbh.display()),
-            source,
-        })?;
-    let pid = child
+        .stderr(Stdio::null());
+    let ready = tokio::time::timeout(
+        READY_TIMEOUT,
+        spawn_ready(command, "bbh serve", "bbh listening on "),
+    )
+    .await
+    .map_err(|_| {
+        BenchError::Server(format!(
+            "bbh serve printed no ready line within {} s",
+            READY_TIMEOUT.as_secs()
+        ))
+    })??;
+    let pid = ready
+        .child
         .id()
         .ok_or_else(|| BenchError::Server("bbh serve exited at once".to_owned()))?;
-    let stdout = child
-        .stdout
-        .take()
-        .ok_or_else(|| BenchError::Server("bbh serve has no stdout pipe".to_owned()))?;
-    let mut stdout = BufReader::new(stdout);
-    let mut line = String::new();
-    let read = tokio::time::timeout(READY_TIMEOUT, stdout.read_line(&mut line))
-        .await
-        .map_err(|_| {
-            BenchError::Server(format!(
-                "bbh serve printed no ready line within {} s",
-                READY_TIMEOUT.as_secs()
-            ))
-        })?
-        .map_err(|source| BenchError::Io {
-            context: "reading the ready line of bbh serve".to_owned(),
-            source,
-        })?;
-    if read == 0 {
-        return Err(BenchError::Server(
-            "bbh serve exited before it was ready".to_owned(),
-        ));
-    }
-    let origin = line
-        .trim_end()
-        .strip_prefix("bbh listening on ")
-        .ok_or_else(|| BenchError::Server(format!("unexpected ready line {:?}", line.trim_end())))?
-        .to_owned();
     Ok(Served {
-        child,
-        origin,
+        child: ready.child,
+        origin: ready.address,
         pid,
-        _stdout: stdout,
+        _stdout: ready.stdout,
     })
 }
 

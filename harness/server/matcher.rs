@@ -60,7 +60,8 @@ impl<'a> Matcher<'a> {
         let form = Params::from_body(&request.headers, &request.body)
             .await
             .unwrap_or_default();
-        Matcher::with_form(request, form, store, now, states, fresh)
+        let query = Params::from_query(request.query.as_deref());
+        Matcher::with_params(request, query, form, store, now, states, fresh)
     }
 
     /// A matcher that reads none of the request's fields, for a server with no stub and no
@@ -72,21 +73,14 @@ impl<'a> Matcher<'a> {
         states: &'a SessionStates,
         fresh: &'a Fresh,
     ) -> Matcher<'a> {
-        Matcher {
-            request,
-            query: Params::default(),
-            form: Params::default(),
-            store,
-            now,
-            session: OnceLock::new(),
-            states,
-            fresh,
-        }
+        let (query, form) = (Params::default(), Params::default());
+        Matcher::with_params(request, query, form, store, now, states, fresh)
     }
 
-    /// A matcher of `request` whose form fields are `form`.
-    fn with_form(
+    /// A matcher of `request` whose query parameters are `query` and form fields `form`.
+    fn with_params(
         request: &'a Request,
+        query: Params,
         form: Params,
         store: &'a TokenStore,
         now: Timestamp,
@@ -95,7 +89,7 @@ impl<'a> Matcher<'a> {
     ) -> Matcher<'a> {
         Matcher {
             request,
-            query: Params::from_query(request.query.as_deref()),
+            query,
             form,
             store,
             now,
@@ -553,9 +547,11 @@ mod tests {
     }
 
     fn matcher<'a>(world: &'a World, request: &'a Request) -> Matcher<'a> {
+        let query = Params::from_query(request.query.as_deref());
         let form = Params::from_query(Some(&String::from_utf8_lossy(&request.body)));
-        Matcher::with_form(
+        Matcher::with_params(
             request,
+            query,
             form,
             &world.store,
             Timestamp::now(),
