@@ -80,6 +80,10 @@ impl Request {
     }
 }
 
+/// Headers a response is made with room for: its own, the view's, the throttle's and BB2's
+/// global ones fit without the map growing on the way out.
+pub const HEADER_ROOM: usize = 16;
+
 /// A response, fully built, before compression.
 #[derive(Debug, Clone)]
 pub struct Response {
@@ -98,7 +102,7 @@ impl Response {
     pub fn empty(status: StatusCode) -> Response {
         Response {
             status,
-            headers: HeaderMap::new(),
+            headers: HeaderMap::with_capacity(HEADER_ROOM),
             body: Bytes::new(),
             session: None,
         }

@@ -56,6 +56,10 @@ impl<'a> MediaRange<'a> {
 /// The response content type for `accept` (absent means `*/*`), or `None` for 406.
 pub fn negotiate(accept: Option<&str>) -> Option<String> {
     let accept = accept.unwrap_or("*/*");
+    if accept.trim() == "*/*" {
+        // The usual case, without parsing: any type and no parameters pick the first renderer.
+        return RENDERERS.first().map(|renderer| (*renderer).to_owned());
+    }
     let ranges: Vec<MediaRange<'_>> = accept
         .split(',')
         .map(str::trim)

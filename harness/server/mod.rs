@@ -65,14 +65,32 @@ const STOP_GRACE: Duration = Duration::from_secs(5);
 const TLS_HANDSHAKE: Duration = Duration::from_secs(10);
 
 /// Headers BB2's middleware puts on every response (behaviour file §6).
-const GLOBAL_HEADERS: [(&str, &str); 6] = [
-    ("access-control-allow-origin", "*"),
-    ("x-frame-options", "DENY"),
-    ("x-content-type-options", "nosniff"),
-    ("referrer-policy", "strict-origin-when-cross-origin"),
-    ("cross-origin-opener-policy", "same-origin"),
+const GLOBAL_HEADERS: [(HeaderName, HeaderValue); 6] = [
+    (
+        HeaderName::from_static("access-control-allow-origin"),
+        HeaderValue::from_static("*"),
+    ),
+    (
+        HeaderName::from_static("x-frame-options"),
+        HeaderValue::from_static("DENY"),
+    ),
+    (
+        HeaderName::from_static("x-content-type-options"),
+        HeaderValue::from_static("nosniff"),
+    ),
+    (
+        HeaderName::from_static("referrer-policy"),
+        HeaderValue::from_static("strict-origin-when-cross-origin"),
+    ),
+    (
+        HeaderName::from_static("cross-origin-opener-policy"),
+        HeaderValue::from_static("same-origin"),
+    ),
     // BB2's policy names more sources after `'self'`; this server serves no assets.
-    ("content-security-policy-report-only", "default-src 'self'"),
+    (
+        HeaderName::from_static("content-security-policy-report-only"),
+        HeaderValue::from_static("default-src 'self'"),
+    ),
 ];
 
 /// What a scenario makes: the world, its tokens and its stubs. Reset and load replace it
@@ -602,11 +620,9 @@ async fn read_body(body: Incoming) -> Result<Bytes, Box<dyn std::error::Error + 
 fn with_global_headers(mut response: Response) -> Response {
     // One growth of the map instead of one per header.
     response.headers.reserve(GLOBAL_HEADERS.len());
+    // Names and values made at compile time: nothing is parsed or copied here.
     for (name, value) in GLOBAL_HEADERS {
-        response.headers.insert(
-            HeaderName::from_static(name),
-            HeaderValue::from_static(value),
-        );
+        response.headers.insert(name, value);
     }
     response
 }

@@ -11,7 +11,7 @@
 //! The cache is bounded by bytes ([`PAGE_CACHE_BYTES`]: bodies, gzip bodies and keys) and
 //! sharded ([`quick_cache`]): no lock shared by every request.
 
-use crate::exchange::Response;
+use crate::exchange::{HEADER_ROOM, Response};
 use crate::server::compression;
 use bytes::Bytes;
 use quick_cache::sync::Cache;
@@ -20,7 +20,7 @@ use std::hash::{Hash, Hasher};
 use std::sync::{Arc, OnceLock};
 
 /// How many bytes of pages and gzip bodies (with their keys) the cache holds at most.
-pub const PAGE_CACHE_BYTES: u64 = 32 * 1024 * 1024;
+pub const PAGE_CACHE_BYTES: u64 = 8 * 1024 * 1024;
 
 /// What an entry weighs besides its bytes: the key's and value's structures, the headers.
 const ENTRY_OVERHEAD: u64 = 256;
@@ -243,7 +243,9 @@ impl<'a> Served<'a> {
     /// The cached answer for `key`, if one was rendered before.
     pub fn cached(&self, key: &PageKeyRef<'_>) -> Option<Response> {
         let page = self.cache?.pages.get(key)?;
-        let response = page.response.clone();
+        let mut response = page.response.clone();
+        // A clone's map has room for its headers only; the way out adds a dozen more.
+        response.headers.reserve(HEADER_ROOM);
         let _ = self.page.set(page);
         Some(response)
     }
