@@ -6,6 +6,7 @@
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use serde_json::Value;
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::collections::hash_map::DefaultHasher;
 use std::hash::{Hash, Hasher};
@@ -183,13 +184,26 @@ impl Redactor {
 
     /// Appends [`Redactor::form`] of `form` to `out`.
     fn push_form(&self, form: &str, out: &mut String) {
-        for (index, (name, value)) in form_urlencoded::parse(form.as_bytes()).enumerate() {
+        let mut push = |index: usize, name: &str, value: &str| {
             if index > 0 {
                 out.push('&');
             }
-            out.push_str(&name);
+            out.push_str(name);
             out.push('=');
-            out.push_str(&self.param(&name, &value));
+            out.push_str(&self.param(name, value));
+        };
+        if form.contains(['%', '+']) {
+            for (index, (name, value)) in form_urlencoded::parse(form.as_bytes()).enumerate() {
+                push(index, &name, &value);
+            }
+        } else {
+            // Nothing is encoded, so each pair reads as it is (as `form_urlencoded` would:
+            // empty pairs skipped, a name alone has an empty value), without copies.
+            let pairs = form.split('&').filter(|pair| !pair.is_empty());
+            for (index, pair) in pairs.enumerate() {
+                let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
+                push(index, name, value);
+            }
         }
     }
 
@@ -295,18 +309,18 @@ impl Redactor {
             .map(|(_, kind)| *kind)
     }
 
-    fn param(&self, name: &str, value: &str) -> String {
+    fn param<'v>(&self, name: &str, value: &'v str) -> Cow<'v, str> {
         if let Some(kind) = self.secret_kind(name) {
-            return self.alias(kind, value);
+            return Cow::Owned(self.alias(kind, value));
         }
         if PATIENT_PARAMS.contains(&name) && value.bytes().any(|b| b.is_ascii_digit()) {
-            return self.alias("patient", value.trim_start_matches("Patient/"));
+            return Cow::Owned(self.alias("patient", value.trim_start_matches("Patient/")));
         }
         // `next` of interactive mode's login page carries a whole authorize request.
         if value.contains("://") || (name == "next" && value.starts_with('/')) {
-            return self.url(value);
+            return Cow::Owned(self.url(value));
         }
-        value.to_owned()
+        Cow::Borrowed(value)
     }
 
     /// `Bearer token#1`, `Basic secret#1` (the decoded secret's alias, the one
@@ -582,5 +596,25 @@ mod tests {
         let text = "for -20140000008325";
         assert_eq!(lines.text(text), text);
         assert_ne!(scrubbing.text(text), text);
+    }
+
+    #[test]
+    fn a_plain_query_reads_as_the_decoder_reads_it() {
+        let redactor = Redactor::new();
+        for query in [
+            "_count=10&&startIndex=20",
+            "a&b=&code=xyz",
+            "&",
+            "x=1&code=abc%20d+e",
+        ] {
+            let mut decoded = String::new();
+            for (index, (name, value)) in form_urlencoded::parse(query.as_bytes()).enumerate() {
+                if index > 0 {
+                    decoded.push('&');
+                }
+                decoded.push_str(&format!("{name}={}", redactor.param(&name, &value)));
+            }
+            assert_eq!(redactor.form(query), decoded, "{query}");
+        }
     }
 }
