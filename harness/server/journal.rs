@@ -97,8 +97,8 @@ impl Journal {
     pub const DEFAULT_CAPACITY: usize = 10_000;
 
     /// Bytes of exchanges ([`Exchange::weight`]) kept by default before the oldest are
-    /// dropped: 8 MiB.
-    pub const DEFAULT_MAX_BYTES: usize = 8 * 1024 * 1024;
+    /// dropped: 6 MiB.
+    pub const DEFAULT_MAX_BYTES: usize = 6 * 1024 * 1024;
 
     /// A journal that keeps at most `capacity` exchanges, and at most
     /// [`DEFAULT_MAX_BYTES`](Self::DEFAULT_MAX_BYTES) of them.
