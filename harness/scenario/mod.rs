@@ -38,18 +38,66 @@ pub(crate) mod rules {
     };
 }
 
+use std::io::Read;
 use std::path::Path;
 
 /// The scenario `bbh serve` runs without `--scenario`.
 pub const DEFAULT_SCENARIO: &str = "oauth-success";
 
+/// The largest scenario file, or `body_file`, read (16 MiB): far beyond any written by hand,
+/// and a bound on what a wrong file (a log, a dump) costs before it is refused.
+pub const MAX_FILE_BYTES: u64 = 16 * 1024 * 1024;
+
 /// Reads and validates a scenario file.
 pub fn load_file(path: &Path) -> Result<Scenario, LoadError> {
-    let text = std::fs::read_to_string(path).map_err(|source| LoadError::Io {
+    let cannot = |source| LoadError::Io {
         path: path.to_owned(),
         source,
-    })?;
-    parse(&text, Source::File(path.to_owned())).map_err(LoadError::Invalid)
+    };
+    let mut bytes = Vec::new();
+    // One byte past the bound is enough to know a file is too large, without reading it all.
+    std::fs::File::open(path)
+        .and_then(|file| file.take(MAX_FILE_BYTES + 1).read_to_end(&mut bytes))
+        .map_err(cannot)?;
+    let source = Source::File(path.to_owned());
+    let whole_file = |line, column, message: String| {
+        LoadError::Invalid(vec![ScenarioError {
+            origin: source.to_string(),
+            line,
+            column,
+            key: String::new(),
+            message,
+        }])
+    };
+    if bytes.len() as u64 > MAX_FILE_BYTES {
+        let message = format!(
+            "the file is larger than {} MiB, the most a scenario file may be",
+            MAX_FILE_BYTES / (1024 * 1024)
+        );
+        return Err(whole_file(1, 1, message));
+    }
+    let text = match String::from_utf8(bytes) {
+        Ok(text) => text,
+        Err(error) => {
+            let bytes = error.as_bytes();
+            let valid = error.utf8_error().valid_up_to();
+            let before = bytes.get(..valid).unwrap_or_default();
+            let line = before.iter().filter(|b| **b == b'\n').count() + 1;
+            let line_start = before
+                .iter()
+                .rposition(|b| *b == b'\n')
+                .map_or(0, |i| i + 1);
+            // Columns count characters, as the parser's do; what precedes is valid UTF-8.
+            let column = String::from_utf8_lossy(before.get(line_start..).unwrap_or_default())
+                .chars()
+                .count()
+                + 1;
+            let byte = bytes.get(valid).copied().unwrap_or_default();
+            let message = format!("invalid UTF-8 (byte 0x{byte:02X}); expected UTF-8 text");
+            return Err(whole_file(line, column, message));
+        }
+    };
+    parse(&text, source).map_err(LoadError::Invalid)
 }
 
 /// The names of the built-in scenarios, the default first.
