@@ -6,6 +6,7 @@
 mod admin;
 mod api_v1;
 mod backend_faults;
+mod bad_http;
 mod bad_scenarios;
 mod behaviour_sections;
 mod bench;
