@@ -12,6 +12,7 @@ mod behaviour_sections;
 mod bench;
 mod claim_types;
 mod cli;
+mod concurrency;
 mod conform;
 mod discovery;
 mod fhir_api;

@@ -412,6 +412,12 @@ async fn codes_are_single_use_short_lived_and_bound() {
         (StatusCode::BAD_REQUEST, invalid_grant.clone())
     );
 
+    // A code lives 60 s: 55 s after it was issued it still works (5 s left for the test to
+    // run), 61 s after it does not.
+    let code = h.code("").await;
+    h.server.clock().advance(Duration::from_secs(55));
+    let late = h.token_form(&code_form(&code), basic).await;
+    assert_eq!(late.status, StatusCode::OK, "{}", late.text());
     let code = h.code("").await;
     h.server.clock().advance(Duration::from_secs(61));
     let expired = h.token_form(&code_form(&code), basic).await;
