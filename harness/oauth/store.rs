@@ -23,7 +23,7 @@ use jiff::{SignedDuration, Timestamp};
 use sha2::{Digest as _, Sha256};
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use subtle::ConstantTimeEq;
 
 type Digest = [u8; 32];
@@ -166,11 +166,7 @@ impl Session {
 
     /// The state of its grant, now.
     pub fn grant_state(&self) -> GrantState {
-        *self
-            .grant
-            .state
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
+        *self.grant.state()
     }
 }
 
@@ -183,6 +179,13 @@ struct Grant {
     tokens_deleted_below: AtomicU64,
     /// Sessions numbered below this lost their grant (it was deleted).
     deleted_below: AtomicU64,
+}
+
+impl Grant {
+    /// Its state, locked.
+    fn state(&self) -> MutexGuard<'_, GrantState> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
 }
 
 /// The state of a beneficiary's grant to an app.
@@ -411,8 +414,7 @@ impl TokenStore {
                 deleted_below: AtomicU64::new(0),
             })
         });
-        *grant.state.lock().unwrap_or_else(PoisonError::into_inner) =
-            GrantState::Present(grant_expires_at);
+        *grant.state() = GrantState::Present(grant_expires_at);
         Arc::new(Session {
             id,
             client_id,
@@ -439,7 +441,7 @@ impl TokenStore {
         let Some(grant) = vaults.grant(client_id, patient_id) else {
             return false;
         };
-        let mut state = grant.state.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut state = grant.state();
         if *state == GrantState::Missing {
             return false;
         }
@@ -453,7 +455,7 @@ impl TokenStore {
     pub fn grant(&self, client_id: &str, patient_id: &str) -> GrantState {
         let vaults = self.vaults();
         match vaults.grant(client_id, patient_id) {
-            Some(grant) => *grant.state.lock().unwrap_or_else(PoisonError::into_inner),
+            Some(grant) => *grant.state(),
             None => GrantState::Missing,
         }
     }

@@ -1,11 +1,10 @@
 //! Files a scenario names (`expect.output_schema`, `stubs[].then.body_file`): paths relative
 //! to the scenario file's folder that must stay inside it, `..` and absolute paths refused.
 
-use crate::scenario::MAX_FILE_BYTES;
 use crate::scenario::model::Source;
 use crate::scenario::reader::Reader;
+use crate::scenario::{MAX_FILE_BYTES, read_bounded};
 use marked_yaml::Node;
-use std::io::Read;
 use std::path::{Component, Path, PathBuf};
 
 /// The path `node` names, resolved against the scenario file's folder; `what` names the file
@@ -75,16 +74,10 @@ pub fn read_inside(source: &Source, path: &Path) -> Result<Vec<u8>, String> {
             "`{shown}` resolves outside the scenario file's folder (a symbolic link)"
         ));
     }
-    let mut bytes = Vec::new();
-    // One byte past the bound is enough to know a file is too large, without reading it all.
-    std::fs::File::open(&real)
-        .and_then(|file| file.take(MAX_FILE_BYTES + 1).read_to_end(&mut bytes))
-        .map_err(cannot)?;
-    if bytes.len() as u64 > MAX_FILE_BYTES {
-        return Err(format!(
+    read_bounded(&real).map_err(cannot)?.ok_or_else(|| {
+        format!(
             "`{shown}` is larger than {} MiB, the most a file a scenario names may be",
             MAX_FILE_BYTES / (1024 * 1024)
-        ));
-    }
-    Ok(bytes)
+        )
+    })
 }

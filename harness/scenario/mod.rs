@@ -48,17 +48,23 @@ pub const DEFAULT_SCENARIO: &str = "oauth-success";
 /// and a bound on what a wrong file (a log, a dump) costs before it is refused.
 pub const MAX_FILE_BYTES: u64 = 16 * 1024 * 1024;
 
+/// The bytes of the file at `path`, or `None` when it holds more than [`MAX_FILE_BYTES`]:
+/// one byte past the bound is enough to know, so a large file is never read whole.
+pub(crate) fn read_bounded(path: &Path) -> std::io::Result<Option<Vec<u8>>> {
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)?
+        .take(MAX_FILE_BYTES + 1)
+        .read_to_end(&mut bytes)?;
+    Ok((bytes.len() as u64 <= MAX_FILE_BYTES).then_some(bytes))
+}
+
 /// Reads and validates a scenario file.
 pub fn load_file(path: &Path) -> Result<Scenario, LoadError> {
     let cannot = |source| LoadError::Io {
         path: path.to_owned(),
         source,
     };
-    let mut bytes = Vec::new();
-    // One byte past the bound is enough to know a file is too large, without reading it all.
-    std::fs::File::open(path)
-        .and_then(|file| file.take(MAX_FILE_BYTES + 1).read_to_end(&mut bytes))
-        .map_err(cannot)?;
+    let bytes = read_bounded(path).map_err(cannot)?;
     let source = Source::File(path.to_owned());
     let whole_file = |line, column, message: String| {
         LoadError::Invalid(vec![ScenarioError {
@@ -69,13 +75,13 @@ pub fn load_file(path: &Path) -> Result<Scenario, LoadError> {
             message,
         }])
     };
-    if bytes.len() as u64 > MAX_FILE_BYTES {
+    let Some(bytes) = bytes else {
         let message = format!(
             "the file is larger than {} MiB, the most a scenario file may be",
             MAX_FILE_BYTES / (1024 * 1024)
         );
         return Err(whole_file(1, 1, message));
-    }
+    };
     let text = match String::from_utf8(bytes) {
         Ok(text) => text,
         Err(error) => {

@@ -119,23 +119,21 @@ impl Redactor {
     pub fn alias(&self, kind: &str, value: &str) -> String {
         let key = alias_key(kind, value);
         let mut aliases = self.aliases.lock().unwrap_or_else(PoisonError::into_inner);
-        let number = match aliases.by_value.get(&key) {
-            Some(number) => *number,
-            None => {
-                let count = match aliases.counts.get_mut(kind) {
-                    Some(count) => count,
-                    None => aliases.counts.entry(kind.to_owned()).or_insert(0),
-                };
-                *count += 1;
-                let number = *count;
-                aliases.by_value.insert(key, number);
-                if let Some(scrubbed) = &mut aliases.scrubbed {
-                    scrubbed.push((value.to_owned(), format!("{kind}#{number}")));
-                }
-                number
-            }
+        if let Some(number) = aliases.by_value.get(&key) {
+            return format!("{kind}#{number}");
+        }
+        let count = match aliases.counts.get_mut(kind) {
+            Some(count) => count,
+            None => aliases.counts.entry(kind.to_owned()).or_insert(0),
         };
-        format!("{kind}#{number}")
+        *count += 1;
+        let number = *count;
+        aliases.by_value.insert(key, number);
+        let alias = format!("{kind}#{number}");
+        if let Some(scrubbed) = &mut aliases.scrubbed {
+            scrubbed.push((value.to_owned(), alias.clone()));
+        }
+        alias
     }
 
     /// A request target (`path?query`) with patient ids and secrets replaced by aliases.

@@ -105,7 +105,8 @@ impl Throttle {
     }
 
     /// How many tokens the throttle holds request times for.
-    pub fn tokens(&self) -> usize {
+    #[cfg(test)]
+    fn tokens(&self) -> usize {
         self.shards
             .iter()
             .map(|shard| {
