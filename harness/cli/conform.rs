@@ -178,18 +178,47 @@ impl Plan {
 
     /// Runs every scenario (up to `jobs` at once), writes each report as its run ends, then
     /// the JUnit file and the summary; returns the exit code.
+    ///
+    /// SIGINT or SIGTERM interrupts the run: the clients that run are stopped as at the
+    /// timeout, their runs judged and reported as usual, the scenarios not started are not
+    /// run, and the exit code is the shell's for the signal (130, 143).
     async fn run(self) -> ExitCode {
         let snapshot_mode = SnapshotMode::from_env();
+        let (interrupter, interruption) = runner::interruption();
+        let signals = super::StopSignals::listen();
+        let stopped_by = tokio::spawn(async move {
+            let signal = signals.received().await;
+            eprintln!(
+                "bbh conform: {}: stopping the clients that run and writing their reports",
+                signal.name()
+            );
+            interrupter.interrupt();
+            signal
+        });
         let finished = futures_util::stream::iter(self.scenarios.iter().cloned())
             .map(|scenario| {
                 let options = &self.options;
-                async move { runner::run_scenario(scenario, options).await }
+                let interruption = interruption.clone();
+                async move {
+                    if interruption.is_interrupted() {
+                        return Err(scenario.name);
+                    }
+                    Ok(runner::run_interruptible(scenario, options, &interruption).await)
+                }
             })
             .buffered(self.jobs);
         let mut finished = std::pin::pin!(finished);
         let mut runs: Vec<ScenarioRun> = Vec::new();
+        let mut not_run: Vec<String> = Vec::new();
         let mut code = None;
-        while let Some(result) = finished.next().await {
+        while let Some(started) = finished.next().await {
+            let result = match started {
+                Ok(result) => result,
+                Err(name) => {
+                    not_run.push(name);
+                    continue;
+                }
+            };
             let mut run = match result {
                 Ok(run) => run,
                 Err(error) => {
@@ -222,6 +251,18 @@ impl Plan {
             code = Some(INTERNAL);
         }
         print!("{}", report::summary::render(&runs, &stale));
+        if interruption.is_interrupted() {
+            if !not_run.is_empty() {
+                println!(
+                    "INTERRUPTED: {} scenario(s) not run: {}",
+                    not_run.len(),
+                    not_run.join(", ")
+                );
+            }
+            let signal = stopped_by.await.map_or(130, |signal| signal.exit_code());
+            return ExitCode::from(signal);
+        }
+        stopped_by.abort();
         if let Some(code) = code {
             return ExitCode::from(code);
         }

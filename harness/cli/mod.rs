@@ -413,7 +413,7 @@ async fn run_server(scenario: Scenario, addr: SocketAddr, serving: Serving) -> E
         );
     }
     tokio::select! {
-        () = stop_signals.received() => eprintln!("bbh: stopping"),
+        _ = stop_signals.received() => eprintln!("bbh: stopping"),
         () = server.stop_requested() => eprintln!("bbh: stopping (POST /__admin/shutdown)"),
     }
     server.stop().await;
@@ -424,14 +424,41 @@ async fn run_server(scenario: Scenario, addr: SocketAddr, serving: Serving) -> E
 
 /// SIGINT and SIGTERM (Ctrl-C elsewhere), listened for from the moment it is made: made
 /// before the ready line is printed, a signal sent right after that line is never missed.
-struct StopSignals {
+pub(crate) struct StopSignals {
     #[cfg(unix)]
     signals: Option<(tokio::signal::unix::Signal, tokio::signal::unix::Signal)>,
 }
 
+/// The stop signal that arrived.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum StopSignal {
+    /// SIGINT (Ctrl-C).
+    Interrupt,
+    /// SIGTERM.
+    Terminate,
+}
+
+impl StopSignal {
+    /// Its name, as `kill -l` prints it with the `SIG` prefix.
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            StopSignal::Interrupt => "SIGINT",
+            StopSignal::Terminate => "SIGTERM",
+        }
+    }
+
+    /// The exit code a shell gives a process this signal ended: 128 + its number.
+    pub(crate) fn exit_code(self) -> u8 {
+        match self {
+            StopSignal::Interrupt => 130,
+            StopSignal::Terminate => 143,
+        }
+    }
+}
+
 impl StopSignals {
     /// Starts listening.
-    fn listen() -> StopSignals {
+    pub(crate) fn listen() -> StopSignals {
         #[cfg(unix)]
         {
             use tokio::signal::unix::{SignalKind, signal};
@@ -447,17 +474,17 @@ impl StopSignals {
         }
     }
 
-    /// Waits for the first stop signal.
-    async fn received(self) {
+    /// Waits for the first stop signal and tells which it was.
+    pub(crate) async fn received(self) -> StopSignal {
         #[cfg(unix)]
         if let Some((mut interrupt, mut terminate)) = self.signals {
-            tokio::select! {
-                _ = interrupt.recv() => {}
-                _ = terminate.recv() => {}
-            }
-            return;
+            return tokio::select! {
+                _ = interrupt.recv() => StopSignal::Interrupt,
+                _ = terminate.recv() => StopSignal::Terminate,
+            };
         }
         let _ = tokio::signal::ctrl_c().await;
+        StopSignal::Interrupt
     }
 }
 

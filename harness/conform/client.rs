@@ -92,6 +92,8 @@ pub fn browser_command(bbh_path: &Path) -> String {
 pub enum StopRequest {
     /// It flooded the server: the journal is full.
     Flooded,
+    /// `bbh conform` was interrupted (SIGINT or SIGTERM).
+    Interrupted,
     /// The runner drove a web app's journey; `completed` when it ended on a non-error page.
     AfterJourney {
         /// Whether the journey ended on a non-error page.
@@ -201,6 +203,10 @@ impl RunningClient {
             }
             Outcome::Stopped(StopRequest::Flooded) => {
                 end.flooded = true;
+                self.terminate().await
+            }
+            Outcome::Stopped(StopRequest::Interrupted) => {
+                end.interrupted = true;
                 self.terminate().await
             }
             Outcome::Stopped(StopRequest::AfterJourney { completed }) => {

@@ -18,6 +18,8 @@ pub struct ClientEnd {
     pub flooded: bool,
     /// Stopped by the runner after the journey (web apps started with `--app-url`).
     pub stopped_after_journey: bool,
+    /// Killed (with its process group) because `bbh conform` was interrupted.
+    pub interrupted: bool,
 }
 
 impl ClientEnd {
@@ -25,7 +27,7 @@ impl ClientEnd {
     /// completed journey (a web app never exits by itself).
     pub fn succeeded(&self) -> bool {
         self.stopped_after_journey
-            || (self.exit_code == Some(0) && !self.timed_out && !self.flooded)
+            || (self.exit_code == Some(0) && !self.timed_out && !self.flooded && !self.interrupted)
     }
 
     /// One line: how it ended (`exit code 1`, `killed at the timeout`, ...).
@@ -35,6 +37,9 @@ impl ClientEnd {
         }
         if self.flooded {
             return "killed for flooding the server".to_owned();
+        }
+        if self.interrupted {
+            return "killed because bbh conform was interrupted".to_owned();
         }
         if self.stopped_after_journey {
             return "stopped by the runner after the journey".to_owned();

@@ -48,9 +48,10 @@ pub struct ScenarioRun {
 
 impl ScenarioRun {
     /// Whether the run fails: an unexpected required failure, a stale expectation, or a
-    /// client that timed out.
+    /// client that timed out or was stopped by an interruption.
     pub fn failed(&self) -> bool {
         self.client.timed_out
+            || self.client.interrupted
             || self
                 .results
                 .iter()

@@ -18,7 +18,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 use tokio::net::TcpStream;
-use tokio::sync::Notify;
+use tokio::sync::{Notify, watch};
 use tokio::time::Instant;
 
 /// How long a client may run per scenario unless told otherwise.
@@ -107,10 +107,62 @@ impl RunError {
     }
 }
 
+/// Tells the scenarios that run that `bbh conform` was interrupted: each stops its client as
+/// at the timeout, then judges what it saw, so that its report can still be written.
+#[derive(Debug, Clone)]
+pub struct Interruption(watch::Receiver<bool>);
+
+/// Interrupts the runs that hold one of its [`Interruption`]s.
+#[derive(Debug)]
+pub struct Interrupter(watch::Sender<bool>);
+
+/// An interrupter and the interruption it triggers.
+pub fn interruption() -> (Interrupter, Interruption) {
+    let (sender, receiver) = watch::channel(false);
+    (Interrupter(sender), Interruption(receiver))
+}
+
+impl Interrupter {
+    /// Interrupts every run that holds one of its interruptions, and every run started later.
+    pub fn interrupt(&self) {
+        self.0.send_replace(true);
+    }
+}
+
+impl Interruption {
+    /// An interruption that never comes.
+    pub fn never() -> Interruption {
+        interruption().1
+    }
+
+    /// Whether the interrupter has interrupted.
+    pub fn is_interrupted(&self) -> bool {
+        *self.0.borrow()
+    }
+
+    /// Waits until the interrupter interrupts; forever when it is gone without having done so.
+    async fn arrived(&self) {
+        let mut receiver = self.0.clone();
+        if receiver.wait_for(|interrupted| *interrupted).await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    }
+}
+
 /// Runs `scenario` with the client of `options` and judges it.
 pub async fn run_scenario(
     scenario: Scenario,
     options: &RunOptions,
+) -> Result<ScenarioRun, RunError> {
+    run_interruptible(scenario, options, &Interruption::never()).await
+}
+
+/// Runs `scenario` like [`run_scenario`], but stops the client (as at the timeout) when
+/// `interruption` comes; the run is then judged on what it saw and marked interrupted.
+pub async fn run_interruptible(
+    scenario: Scenario,
+    options: &RunOptions,
+    interruption: &Interruption,
 ) -> Result<ScenarioRun, RunError> {
     let name = scenario.name.clone();
     let configuration = |message: String| RunError::Configuration {
@@ -165,7 +217,7 @@ pub async fn run_scenario(
     };
     let finished = match RunningClient::spawn(&options.command, &env) {
         Ok(client) => {
-            let stop = stop_request(&recorder, app_url.as_ref(), deadline);
+            let stop = stop_request(&recorder, app_url.as_ref(), deadline, interruption);
             client.finish(deadline, stop).await
         }
         Err(error) => Err(error),
@@ -222,12 +274,13 @@ fn app_address(url: &str) -> Result<Url, String> {
     Ok(parsed)
 }
 
-/// When the runner stops a client that still runs: when it floods the server, or (web apps)
-/// once the runner has driven the journey.
+/// When the runner stops a client that still runs: when it floods the server, when the runner
+/// is interrupted, or (web apps) once the runner has driven the journey.
 async fn stop_request(
     recorder: &Recorder,
     app_url: Option<&Url>,
     deadline: Instant,
+    interruption: &Interruption,
 ) -> StopRequest {
     let journey = async {
         match app_url {
@@ -237,6 +290,7 @@ async fn stop_request(
     };
     tokio::select! {
         () = recorder.flooded.notified() => StopRequest::Flooded,
+        () = interruption.arrived() => StopRequest::Interrupted,
         request = journey => request,
     }
 }

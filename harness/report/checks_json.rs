@@ -19,6 +19,7 @@ pub fn render(run: &ScenarioRun) -> Value {
             "signal": client.signal,
             "timed_out": client.timed_out,
             "flooded": client.flooded,
+            "interrupted": client.interrupted,
             "stdout_bytes": run.stdout.total,
             "stderr_bytes": run.stderr.total,
             "stdout_truncated": run.stdout.truncated(),

@@ -54,11 +54,16 @@ fn suite(run: &ScenarioRun) -> TestSuite {
     for result in &run.results {
         suite.add_test_case(case(name, result));
     }
-    if run.client.timed_out {
+    let client_failure = if run.client.timed_out {
+        Some("timeout")
+    } else if run.client.interrupted {
+        Some("interrupted")
+    } else {
+        None
+    };
+    if let Some(kind) = client_failure {
         let mut status = TestCaseStatus::non_success(NonSuccessKind::Failure);
-        status
-            .set_type("timeout")
-            .set_message(run.client.describe());
+        status.set_type(kind).set_message(run.client.describe());
         let mut case = TestCase::new("client", status);
         case.set_classname(name.as_str());
         suite.add_test_case(case);
@@ -189,6 +194,22 @@ mod tests {
         );
         assert!(
             xml.contains(r#"<failure message="killed at the timeout" type="timeout"/>"#),
+            "{xml}"
+        );
+    }
+
+    #[test]
+    fn an_interrupted_client_fails_its_suite() {
+        let mut run = fixtures::run();
+        run.client.interrupted = true;
+        run.client.exit_code = None;
+        run.client.signal = Some(15);
+        assert!(run.failed());
+        let xml = xml(&[run]);
+        assert!(
+            xml.contains(
+                r#"<failure message="killed because bbh conform was interrupted" type="interrupted"/>"#
+            ),
             "{xml}"
         );
     }

@@ -104,15 +104,7 @@ impl Conformance {
 
 /// Runs `bbh conform` with `args`, reports in a fresh directory named `name`.
 fn conform(name: &str, args: &[&str]) -> Conformance {
-    let reports = fresh_dir(name);
-    let output = Command::new(env!("CARGO_BIN_EXE_bbh"))
-        .arg("conform")
-        .args(args)
-        .arg("--report-dir")
-        .arg(&reports)
-        .output()
-        .unwrap();
-    Conformance { output, reports }
+    conform_into(&fresh_dir(name), args)
 }
 
 fn client_with(flaw: Option<&str>) -> String {
@@ -618,4 +610,203 @@ fn the_output_schema_of_a_scenario_judges_the_clients_output() {
         check["reason"].as_str().unwrap().contains("/eob_ids"),
         "{check}"
     );
+}
+
+/// A client that tells the test it runs, by writing its shell's pid and a background child's
+/// into the FIFO `ready`, then waits for ever.
+fn waiting_client(ready: &Path) -> String {
+    format!("sleep 600 & echo $$ $! > '{}'; wait", ready.display())
+}
+
+/// Starts `bbh conform ARGS --report-dir REPORTS` with stdout and stderr piped.
+fn spawn_conform(reports: &Path, args: &[&str]) -> Bbh {
+    let child = Command::new(env!("CARGO_BIN_EXE_bbh"))
+        .arg("conform")
+        .args(args)
+        .arg("--report-dir")
+        .arg(reports)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    Bbh { child }
+}
+
+/// Makes the FIFO `ready` and blocks until the waiting client has written into it: the pids it
+/// wrote. Should bbh end first, the FIFO is closed so that the test fails instead of waiting.
+fn client_pids(ready: &Path, bbh: &mut Bbh) -> Vec<String> {
+    let guard_pid = bbh.child.id().to_string();
+    let guard_fifo = ready.to_owned();
+    std::thread::spawn(move || {
+        while alive(&guard_pid) {
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        // Unblocks the reader with nothing written (blocks for ever once it is gone).
+        let _ = std::fs::OpenOptions::new().write(true).open(&guard_fifo);
+    });
+    let text = std::fs::read_to_string(ready).unwrap();
+    let pids: Vec<String> = text.split_whitespace().map(str::to_owned).collect();
+    if pids.len() != 2 {
+        let output = finish(bbh);
+        panic!(
+            "the client never ran ({text:?}): bbh {}\n{}",
+            output.status,
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+    pids
+}
+
+/// Waits for a spawned `bbh conform` to exit: its status and what it wrote.
+fn finish(bbh: &mut Bbh) -> Output {
+    use std::io::Read;
+    let mut stdout = Vec::new();
+    let mut stderr = Vec::new();
+    if let Some(mut pipe) = bbh.child.stdout.take() {
+        pipe.read_to_end(&mut stdout).unwrap();
+    }
+    if let Some(mut pipe) = bbh.child.stderr.take() {
+        pipe.read_to_end(&mut stderr).unwrap();
+    }
+    let status = bbh.child.wait().unwrap();
+    Output {
+        status,
+        stdout,
+        stderr,
+    }
+}
+
+fn make_fifo(path: &Path) {
+    let made = Command::new("mkfifo").arg(path).status().unwrap();
+    assert!(made.success());
+}
+
+/// Every file under `dir` (relative path → bytes).
+fn files_under(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
+    let mut files = BTreeMap::new();
+    let mut pending = vec![dir.to_owned()];
+    while let Some(folder) = pending.pop() {
+        for entry in std::fs::read_dir(&folder).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                pending.push(path);
+            } else {
+                let bytes = std::fs::read(&path).unwrap();
+                files.insert(path.strip_prefix(dir).unwrap().to_owned(), bytes);
+            }
+        }
+    }
+    files
+}
+
+#[test]
+fn sigint_and_sigterm_stop_the_clients_and_still_write_complete_reports() {
+    for (signal, code) in [("INT", 130), ("TERM", 143)] {
+        let dir = fresh_dir(&format!("conform-sig{signal}"));
+        let ready = dir.join("ready");
+        make_fifo(&ready);
+        let reports = dir.join("reports");
+        let client = waiting_client(&ready);
+        let args = [
+            "--scenario",
+            "oauth-success",
+            "pagination",
+            "--jobs",
+            "1",
+            "--timeout",
+            "600",
+            "--junit",
+        ];
+        let junit = dir.join("junit.xml");
+        let mut args: Vec<&str> = args.to_vec();
+        let junit_arg = junit.display().to_string();
+        args.extend([junit_arg.as_str(), "--client", client.as_str()]);
+        let mut bbh = spawn_conform(&reports, &args);
+        let pids = client_pids(&ready, &mut bbh);
+        let sent = Command::new("kill")
+            .args([&format!("-{signal}"), &bbh.child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(sent.success());
+        let output = finish(&mut bbh);
+        let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+        let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+        assert_eq!(output.status.code(), Some(code), "{stdout}\n{stderr}");
+        assert!(
+            stderr.contains(&format!("SIG{signal}: stopping")),
+            "{stderr}"
+        );
+        for pid in &pids {
+            assert!(
+                !alive(pid),
+                "SIG{signal}: client process {pid} outlived bbh"
+            );
+        }
+        // The interrupted scenario is judged and reported whole; the next one never ran.
+        let run = Conformance {
+            output,
+            reports: reports.clone(),
+        };
+        let checks = run.checks("oauth-success");
+        assert_eq!(checks["client"]["interrupted"], true);
+        assert_eq!(checks["client"]["timed_out"], false);
+        assert_eq!(checks["outcome"], "fail");
+        run.transcript("oauth-success");
+        for file in ["client.stdout", "client.stderr"] {
+            assert!(reports.join("oauth-success").join(file).is_file(), "{file}");
+        }
+        assert!(!reports.join("pagination").exists());
+        assert!(
+            stdout.contains("client: killed because bbh conform was interrupted"),
+            "{stdout}"
+        );
+        assert!(
+            stdout.contains("INTERRUPTED: 1 scenario(s) not run: pagination"),
+            "{stdout}"
+        );
+        let xml = std::fs::read_to_string(&junit).unwrap();
+        assert!(xml.contains(r#"type="interrupted""#), "{xml}");
+    }
+}
+
+#[test]
+fn a_runner_killed_mid_run_leaves_the_previous_reports_intact() {
+    let dir = fresh_dir("conform-killed");
+    let reports = dir.join("reports");
+    let first = conform_into(
+        &reports,
+        &["--scenario", "oauth-success", "--client", "exit 0"],
+    );
+    assert_eq!(first.code(), 1, "{}", first.stderr());
+    let before = files_under(&reports);
+    assert!(before.contains_key(Path::new("oauth-success/checks.json")));
+
+    let ready = dir.join("ready");
+    make_fifo(&ready);
+    let client = waiting_client(&ready);
+    let args = ["--scenario", "oauth-success", "--client", client.as_str()];
+    let mut bbh = spawn_conform(&reports, &args);
+    let pids = client_pids(&ready, &mut bbh);
+    bbh.child.kill().unwrap();
+    bbh.child.wait().unwrap();
+    // Nothing can stop a client when its runner is SIGKILLed: the test ends the group itself.
+    let _ = Command::new("kill")
+        .args(["-KILL", "--", &format!("-{}", pids[0])])
+        .status();
+    assert_eq!(files_under(&reports), before, "the reports changed");
+}
+
+/// Runs `bbh conform` with `args`, reports in `reports` (kept as they are).
+fn conform_into(reports: &Path, args: &[&str]) -> Conformance {
+    let output = Command::new(env!("CARGO_BIN_EXE_bbh"))
+        .arg("conform")
+        .args(args)
+        .arg("--report-dir")
+        .arg(reports)
+        .output()
+        .unwrap();
+    Conformance {
+        output,
+        reports: reports.to_owned(),
+    }
 }

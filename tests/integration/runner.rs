@@ -242,27 +242,6 @@ async fn what_a_client_leaves_behind_is_killed_when_it_exits() {
     assert!(!alive(&pid), "the grandchild {pid} outlived the run");
 }
 
-/// Whether a process exists and is not a zombie (a zombie's parent may never reap it).
-fn alive(pid: &str) -> bool {
-    let exists = Command::new("kill")
-        .args(["-0", pid])
-        .stderr(std::process::Stdio::null())
-        .status()
-        .unwrap()
-        .success();
-    let zombie = std::fs::read_to_string(format!("/proc/{pid}/stat"))
-        .ok()
-        .and_then(|stat| {
-            let (_, after_name) = stat.rsplit_once(')')?;
-            after_name
-                .split_whitespace()
-                .next()
-                .map(|state| state == "Z")
-        })
-        .unwrap_or(false);
-    exists && !zombie
-}
-
 #[tokio::test]
 async fn fifty_megabytes_of_stdout_are_captured_bounded_and_counted() {
     let command = "dd if=/dev/zero bs=1048576 count=50 2>/dev/null; echo oops >&2; exit 0";

@@ -450,3 +450,24 @@ where
 
 /// The first stdout line of `bbh serve` before its URL.
 pub const LISTENING: &str = "bbh listening on ";
+
+/// Whether a process exists and is not a zombie (a zombie's parent may never reap it).
+pub fn alive(pid: &str) -> bool {
+    let exists = std::process::Command::new("kill")
+        .args(["-0", pid])
+        .stderr(std::process::Stdio::null())
+        .status()
+        .unwrap()
+        .success();
+    let zombie = std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .ok()
+        .and_then(|stat| {
+            let (_, after_name) = stat.rsplit_once(')')?;
+            after_name
+                .split_whitespace()
+                .next()
+                .map(|state| state == "Z")
+        })
+        .unwrap_or(false);
+    exists && !zombie
+}
