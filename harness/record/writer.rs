@@ -249,21 +249,9 @@ pub(crate) fn scenario_name(path: &Path) -> String {
     }
 }
 
-/// Replaces `path` with `text` atomically: a temporary file in the same folder, renamed over
-/// it.
+/// Replaces `path` with `text` atomically (see [`crate::report::replace_file`]).
 pub(crate) fn write_atomic(path: &Path, text: &str) -> std::io::Result<()> {
-    let folder = match path.parent() {
-        Some(parent) if !parent.as_os_str().is_empty() => parent,
-        _ => Path::new("."),
-    };
-    let mut file = tempfile::Builder::new()
-        .prefix(".bbh-record-")
-        .suffix(".tmp")
-        .tempfile_in(folder)?;
-    file.write_all(text.as_bytes())?;
-    file.as_file().sync_all()?;
-    file.persist(path).map_err(|error| error.error)?;
-    Ok(())
+    crate::report::replace_file(path, |file| file.write_all(text.as_bytes()))
 }
 
 #[cfg(test)]

@@ -97,10 +97,18 @@ fn write_atomic_with(
     path: &Path,
     write: impl FnOnce(&mut std::fs::File) -> std::io::Result<()>,
 ) -> Result<(), ReportError> {
-    let io = |source| ReportError::Io {
+    replace_file(path, write).map_err(|source| ReportError::Io {
         path: path.to_owned(),
         source,
-    };
+    })
+}
+
+/// Replaces `path` atomically with what `write` writes: a temporary file in the same folder,
+/// written and synced, then renamed over `path` (reports, snapshots and recordings alike).
+pub(crate) fn replace_file(
+    path: &Path,
+    write: impl FnOnce(&mut std::fs::File) -> std::io::Result<()>,
+) -> std::io::Result<()> {
     let folder = match path.parent() {
         Some(parent) if !parent.as_os_str().is_empty() => parent,
         _ => Path::new("."),
@@ -112,11 +120,10 @@ fn write_atomic_with(
     let mut temp = tempfile::Builder::new()
         .prefix(&format!(".{file_name}."))
         .suffix(".tmp")
-        .tempfile_in(folder)
-        .map_err(io)?;
-    write(temp.as_file_mut()).map_err(io)?;
-    temp.as_file().sync_all().map_err(io)?;
-    temp.persist(path).map_err(|error| io(error.error))?;
+        .tempfile_in(folder)?;
+    write(temp.as_file_mut())?;
+    temp.as_file().sync_all()?;
+    temp.persist(path).map_err(|error| error.error)?;
     // The rename is durable once the folder is synced; folders cannot be opened for syncing
     // everywhere, and the file itself is already whole, so a failure here changes nothing.
     if let Ok(folder) = std::fs::File::open(folder) {
