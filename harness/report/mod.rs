@@ -224,6 +224,7 @@ pub(crate) mod fixtures {
                 },
                 content_encoding: None,
                 miss: None,
+                refused: None,
             });
         }
     }

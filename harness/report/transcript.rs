@@ -92,12 +92,15 @@ fn entry(exchange: &Exchange, redactor: &Redactor, normalized: bool) -> Value {
         json!(response.session.map(|session| session.to_string())),
     );
     // Request before response: aliases are numbered in the order a reader meets them.
-    let request = json!({
+    let mut request = json!({
         "method": request.method.as_str(),
         "target": redactor.target(&request.path, request.query.as_deref()),
         "headers": headers(&request.headers, redactor, normalized),
         "body": request_body(exchange, redactor),
     });
+    if let Some(refusal) = exchange.refused {
+        request["refused"] = json!(refusal.describe());
+    }
     entry.insert("request".into(), request);
     let headers = headers(&response.headers, redactor, normalized);
     entry.insert(

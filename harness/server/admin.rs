@@ -601,6 +601,7 @@ mod tests {
             },
             response: Response::html(StatusCode::NOT_FOUND, "<h1>Not Found</h1>"),
             content_encoding: None,
+            refused: None,
             miss: Some(Miss {
                 closest: Some(ClosestStub {
                     index: 0,

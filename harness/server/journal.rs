@@ -7,6 +7,7 @@
 //! their bytes, the oldest dropped first.
 
 use crate::exchange::{Request, Response};
+use crate::server::limits::Refusal;
 use crate::server::near_miss::Miss;
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
@@ -33,6 +34,8 @@ pub struct Exchange {
     pub content_encoding: Option<&'static str>,
     /// Set when the request matched no stub and no built-in route: why no stub matched.
     pub miss: Option<Miss>,
+    /// Set when the edge refused the request before any route or stub saw it: why.
+    pub refused: Option<Refusal>,
 }
 
 /// What a header costs in memory besides its name and value: its map entry and the buffers
@@ -268,6 +271,7 @@ mod tests {
             response: Response::empty(StatusCode::OK).body(vec![b'x'; body]),
             content_encoding: None,
             miss: None,
+            refused: None,
         })
     }
 

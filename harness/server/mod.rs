@@ -6,6 +6,7 @@ pub mod backend_fault;
 pub mod compression;
 pub mod fault_dice;
 pub mod journal;
+pub mod limits;
 pub mod matcher;
 pub mod near_miss;
 pub mod page_cache;
@@ -22,7 +23,6 @@ pub mod wire;
 
 use crate::clock::Clock;
 use crate::exchange::{Request, Response, SessionId};
-use crate::oauth::errors;
 use crate::oauth::pages::Pages;
 use crate::oauth::store::TokenStore;
 use crate::scenario::{Scenario, Stub};
@@ -32,13 +32,14 @@ use bytes::Bytes;
 use fault_dice::FaultDice;
 use http::HeaderName;
 use http::header::{ACCEPT_ENCODING, CONTENT_ENCODING, HOST, HeaderValue};
-use http_body_util::{BodyExt, Limited};
+use http_body_util::{BodyExt, LengthLimitError, Limited};
 use hyper::body::{Body as _, Incoming};
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
 use hyper_util::server::graceful::{GracefulShutdown, Watcher};
 use journal::{Exchange, Journal, Observer};
+use limits::Refusal;
 use matcher::Matcher;
 use page_cache::{PageCache, Served};
 use session_state::SessionStates;
@@ -55,8 +56,7 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 use wire::{AbortOnDrop, CutSlot, WireBody, WireIo};
 
-/// Largest request body read (Django's `DATA_UPLOAD_MAX_MEMORY_SIZE`, 2.5 MiB); larger → 400.
-pub const MAX_BODY_BYTES: usize = 2_621_440;
+pub use limits::MAX_BODY_BYTES;
 
 /// How long a graceful stop waits for open connections.
 const STOP_GRACE: Duration = Duration::from_secs(5);
@@ -454,13 +454,15 @@ async fn serve(
     let id = state.next_id.fetch_add(1, Ordering::Relaxed);
     let scheme = state.scheme();
     let origin = origin(scheme, &parts.headers, state.local_addr);
-    // A request without a body (most GETs) needs no collecting.
-    let body = if body.is_end_stream() {
+    // A request without a body (most GETs) needs no collecting; one whose head is refused is
+    // answered without reading it, and the connection closed.
+    let head_refusal = Refusal::of_head(&parts);
+    let body = if body.is_end_stream() || head_refusal.is_some() {
         Ok(Bytes::new())
     } else {
         read_body(body).await
     };
-    let readable = body.is_ok();
+    let refused = head_refusal.or(body.as_ref().err().copied());
     let request = Request {
         method: parts.method,
         path: parts.uri.path().to_owned(),
@@ -474,7 +476,7 @@ async fn serve(
         id,
         arrived,
         request,
-        readable,
+        refused,
     };
     let answering = answer(Arc::clone(&state), live, cut, exchange);
     if !slow {
@@ -506,8 +508,8 @@ struct Received {
     id: u64,
     arrived: Instant,
     request: Request,
-    /// Whether its body could be read (within [`MAX_BODY_BYTES`]).
-    readable: bool,
+    /// Why the edge refused it (its head or body too large, its body cut off), if it did.
+    refused: Option<Refusal>,
 }
 
 /// Answers a request on the `live` world and journals the exchange.
@@ -521,7 +523,7 @@ async fn answer(
         id,
         arrived,
         request,
-        readable,
+        refused,
     } = received;
     let stubs = live.stubs.load_full();
     let has_states = !live.world.scenario().states.is_empty();
@@ -533,8 +535,8 @@ async fn answer(
     } else {
         Matcher::read(&request, &live.store, now, &live.states, &live.fresh).await
     };
-    // An unreadable body is refused before any stub sees the request.
-    let choice = readable.then(|| stubs.choose(&matcher));
+    // A refused request is answered before any stub sees it.
+    let choice = refused.is_none().then(|| stubs.choose(&matcher));
     let stub = choice.as_ref().and_then(Choice::then);
     // The session as the request names it, read before the answer can revoke its tokens.
     let named_session = has_states.then(|| matcher.session()).flatten();
@@ -544,13 +546,13 @@ async fn answer(
     plan.wait().await;
     let fault_answer = plan.fault_answer(&request, live.world.throttle());
     let served = Served::new(&live.page_cache);
-    let mut response = match (readable, stub, fault_answer) {
-        (false, _, _) => errors::bad_request_text("<h1>Bad Request (400)</h1>"),
-        (true, _, Some(answer)) => answer,
-        (true, Some(then), None) if !plan.built_in() => {
+    let mut response = match (refused, stub, fault_answer) {
+        (Some(refusal), _, _) => refusal.response(),
+        (None, _, Some(answer)) => answer,
+        (None, Some(then), None) if !plan.built_in() => {
             stub_answer::answer(then, &matcher.context())
         }
-        (true, _, None) => {
+        (None, _, None) => {
             let pages = live.pages.as_ref();
             router::route(&live.world, &live.store, pages, &served, &request).await
         }
@@ -572,7 +574,12 @@ async fn answer(
         live.states
             .advance(session, &request, |when, _| matcher.matches(when));
     }
-    let mut response = throttle::unthrottled(with_global_headers(response));
+    // nginx's pages come before Django's middleware could add anything.
+    let mut response = if refused.is_some_and(Refusal::by_nginx) {
+        response
+    } else {
+        throttle::unthrottled(with_global_headers(response))
+    };
     if let Some(then) = stub
         && plan.overlays()
     {
@@ -598,6 +605,7 @@ async fn answer(
             .contains_key(CONTENT_ENCODING)
             .then_some("gzip"),
         miss,
+        refused,
         // Kept after the answer: it must not hold on to the connection's read buffer.
         request: request.detached(),
         response,
@@ -610,11 +618,12 @@ async fn answer(
 }
 
 /// The request body, refused when larger than [`MAX_BODY_BYTES`] or cut off.
-async fn read_body(body: Incoming) -> Result<Bytes, Box<dyn std::error::Error + Send + Sync>> {
-    Ok(Limited::new(body, MAX_BODY_BYTES)
-        .collect()
-        .await?
-        .to_bytes())
+async fn read_body(body: Incoming) -> Result<Bytes, Refusal> {
+    match Limited::new(body, MAX_BODY_BYTES).collect().await {
+        Ok(collected) => Ok(collected.to_bytes()),
+        Err(error) if error.is::<LengthLimitError>() => Err(Refusal::BodyTooLarge),
+        Err(_) => Err(Refusal::BodyCutOff),
+    }
 }
 
 fn with_global_headers(mut response: Response) -> Response {

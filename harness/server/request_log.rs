@@ -188,6 +188,7 @@ mod tests {
             response: Response::empty(StatusCode::OK).body("abc"),
             content_encoding: Some("gzip"),
             miss: None,
+            refused: None,
         })
     }
 

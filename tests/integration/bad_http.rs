@@ -1,8 +1,9 @@
 //! Bad HTTP input against a running server, sent as raw bytes: random methods, paths, queries,
 //! headers (duplicated, oversized, not UTF-8), bodies (random bytes, truncated multipart, the
-//! wrong content type), Basic and Bearer garbage. The property: no answer is a 5xx, every JSON
-//! error body of the OAuth and FHIR endpoints matches its schema, and the server answers a
-//! good request afterwards. CI runs a small budget; `BBH_PROPTEST_CASES=N` runs more.
+//! wrong content type), Basic and Bearer garbage. The property: no answer is a 5xx; a head over
+//! the size limits gets nginx's page; every JSON error body of the OAuth and FHIR endpoints
+//! matches its schema; HTML comes only where BB2 serves HTML; and the server answers a good
+//! request afterwards. CI runs a small budget; `BBH_PROPTEST_CASES=N` runs more.
 
 use crate::support::*;
 use proptest::prelude::*;
@@ -65,6 +66,20 @@ impl RawRequest {
         out
     }
 
+    /// Every header line as sent: the fixed ones `bytes` writes, then the generated ones.
+    fn header_lines(&self) -> Vec<(String, Vec<u8>)> {
+        let mut lines = vec![
+            ("Host".to_owned(), b"127.0.0.1".to_vec()),
+            ("Connection".to_owned(), b"close".to_vec()),
+        ];
+        lines.extend(self.headers.iter().cloned());
+        lines.push((
+            "Content-Length".to_owned(),
+            self.body.len().to_string().into_bytes(),
+        ));
+        lines
+    }
+
     fn path(&self) -> String {
         let target = String::from_utf8_lossy(&self.target);
         target.split('?').next().unwrap_or_default().to_owned()
@@ -105,6 +120,11 @@ fn target() -> impl Strategy<Value = Vec<u8>> {
         1 => "/[a-zA-Z0-9/._%~-]{0,40}",
     ];
     let query = prop::option::of("[a-zA-Z0-9=&%_.+:/-]{0,80}");
+    let query = prop_oneof![
+        9 => query,
+        // Around the request line's limit (8 KiB).
+        1 => (8_100usize..8_300).prop_map(|len| Some(format!("q={}", "a".repeat(len)))),
+    ];
     (path, query).prop_map(|(path, query)| match query {
         Some(query) => format!("{path}?{query}").into_bytes(),
         None => path.into_bytes(),
@@ -116,8 +136,10 @@ fn header_value() -> impl Strategy<Value = Vec<u8>> {
         "[ -~]{0,40}".prop_map(String::into_bytes),
         // Not UTF-8 (obs-text bytes), which HTTP allows in a value.
         prop::collection::vec(0x80u8..=0xff, 1..20),
-        // Long values: hyper's own limit on the head lies far above these.
+        // Long values, on both sides of a header line's limit (8 KiB) and, several of them, of
+        // the head's (32 KiB); hyper's own limit lies far above these.
         (1usize..20_000).prop_map(|len| vec![b'a'; len]),
+        (8_150usize..8_250).prop_map(|len| vec![b'b'; len]),
         prop::sample::select(vec![
             "Bearer",
             "Bearer ",
@@ -249,6 +271,55 @@ fn error_schema(path: &str) -> Option<&'static str> {
     }
 }
 
+/// The status nginx refuses a head with (README "Request size limits"): 414 for a request line
+/// over 8 KiB, 400 for a header line over 8 KiB or a head over 32 KiB. Lines are measured as
+/// hyper reads them: a value without the blanks around it, each line with its `: ` and CRLF.
+fn expected_refusal(request: &RawRequest) -> Option<u16> {
+    let request_line = request.method.len() + 1 + request.target.len() + " HTTP/1.1\r\n".len();
+    if request_line > 8192 {
+        return Some(414);
+    }
+    let mut head = request_line;
+    for (name, value) in request.header_lines() {
+        let line = name.len() + value.trim_ascii().len() + 4;
+        head += line;
+        if line > 8192 || head > 32768 {
+            return Some(400);
+        }
+    }
+    None
+}
+
+/// Whether hyper refuses the head itself (a bare 400 without a body) before bbh sees it: a
+/// value with a control byte or DEL.
+fn hyper_refuses(request: &RawRequest) -> bool {
+    request.headers.iter().any(|(_, value)| {
+        value
+            .iter()
+            .any(|&byte| byte == 0x7f || (byte < 0x20 && byte != b'\t'))
+    })
+}
+
+/// Where BB2 answers HTML: its authorize pages, Django's 404 page for a path it does not route,
+/// Django's empty 405, and Django's bare 400 (`<h1>Bad Request (400)</h1>`, for a body it
+/// cannot read or a refused revocation). Its JSON APIs answer JSON otherwise.
+fn html_expected(request: &RawRequest, answer: &RawAnswer) -> bool {
+    let path = request.path();
+    let versioned = path
+        .strip_prefix("/v1/")
+        .or_else(|| path.strip_prefix("/v2/"))
+        .unwrap_or_default();
+    let json_api = versioned.starts_with("fhir/")
+        || versioned.starts_with("connect/")
+        || versioned.starts_with("o/token")
+        || versioned.starts_with("o/introspect")
+        || path.starts_with("/.well-known/");
+    versioned.starts_with("o/authorize")
+        || (answer.status == 404 && !json_api)
+        || (answer.status == 405 && answer.body.is_empty())
+        || (answer.status == 400 && answer.body == b"<h1>Bad Request (400)</h1>")
+}
+
 /// Checks the property for one request.
 fn check(addr: SocketAddr, request: &RawRequest) -> Result<(), TestCaseError> {
     let Some(answer) = exchange(addr, &request.bytes()) else {
@@ -256,6 +327,36 @@ fn check(addr: SocketAddr, request: &RawRequest) -> Result<(), TestCaseError> {
         return Ok(());
     };
     prop_assert!(answer.status < 500, "{} for {request:?}", answer.status);
+    if answer.status == 400 && answer.header("content-type").is_none() {
+        prop_assert!(
+            hyper_refuses(request),
+            "a bare 400 for a head hyper accepts: {request:?}"
+        );
+        return Ok(());
+    }
+    if let Some(status) = expected_refusal(request) {
+        let page = String::from_utf8_lossy(&answer.body);
+        let text = match status {
+            414 => "<h1>414 Request-URI Too Large</h1>",
+            _ => "<center>Request Header Or Cookie Too Large</center>",
+        };
+        prop_assert_eq!(answer.status, status, "{:?}", request);
+        prop_assert_eq!(answer.header("connection"), Some("close"));
+        prop_assert!(
+            request.method == "HEAD" || page.contains(text),
+            "{page} for {request:?}"
+        );
+        return Ok(());
+    }
+    let html = answer
+        .header("content-type")
+        .is_some_and(|t| t.starts_with("text/html"));
+    prop_assert!(
+        !html || html_expected(request, &answer),
+        "HTML {} {:?} for {request:?}",
+        answer.status,
+        String::from_utf8_lossy(&answer.body)
+    );
     let json = answer
         .header("content-type")
         .is_some_and(|t| t.contains("json"));
@@ -311,6 +412,46 @@ fn a_body_over_the_limit_gets_bb2s_400_and_the_server_keeps_answering() {
     assert_eq!(
         String::from_utf8_lossy(&answer.body),
         "<h1>Bad Request (400)</h1>"
+    );
+    let metadata = runtime.block_on(harness.get("/v2/fhir/metadata"));
+    assert_eq!(metadata.status, 200);
+}
+
+#[test]
+fn refused_requests_are_journaled_with_the_reason() {
+    use bluebutton_harness::server::limits::Refusal;
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let harness = runtime.block_on(Harness::builtin("oauth-success"));
+    let addr = harness.server.local_addr();
+    let oversized = RawRequest {
+        method: "GET".into(),
+        target: b"/v2/fhir/metadata".to_vec(),
+        headers: vec![("Cookie".into(), vec![b'c'; 9000])],
+        body: Vec::new(),
+    };
+    let answer = exchange(addr, &oversized.bytes()).unwrap();
+    assert_eq!(answer.status, 400);
+    // A body cut off: the client sends 10 of 1,000 bytes, then closes its side.
+    let mut stream = TcpStream::connect(addr).unwrap();
+    stream
+        .write_all(b"POST /v2/o/token/ HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 1000\r\n\r\ngrant_type")
+        .unwrap();
+    stream.shutdown(std::net::Shutdown::Write).unwrap();
+    let mut reply = Vec::new();
+    let _ = stream.read_to_end(&mut reply);
+    let reply = String::from_utf8_lossy(&reply);
+    assert!(reply.starts_with("HTTP/1.1 400"), "{reply}");
+    assert!(reply.ends_with("<h1>Bad Request (400)</h1>"), "{reply}");
+    let refused: Vec<Option<Refusal>> = harness
+        .server
+        .journal()
+        .exchanges()
+        .iter()
+        .map(|exchange| exchange.refused)
+        .collect();
+    assert_eq!(
+        refused,
+        [Some(Refusal::HeadersTooLarge), Some(Refusal::BodyCutOff)]
     );
     let metadata = runtime.block_on(harness.get("/v2/fhir/metadata"));
     assert_eq!(metadata.status, 200);

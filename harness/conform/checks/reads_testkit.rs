@@ -46,6 +46,7 @@ impl Ex {
             response: Response::json(StatusCode::OK, &json!({})),
             content_encoding: None,
             miss: None,
+            refused: None,
         })
     }
 

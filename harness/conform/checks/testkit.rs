@@ -50,6 +50,7 @@ impl Journal {
             response,
             content_encoding: None,
             miss: None,
+            refused: None,
         });
         id
     }

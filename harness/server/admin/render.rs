@@ -3,6 +3,7 @@
 //! `[redacted]`, FHIR bodies a summary that carries no patient data.
 
 use crate::server::journal::Exchange;
+use crate::server::limits::Refusal;
 use crate::server::redact::Redactor;
 use http::HeaderMap;
 use http::header::CONTENT_TYPE;
@@ -49,6 +50,7 @@ pub(super) fn exchange(exchange: &Exchange, redactor: &Redactor) -> Value {
         "request": request,
         "response": response,
         "miss": miss(exchange, redactor),
+        "refused": exchange.refused.map(Refusal::describe),
     })
 }
 
