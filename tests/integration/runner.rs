@@ -332,6 +332,59 @@ while True:
     assert!(ids.windows(2).all(|w| w[0] < w[1]), "{ids:?}");
 }
 
+/// Two connections dropped mid-body before the journey: a token request whose body stops at
+/// 10 of its 1,000 bytes, and a metadata answer dropped after 10 bytes.
+const PY_DROPPED_CONNECTIONS: &str = r#"
+import socket
+ORIGIN = urllib.parse.urlsplit(BASE)
+cut = socket.create_connection((ORIGIN.hostname, ORIGIN.port))
+cut.sendall(("POST /" + V + "/o/token/ HTTP/1.1\r\nHost: " + ORIGIN.netloc + "\r\n"
+    "Content-Type: application/x-www-form-urlencoded\r\nContent-Length: 1000\r\n\r\ngrant_type").encode())
+cut.close()
+dropped = socket.create_connection((ORIGIN.hostname, ORIGIN.port))
+dropped.sendall(("GET /" + V + "/fhir/metadata HTTP/1.1\r\nHost: " + ORIGIN.netloc + "\r\n\r\n").encode())
+dropped.recv(10)
+dropped.close()
+"#;
+
+#[tokio::test]
+async fn connections_closed_mid_body_are_reported_and_the_run_goes_on() {
+    use bluebutton_harness::server::limits::Refusal;
+    let script = Script::new(&format!(
+        "{PY_PRELUDE}{PY_DROPPED_CONNECTIONS}{PY_CLI_CLIENT}"
+    ));
+    let run = run_builtin(&script.command("")).await;
+    let stderr = String::from_utf8_lossy(&run.stderr.bytes).into_owned();
+    assert_eq!(run.client.exit_code, Some(0), "{stderr}");
+    let exchanges = &run.traffic.exchanges;
+    let cut = exchanges
+        .iter()
+        .find(|exchange| exchange.refused == Some(Refusal::BodyCutOff))
+        .unwrap_or_else(|| panic!("no cut-off body in {} exchanges", exchanges.len()));
+    assert_eq!(cut.request.path, "/v2/o/token/");
+    assert_eq!(cut.response.status, 400);
+    assert_eq!(result_status(&run, "journey-complete"), Status::Pass);
+    // The reports are written whole and say what happened.
+    let reports = tempfile::tempdir().unwrap();
+    bluebutton_harness::report::write_run(reports.path(), &run).unwrap();
+    let folder = reports.path().join("oauth-success");
+    let transcript: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(folder.join("transcript.json")).unwrap())
+            .unwrap();
+    assert_valid("transcript", &transcript);
+    let refused: Vec<&str> = transcript["exchanges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|exchange| exchange["request"]["refused"].as_str())
+        .collect();
+    assert_eq!(refused, [Refusal::BodyCutOff.describe()]);
+    let checks: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(folder.join("checks.json")).unwrap())
+            .unwrap();
+    assert_valid("checks", &checks);
+}
+
 #[tokio::test]
 async fn a_web_app_is_driven_from_its_address_and_stopped_after_the_journey() {
     let script = Script::new(&format!("{PY_PRELUDE}{PY_WEB_APP}"));
