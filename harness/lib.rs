@@ -51,3 +51,26 @@ pub mod world;
 
 pub use api::{Answer, Harness, Mock};
 pub use scenario::Scenario;
+
+#[cfg(test)]
+mod tests {
+    /// The package forbids `unsafe` code (`[lints.rust] unsafe_code = "forbid"`, which covers
+    /// the library, `bbh`, the tests, the examples and the benchmarks): a build with any
+    /// `unsafe` fails, and this test fails if the lint is loosened.
+    #[test]
+    fn the_package_forbids_unsafe_code() {
+        let manifest = include_str!("../Cargo.toml");
+        let lints = manifest
+            .split("\n[")
+            .find(|table| table.starts_with("lints.rust]"))
+            .unwrap_or_default();
+        let forbids = lints
+            .lines()
+            .map(|line| line.split('#').next().unwrap_or_default().replace(' ', ""))
+            .any(|line| line == "unsafe_code=\"forbid\"");
+        assert!(
+            forbids,
+            "Cargo.toml [lints.rust] must set unsafe_code = \"forbid\""
+        );
+    }
+}

@@ -3,7 +3,7 @@
 //! `client_secret`, or both (behaviour file §2.5, §2.7).
 
 use crate::exchange::Response;
-use crate::oauth::{errors, grant};
+use crate::oauth::{errors, grant, secret};
 use crate::params::Params;
 use crate::scenario::{App, ClientType, Profile};
 use crate::world::World;
@@ -11,7 +11,6 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use http::header::AUTHORIZATION;
 use http::{HeaderMap, StatusCode};
-use subtle::ConstantTimeEq;
 
 /// The credentials a request presents.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -118,8 +117,8 @@ pub fn identify<'w>(
 pub fn authenticates(app: &App, credentials: &Credentials, profile: Profile) -> bool {
     match (app.client_type, &app.client_secret, &credentials.secret) {
         (ClientType::Public, _, _) => profile == Profile::Documented,
-        (ClientType::Confidential, Some(expected), Some(given)) => {
-            bool::from(expected.as_bytes().ct_eq(given.as_bytes()))
+        (ClientType::Confidential, Some(expected_secret), Some(given_secret)) => {
+            secret::equal(expected_secret.as_bytes(), given_secret.as_bytes())
         }
         (ClientType::Confidential, _, _) => false,
     }

@@ -1,10 +1,10 @@
 //! PKCE (RFC 7636) as BB2 checks it: S256 only, `=` padding stripped on both sides, the
 //! verifier's length checked (43–128) and nothing else about it.
 
+use crate::oauth::secret;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use sha2::{Digest, Sha256};
-use subtle::ConstantTimeEq;
 
 /// The only challenge method BB2 supports.
 pub const S256: &str = "S256";
@@ -21,9 +21,9 @@ pub fn normalize_challenge(challenge: &str) -> &str {
 
 /// Whether `verifier` hashes to the stored `challenge` (compared in constant time).
 pub fn verifier_matches(challenge: &str, verifier: &str) -> bool {
-    let expected = s256_challenge(verifier);
-    let stored = normalize_challenge(challenge);
-    bool::from(expected.as_bytes().ct_eq(stored.as_bytes()))
+    let verifier_digest = s256_challenge(verifier);
+    let stored_digest = normalize_challenge(challenge);
+    secret::equal(verifier_digest.as_bytes(), stored_digest.as_bytes())
 }
 
 /// BB2's length rule for a verifier that matched: the `error_description` when it breaks it.

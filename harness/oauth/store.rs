@@ -24,7 +24,6 @@ use sha2::{Digest as _, Sha256};
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
-use subtle::ConstantTimeEq;
 
 type Digest = [u8; 32];
 
@@ -63,7 +62,7 @@ impl<T> Vault<T> {
 
     /// Whether the stored digest is `digest`, compared in constant time.
     fn matches(digest: &Digest) -> impl Fn(&(Digest, T)) -> bool + '_ {
-        move |(stored, _)| bool::from(stored.ct_eq(digest))
+        move |(stored, _)| secret::equal(stored, digest)
     }
 
     fn get(&self, digest: &Digest) -> Option<&T> {
@@ -112,7 +111,7 @@ impl<T> Ledger<T> {
         let matches = |position: &usize| {
             self.records
                 .get(*position)
-                .is_some_and(|(stored, _)| bool::from(stored.ct_eq(digest)))
+                .is_some_and(|(stored, _)| secret::equal(stored, digest))
         };
         self.index.find(hash_of(digest), matches).copied()
     }

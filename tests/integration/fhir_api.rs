@@ -174,6 +174,74 @@ async fn another_patients_resources_are_not_found() {
     );
 }
 
+/// A link taken from a page and edited: another beneficiary's id, the same link with another
+/// beneficiary's token, the patient left out, paging pushed out of range. None reaches another
+/// beneficiary's data and none is a 5xx.
+#[tokio::test]
+async fn tampered_links_reach_no_other_beneficiary() {
+    let h = Harness::builtin("oauth-success").await;
+    let mine = h.access_token().await;
+    let theirs = h.access_token_for("BBUser20023").await;
+    let page = h
+        .get_with_token("/v2/fhir/ExplanationOfBenefit/?_count=2", &mine)
+        .await
+        .json();
+    let next = path_of(&link(&page, "next").unwrap(), &h);
+    let own = format!("patient={JANE}");
+    assert!(next.contains(&own), "{next}");
+    let forbidden = json!({"detail": "You do not have permission to perform this action."});
+    for (target, token) in [
+        (next.replace(&own, &format!("patient={BBUSER20023}")), &mine),
+        (
+            next.replace(&own, &format!("patient=Patient/{BBUSER20023}")),
+            &mine,
+        ),
+        (
+            next.replace(&own, &format!("{own}&patient={BBUSER20023}")),
+            &mine,
+        ),
+        (next.clone(), &theirs),
+    ] {
+        let reply = h.get_with_token(&target, token).await;
+        assert_eq!(reply.status, StatusCode::FORBIDDEN, "{target}");
+        assert_eq!(reply.json(), forbidden, "{target}");
+    }
+    let paging = ["startIndex=2", "_count=2"];
+    let mut tampered = vec![next.replace(&format!("&{own}"), "").replace(&own, "")];
+    for value in ["-1", "99999", "abc", "0", "100000", "1e3", ""] {
+        for parameter in paging {
+            let name = parameter.split('=').next().unwrap_or_default();
+            tampered.push(next.replace(parameter, &format!("{name}={value}")));
+        }
+    }
+    for target in tampered {
+        assert_ne!(target, next);
+        let reply = h.get_with_token(&target, &mine).await;
+        assert!(reply.status.as_u16() < 500, "{target}: {}", reply.status);
+        if reply.status != StatusCode::OK {
+            continue;
+        }
+        let bundle = reply.json();
+        for entry in bundle["entry"].as_array().into_iter().flatten() {
+            assert_eq!(
+                entry["resource"]["patient"]["reference"],
+                format!("Patient/{JANE}"),
+                "{target}"
+            );
+        }
+    }
+    let coverage = h
+        .get_with_token(
+            &format!("/v2/fhir/Coverage/?beneficiary={BBUSER20023}"),
+            &mine,
+        )
+        .await;
+    assert_eq!(
+        (coverage.status, coverage.json()),
+        (StatusCode::FORBIDDEN, forbidden)
+    );
+}
+
 #[tokio::test]
 async fn parameter_errors() {
     let h = Harness::builtin("oauth-success").await;

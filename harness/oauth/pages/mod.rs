@@ -11,15 +11,14 @@ mod html;
 use crate::api_version::ApiVersion;
 use crate::exchange::{Request, Response};
 use crate::oauth::authorize::{self, Decision};
-use crate::oauth::errors;
 use crate::oauth::scopes;
 use crate::oauth::store::TokenStore;
+use crate::oauth::{errors, secret};
 use crate::params::Params;
 use crate::world::World;
 use approvals::{Approvals, is_uuid};
 use http::header::CACHE_CONTROL;
 use http::{Method, StatusCode};
-use subtle::ConstantTimeEq;
 
 pub use html::LOGIN_ERROR;
 
@@ -93,7 +92,7 @@ pub async fn login(world: &World, pages: &Pages, request: &Request) -> Response 
     let username = params.get("username").unwrap_or_default().trim();
     let password = params.get("password").unwrap_or_default();
     let known = world.beneficiary(username).is_some_and(|beneficiary| {
-        bool::from(beneficiary.password.as_bytes().ct_eq(password.as_bytes()))
+        secret::equal(beneficiary.password.as_bytes(), password.as_bytes())
     });
     if !known {
         return page(html::login(&html::LoginPage {
