@@ -6,12 +6,14 @@
 //! `--latency-connections` for latency, each for `--duration` after a short warm-up. Both
 //! servers are child processes of this binary (`bbh serve` with its request log on, to a
 //! sink). Then, unless `--skip-startup`: cold start, cold paging and peak RSS ([`startup`]).
+//! `--soak SECS` runs only the soak ([`soak`]).
 
 mod baseline;
 mod cases;
 mod error;
 mod load;
 mod report;
+pub mod soak;
 pub mod startup;
 
 pub use baseline::serve as serve_baseline;
@@ -58,6 +60,14 @@ pub struct BenchArgs {
     /// one that gets more requests per second out of it.
     #[arg(long, value_enum, default_value_t = GeneratorArg::Auto)]
     generator: GeneratorArg,
+    /// Only a soak: the sandbox population's journeys round and round for SECS (at most a
+    /// day) on `--soak-connections`, memory sampled every 10 s.
+    #[arg(long, value_name = "SECS", value_parser = parse_soak_secs)]
+    soak: Option<Duration>,
+    /// Keep-alive connections of the soak.
+    #[arg(long, value_name = "N", default_value_t = 64,
+          value_parser = clap::value_parser!(u16).range(1..))]
+    soak_connections: u16,
 }
 
 /// `--generator`.
@@ -82,14 +92,35 @@ fn parse_secs(text: &str) -> Result<Duration, String> {
     }
 }
 
+fn parse_soak_secs(text: &str) -> Result<Duration, String> {
+    match text.parse::<u64>() {
+        Ok(secs) if (1..=86_400).contains(&secs) => Ok(Duration::from_secs(secs)),
+        _ => Err(format!(
+            "{text:?}: expected whole seconds, at least 1 and at most 86400"
+        )),
+    }
+}
+
 /// Runs the benchmark and prints the report on stdout (progress on stderr). `Ok(true)` when
 /// every request of every case was answered as expected and every startup figure could be
-/// measured (a target not met is reported, not a failure).
+/// measured (a target not met is reported, not a failure); with `--soak`, when no journey of
+/// the soak failed.
 pub async fn run(args: &BenchArgs) -> Result<bool, BenchError> {
     let bbh = std::env::current_exe().map_err(|source| BenchError::Io {
         context: "cannot find this binary".into(),
         source,
     })?;
+    if let Some(duration) = args.soak {
+        let connections = args.soak_connections.into();
+        progress(format_args!(
+            "soak for {} s on {connections} connections",
+            duration.as_secs()
+        ));
+        let soak = soak::soak(&bbh, connections, duration).await?;
+        let mut out = std::io::stdout();
+        let _ = writeln!(out, "{soak}").and_then(|()| out.flush());
+        return Ok(soak.passed());
+    }
     let scratch = tempfile::tempdir().map_err(|source| BenchError::Io {
         context: "cannot make a temporary folder".into(),
         source,

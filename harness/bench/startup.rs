@@ -543,19 +543,94 @@ impl fmt::Display for PopulationRss {
 }
 
 /// What the population's workers share: the next login to take, and the failures.
-struct Population {
+pub(super) struct Population {
     /// The server's origin.
     origin: String,
-    /// The index of the next login (`BBUser{index:05}`).
-    next: AtomicUsize,
+    /// How many journeys have been started (the next login is `BBUser{next % 30000:05}`).
+    pub(super) next: AtomicUsize,
     /// Requests sent.
-    sent: AtomicUsize,
+    pub(super) sent: AtomicUsize,
     /// Logins the scenario does not have.
-    absent: AtomicUsize,
+    pub(super) absent: AtomicUsize,
     /// Failed journeys.
-    failures: AtomicUsize,
+    pub(super) failures: AtomicUsize,
     /// The first failure.
     first_failure: std::sync::Mutex<Option<String>>,
+}
+
+/// How long the population's workers go on.
+#[derive(Debug, Clone, Copy)]
+pub(super) enum Rounds {
+    /// Every login once.
+    Once,
+    /// Round the population again and again until this instant.
+    Until(Instant),
+}
+
+impl Population {
+    /// A population to drive against `origin`, nothing sent yet.
+    pub(super) fn new(origin: &str) -> Arc<Population> {
+        Arc::new(Population {
+            origin: origin.to_owned(),
+            next: AtomicUsize::new(0),
+            sent: AtomicUsize::new(0),
+            absent: AtomicUsize::new(0),
+            failures: AtomicUsize::new(0),
+            first_failure: std::sync::Mutex::new(None),
+        })
+    }
+
+    /// The first failure, if any (taken: later calls answer `None`).
+    pub(super) fn take_first_failure(&self) -> Option<String> {
+        self.first_failure
+            .lock()
+            .ok()
+            .and_then(|mut first| first.take())
+    }
+
+    /// Runs journeys on `connections` (at least one) concurrent keep-alive connections for
+    /// `rounds`.
+    pub(super) async fn drive(
+        self: &Arc<Population>,
+        connections: usize,
+        rounds: Rounds,
+    ) -> Result<(), BenchError> {
+        let mut workers = Vec::with_capacity(connections.max(1));
+        for _ in 0..connections.max(1) {
+            let client = client()?;
+            let population = Arc::clone(self);
+            workers.push(tokio::spawn(async move {
+                loop {
+                    let started = population.next.fetch_add(1, Ordering::Relaxed);
+                    let done = match rounds {
+                        Rounds::Once => started >= POPULATION,
+                        Rounds::Until(deadline) => Instant::now() >= deadline,
+                    };
+                    if done {
+                        break;
+                    }
+                    match journey(&client, &population, started % POPULATION).await {
+                        Ok(true) => {}
+                        Ok(false) => {
+                            population.absent.fetch_add(1, Ordering::Relaxed);
+                        }
+                        Err(error) => {
+                            population.failures.fetch_add(1, Ordering::Relaxed);
+                            if let Ok(mut first) = population.first_failure.lock() {
+                                first.get_or_insert_with(|| error.to_string());
+                            }
+                        }
+                    }
+                }
+            }));
+        }
+        for worker in workers {
+            worker.await.map_err(|error| {
+                BenchError::Server(format!("a population worker failed: {error}"))
+            })?;
+        }
+        Ok(())
+    }
 }
 
 /// Peak RSS (`VmHWM` of the bbh process, `/proc/PID/status`) while `connections` (at least
@@ -565,54 +640,14 @@ struct Population {
 pub async fn population_rss(bbh: &Path, connections: usize) -> Result<PopulationRss, BenchError> {
     let connections = connections.max(1);
     let served = spawn_serve(bbh, &[]).await?;
-    let population = Arc::new(Population {
-        origin: served.origin.clone(),
-        next: AtomicUsize::new(0),
-        sent: AtomicUsize::new(0),
-        absent: AtomicUsize::new(0),
-        failures: AtomicUsize::new(0),
-        first_failure: std::sync::Mutex::new(None),
-    });
+    let population = Population::new(&served.origin);
     let started = Instant::now();
-    let mut workers = Vec::with_capacity(connections);
-    for _ in 0..connections {
-        let client = client()?;
-        let population = Arc::clone(&population);
-        workers.push(tokio::spawn(async move {
-            loop {
-                let index = population.next.fetch_add(1, Ordering::Relaxed);
-                if index >= POPULATION {
-                    break;
-                }
-                match journey(&client, &population, index).await {
-                    Ok(true) => {}
-                    Ok(false) => {
-                        population.absent.fetch_add(1, Ordering::Relaxed);
-                    }
-                    Err(error) => {
-                        population.failures.fetch_add(1, Ordering::Relaxed);
-                        if let Ok(mut first) = population.first_failure.lock() {
-                            first.get_or_insert_with(|| error.to_string());
-                        }
-                    }
-                }
-            }
-        }));
-    }
-    for worker in workers {
-        worker
-            .await
-            .map_err(|error| BenchError::Server(format!("a population worker failed: {error}")))?;
-    }
+    population.drive(connections, Rounds::Once).await?;
     let wall = started.elapsed();
-    let peak_rss_kib = peak_rss_kib(served.pid)?;
+    let peak_rss_kib = rss_kib(served.pid, "VmHWM:")?;
     served.stop().await?;
     let failures = population.failures.load(Ordering::Relaxed);
-    let first_failure = population
-        .first_failure
-        .lock()
-        .ok()
-        .and_then(|mut first| first.take());
+    let first_failure = population.take_first_failure();
     Ok(PopulationRss {
         connections,
         journeys: POPULATION,
@@ -658,8 +693,9 @@ async fn journey(
     Ok(true)
 }
 
-/// `VmHWM` of a process, in KiB, from `/proc/PID/status`.
-fn peak_rss_kib(pid: u32) -> Result<u64, BenchError> {
+/// A memory figure of a process, in KiB, from `/proc/PID/status`: `VmHWM:` (peak resident
+/// set) or `VmRSS:` (resident set now).
+pub(super) fn rss_kib(pid: u32, field: &str) -> Result<u64, BenchError> {
     let path = format!("/proc/{pid}/status");
     let status = std::fs::read_to_string(&path).map_err(|source| BenchError::Io {
         context: format!("reading {path}"),
@@ -667,9 +703,9 @@ fn peak_rss_kib(pid: u32) -> Result<u64, BenchError> {
     })?;
     status
         .lines()
-        .find_map(|line| line.strip_prefix("VmHWM:"))
+        .find_map(|line| line.strip_prefix(field))
         .and_then(|value| value.trim().trim_end_matches("kB").trim().parse().ok())
-        .ok_or_else(|| BenchError::Server(format!("no VmHWM in {path}")))
+        .ok_or_else(|| BenchError::Server(format!("no {field} in {path}")))
 }
 
 #[cfg(test)]
