@@ -160,7 +160,14 @@ pub async fn soak(bbh: &Path, connections: usize, duration: Duration) -> Result<
     served.stop().await?;
     driven?;
     let mut samples = sampled??;
-    samples.push(last?);
+    let last = last?;
+    // A tick may have sampled the very end already.
+    if samples
+        .last()
+        .is_none_or(|tick| last.at.saturating_sub(tick.at) >= Duration::from_secs(1))
+    {
+        samples.push(last);
+    }
     Ok(Soak {
         connections: connections.max(1),
         samples,

@@ -570,7 +570,12 @@ async fn answer(
     if stub.is_some() && response.session.is_none() {
         response.session = named_session.or_else(|| matcher.session());
     }
-    if let Some(session) = response.session.or(named_session).filter(|_| has_states) {
+    // A refused request never reached BB2: it moves no state machine.
+    if let Some(session) = response
+        .session
+        .or(named_session)
+        .filter(|_| has_states && refused.is_none())
+    {
         live.states
             .advance(session, &request, |when, _| matcher.matches(when));
     }

@@ -98,3 +98,43 @@ async fn parallel_journeys_and_paged_reads_never_fail_or_cross() {
         .collect();
     assert!(failed.is_empty(), "{failed:?}");
 }
+
+/// Sessions whose state machines move at once.
+const SESSIONS: usize = 16;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn state_machines_of_parallel_sessions_stay_apart() {
+    // A counter per session: each Patient read moves it one state on, up to s4.
+    let h = Arc::new(
+        Harness::yaml(
+            "version: 1\nname: counters\nstates:\n  reads:\n    states: [s0, s1, s2, s3, s4]\n    transitions:\n      - {from: s0, to: s1, when: {method: GET, path: /v2/fhir/Patient/}}\n      - {from: s1, to: s2, when: {method: GET, path: /v2/fhir/Patient/}}\n      - {from: s2, to: s3, when: {method: GET, path: /v2/fhir/Patient/}}\n      - {from: s3, to: s4, when: {method: GET, path: /v2/fhir/Patient/}}\n",
+        )
+        .await,
+    );
+    // Signed in one after the other: session n is the n-th token's.
+    let mut tokens = Vec::new();
+    for _ in 0..SESSIONS {
+        tokens.push(h.access_token().await);
+    }
+    // Session n reads 1 + n % 4 times, all sessions at once.
+    let mut reads = JoinSet::new();
+    for (n, token) in tokens.iter().enumerate() {
+        for _ in 0..=(n % 4) {
+            let (h, token) = (Arc::clone(&h), token.clone());
+            reads.spawn(async move { h.get_with_token("/v2/fhir/Patient/", &token).await.status });
+        }
+    }
+    while let Some(status) = reads.join_next().await {
+        assert_eq!(status.expect("a read panicked"), StatusCode::OK);
+    }
+    let expected: Vec<(u64, String)> = (0..SESSIONS)
+        .map(|n| (n as u64 + 1, format!("s{}", 1 + n % 4)))
+        .collect();
+    let states: Vec<(u64, String)> = h
+        .server
+        .session_states()
+        .into_iter()
+        .map(|(session, machines)| (session.0, machines[0].1.clone()))
+        .collect();
+    assert_eq!(states, expected);
+}

@@ -810,3 +810,53 @@ fn conform_into(reports: &Path, args: &[&str]) -> Conformance {
         reports: reports.to_owned(),
     }
 }
+
+#[test]
+fn hostile_clients_get_whole_reports() {
+    let dir = fresh_dir("conform-hostile");
+    let pid_file = dir.join("child.pid");
+    let flood = "python3 -c \"import os, urllib.request\nopen_url = urllib.request.build_opener(urllib.request.ProxyHandler({})).open\nwhile True:\n    try: open_url(os.environ['BB_BASE_URL'] + '/v3/').read()\n    except Exception: pass\"";
+    let clients = [
+        (
+            "forks",
+            format!("sleep 600 & echo $! > '{}'; exit 0", pid_file.display()),
+        ),
+        ("binary", "head -c 5000000 /dev/urandom".to_owned()),
+        ("floods", flood.to_owned()),
+    ];
+    for (name, command) in clients {
+        let reports = dir.join(name);
+        let run = conform_into(
+            &reports,
+            &["--scenario", "oauth-success", "--client", &command],
+        );
+        assert_eq!(run.code(), 1, "{name}: {}", run.stderr());
+        let checks = run.checks("oauth-success");
+        run.transcript("oauth-success");
+        let folder = reports.join("oauth-success");
+        let stdout = std::fs::read(folder.join("client.stdout")).unwrap();
+        assert!(folder.join("client.stderr").is_file(), "{name}");
+        match name {
+            "forks" => {
+                let pid = std::fs::read_to_string(&pid_file).unwrap();
+                assert!(
+                    !alive(pid.trim()),
+                    "the forked child {pid} outlived the run"
+                );
+            }
+            "binary" => {
+                assert_eq!(checks["client"]["stdout_bytes"], 5_000_000);
+                assert_eq!(checks["client"]["stdout_truncated"], true);
+                assert_eq!(stdout.len(), 1 << 20);
+            }
+            _ => {
+                assert_eq!(checks["client"]["flooded"], true, "{checks}");
+                assert!(
+                    run.stdout().contains("killed for flooding"),
+                    "{}",
+                    run.stdout()
+                );
+            }
+        }
+    }
+}
