@@ -456,3 +456,30 @@ fn refused_requests_are_journaled_with_the_reason() {
     let metadata = runtime.block_on(harness.get("/v2/fhir/metadata"));
     assert_eq!(metadata.status, 200);
 }
+
+#[test]
+fn a_refused_request_moves_no_state_machine() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let harness = runtime.block_on(Harness::yaml(
+        "version: 1\nname: moves\nstates:\n  reads:\n    states: [none, some]\n    transitions:\n      - {from: none, to: some, when: {method: GET, path: /v2/fhir/Patient/}}\n",
+    ));
+    let token = runtime.block_on(harness.access_token());
+    let oversized = RawRequest {
+        method: "GET".into(),
+        target: b"/v2/fhir/Patient/".to_vec(),
+        headers: vec![
+            (
+                "Authorization".into(),
+                format!("Bearer {token}").into_bytes(),
+            ),
+            ("Cookie".into(), vec![b'c'; 9000]),
+        ],
+        body: Vec::new(),
+    };
+    let answer = exchange(harness.server.local_addr(), &oversized.bytes()).unwrap();
+    assert_eq!(answer.status, 400);
+    assert!(harness.server.session_states().is_empty());
+    let read = runtime.block_on(harness.get_with_token("/v2/fhir/Patient/", &token));
+    assert_eq!(read.status, 200);
+    assert_eq!(harness.server.session_states().len(), 1);
+}
