@@ -66,19 +66,11 @@ mod tests {
 
     /// Every `.rs` file under `dir`.
     fn sources(dir: &Path) -> Vec<PathBuf> {
-        let mut files = Vec::new();
-        let mut pending = vec![dir.to_owned()];
-        while let Some(folder) = pending.pop() {
-            for entry in std::fs::read_dir(&folder).unwrap() {
-                let path = entry.unwrap().path();
-                if path.is_dir() {
-                    pending.push(path);
-                } else if path.extension().is_some_and(|ext| ext == "rs") {
-                    files.push(path);
-                }
-            }
-        }
-        files
+        walkdir::WalkDir::new(dir)
+            .into_iter()
+            .map(|entry| entry.unwrap().into_path())
+            .filter(|path| path.extension().is_some_and(|ext| ext == "rs"))
+            .collect()
     }
 
     /// The server's code (OAuth, FHIR, the server itself) compares no secret with `==` or
