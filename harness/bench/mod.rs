@@ -62,10 +62,12 @@ pub struct BenchArgs {
     generator: GeneratorArg,
     /// Only a soak: the sandbox population's journeys round and round for SECS (at most a
     /// day) on `--soak-connections`, memory sampled every 10 s.
-    #[arg(long, value_name = "SECS", value_parser = parse_soak_secs)]
+    #[arg(long, value_name = "SECS", value_parser = parse_soak_secs, conflicts_with_all = [
+        "duration", "connections", "latency_connections", "cold_runs", "skip_startup", "generator",
+    ])]
     soak: Option<Duration>,
     /// Keep-alive connections of the soak.
-    #[arg(long, value_name = "N", default_value_t = 64,
+    #[arg(long, value_name = "N", default_value_t = 64, requires = "soak",
           value_parser = clap::value_parser!(u16).range(1..))]
     soak_connections: u16,
 }

@@ -136,7 +136,14 @@ pub async fn soak(bbh: &Path, connections: usize, duration: Duration) -> Result<
                     _ = &mut stopped => return Ok::<Vec<Sample>, BenchError>(samples),
                     _ = ticks.tick() => {}
                 }
-                let sample = take_sample(&population, pid, started)?;
+                let sample = match take_sample(&population, pid, started) {
+                    Ok(sample) => sample,
+                    Err(error) => {
+                        // `bbh serve` is gone: the journeys would only fail from now on.
+                        population.stop();
+                        return Err(error);
+                    }
+                };
                 eprintln!(
                     "bbh bench: soak {:.0} s: {} journeys, {} failed, {:.1} MiB",
                     sample.at.as_secs_f64(),
@@ -161,15 +168,16 @@ pub async fn soak(bbh: &Path, connections: usize, duration: Duration) -> Result<
     driven?;
     let mut samples = sampled??;
     let last = last?;
-    // A tick may have sampled the very end already.
+    // A tick taken in the last second, before the last journeys ended, gives way to the end.
     if samples
         .last()
-        .is_none_or(|tick| last.at.saturating_sub(tick.at) >= Duration::from_secs(1))
+        .is_some_and(|tick| last.at.saturating_sub(tick.at) < Duration::from_secs(1))
     {
-        samples.push(last);
+        samples.pop();
     }
+    samples.push(last);
     Ok(Soak {
-        connections: connections.max(1),
+        connections,
         samples,
         peak_rss_kib: peak_rss_kib?,
         first_failure: population.take_first_failure(),

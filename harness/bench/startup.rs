@@ -9,7 +9,7 @@ use std::fmt;
 use std::path::Path;
 use std::process::Stdio;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 use tokio::io::BufReader;
 use tokio::process::{Child, ChildStdout, Command};
@@ -551,11 +551,13 @@ pub(super) struct Population {
     /// Requests sent.
     pub(super) sent: AtomicUsize,
     /// Logins the scenario does not have.
-    pub(super) absent: AtomicUsize,
+    absent: AtomicUsize,
     /// Failed journeys.
     pub(super) failures: AtomicUsize,
     /// The first failure.
     first_failure: std::sync::Mutex<Option<String>>,
+    /// Set to end the journeys early.
+    stopped: AtomicBool,
 }
 
 /// How long the population's workers go on.
@@ -577,7 +579,13 @@ impl Population {
             absent: AtomicUsize::new(0),
             failures: AtomicUsize::new(0),
             first_failure: std::sync::Mutex::new(None),
+            stopped: AtomicBool::new(false),
         })
+    }
+
+    /// Ends the journeys: each worker stops after the journey it is on.
+    pub(super) fn stop(&self) {
+        self.stopped.store(true, Ordering::Relaxed);
     }
 
     /// The first failure, if any (taken: later calls answer `None`).
@@ -602,10 +610,11 @@ impl Population {
             workers.push(tokio::spawn(async move {
                 loop {
                     let started = population.next.fetch_add(1, Ordering::Relaxed);
-                    let done = match rounds {
-                        Rounds::Once => started >= POPULATION,
-                        Rounds::Until(deadline) => Instant::now() >= deadline,
-                    };
+                    let done = population.stopped.load(Ordering::Relaxed)
+                        || match rounds {
+                            Rounds::Once => started >= POPULATION,
+                            Rounds::Until(deadline) => Instant::now() >= deadline,
+                        };
                     if done {
                         break;
                     }

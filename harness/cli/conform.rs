@@ -1,6 +1,7 @@
 //! `bbh conform`: runs a client against scenarios, judges it, writes the reports and sets the
 //! exit code (DESIGN "bbh conform": 0 pass, 1 a required check failed, a baseline entry is
-//! stale or the client timed out, 2 bad usage or configuration, 3 internal error).
+//! stale or the client timed out, 2 bad usage or configuration, 3 internal error; README adds
+//! 130 and 143, interrupted by SIGINT or SIGTERM).
 
 use crate::conform::baseline::Baseline;
 use crate::conform::run::ScenarioRun;
@@ -10,6 +11,7 @@ use crate::report;
 use crate::scenario::{self, ClientType, LoadError, Profile, Scenario};
 use crate::snapshot::{self, SnapshotMode};
 use futures_util::StreamExt;
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
@@ -188,11 +190,12 @@ impl Plan {
         let signals = super::StopSignals::listen();
         let stopped_by = tokio::spawn(async move {
             let signal = signals.received().await;
-            eprintln!(
+            interrupter.interrupt();
+            let _ = writeln!(
+                std::io::stderr(),
                 "bbh conform: {}: stopping the clients that run and writing their reports",
                 signal.name()
             );
-            interrupter.interrupt();
             signal
         });
         let finished = futures_util::stream::iter(self.scenarios.iter().cloned())
@@ -252,15 +255,18 @@ impl Plan {
         }
         print!("{}", report::summary::render(&runs, &stale));
         if interruption.is_interrupted() {
-            if !not_run.is_empty() {
-                println!(
-                    "INTERRUPTED: {} scenario(s) not run: {}",
-                    not_run.len(),
-                    not_run.join(", ")
-                );
-            }
-            let signal = stopped_by.await.map_or(130, |signal| signal.exit_code());
-            return ExitCode::from(signal);
+            let signal = stopped_by.await.unwrap_or(super::StopSignal::Interrupt);
+            let names = if not_run.is_empty() {
+                String::new()
+            } else {
+                format!(": {}", not_run.join(", "))
+            };
+            println!(
+                "INTERRUPTED by {}: {} scenario(s) not run{names}",
+                signal.name(),
+                not_run.len()
+            );
+            return ExitCode::from(signal.exit_code());
         }
         stopped_by.abort();
         if let Some(code) = code {
@@ -272,17 +278,21 @@ impl Plan {
         ExitCode::SUCCESS
     }
 
-    /// Adds the assertions (output schema, snapshots) and applies the baseline.
+    /// Adds the assertions (output schema, snapshots) and applies the baseline. An interrupted
+    /// run is not compared with its snapshots: its cut-off transcript would only leave `.new`
+    /// files to mislead a review.
     fn assert(&self, run: &mut ScenarioRun, mode: SnapshotMode) {
         if let Some(result) = assertions::output_schema(run) {
             run.results.push(result);
         }
-        let dir = self
-            .snapshots
-            .as_deref()
-            .unwrap_or(Path::new(DEFAULT_SNAPSHOTS));
-        let snapshots = snapshot::assert_run(dir, mode, run, self.snapshots.is_some());
-        run.results.extend(snapshots);
+        if !run.client.interrupted {
+            let dir = self
+                .snapshots
+                .as_deref()
+                .unwrap_or(Path::new(DEFAULT_SNAPSHOTS));
+            let snapshots = snapshot::assert_run(dir, mode, run, self.snapshots.is_some());
+            run.results.extend(snapshots);
+        }
         if let Some(baseline) = &self.baseline {
             baseline.apply(run);
         }

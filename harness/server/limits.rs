@@ -40,7 +40,8 @@ pub enum Refusal {
 }
 
 impl Refusal {
-    /// The head's refusal, if any: its request line and header lines measured as sent.
+    /// The head's refusal, if any: its request line and header lines measured as hyper parsed
+    /// them (a value without the blanks around it; an origin-form target without a fragment).
     pub fn of_head(parts: &http::request::Parts) -> Option<Refusal> {
         let target = parts
             .uri
@@ -160,6 +161,14 @@ mod tests {
         more.push(("x-e", 1000));
         assert_eq!(
             Refusal::of_head(&parts("/", &more)),
+            Some(Refusal::HeadersTooLarge)
+        );
+        // `GET / HTTP/1.1\r\n` (16 bytes) and four lines of 7 + 8,181 bytes: exactly 32 KiB.
+        let full = [("x-a", 8181), ("x-b", 8181), ("x-c", 8181), ("x-d", 8181)];
+        assert_eq!(Refusal::of_head(&parts("/", &full)), None);
+        let over = [("x-a", 8181), ("x-b", 8181), ("x-c", 8181), ("x-d", 8182)];
+        assert_eq!(
+            Refusal::of_head(&parts("/", &over)),
             Some(Refusal::HeadersTooLarge)
         );
     }

@@ -591,10 +591,12 @@ async fn answer(
         stub_answer::overlay(then, &matcher.context(), &mut response);
     }
     drop(matcher);
+    // nginx's own pages never pass through Django's compression.
     let accept_encoding = request
         .headers
         .get(ACCEPT_ENCODING)
-        .and_then(|v| v.to_str().ok());
+        .and_then(|v| v.to_str().ok())
+        .filter(|_| !refused.is_some_and(Refusal::by_nginx));
     let encoding =
         compression::encode_with(&response, accept_encoding, live.world.profile(), |body| {
             served.gzip(body)

@@ -300,9 +300,12 @@ fn hyper_refuses(request: &RawRequest) -> bool {
     })
 }
 
-/// Where BB2 answers HTML: its authorize pages, Django's 404 page for a path it does not route,
-/// Django's empty 405, and Django's bare 400 (`<h1>Bad Request (400)</h1>`, for a body it
-/// cannot read or a refused revocation). Its JSON APIs answer JSON otherwise.
+/// Where BB2 answers HTML: its authorize pages; Django's 404 page for a path it does not route;
+/// Django's empty 405; Django's bare 400 (`<h1>Bad Request (400)</h1>`, for a body it cannot
+/// read or a refused revocation); and the plain `HttpResponse`s of django-oauth-toolkit's
+/// client-authenticated views (introspect, revoke, expire a user), such as the empty 403 for
+/// bad client credentials and revoke's empty 200. FHIR, userinfo, token and discovery answer
+/// JSON otherwise.
 fn html_expected(request: &RawRequest, answer: &RawAnswer) -> bool {
     let path = request.path();
     let versioned = path
@@ -312,9 +315,12 @@ fn html_expected(request: &RawRequest, answer: &RawAnswer) -> bool {
     let json_api = versioned.starts_with("fhir/")
         || versioned.starts_with("connect/")
         || versioned.starts_with("o/token")
-        || versioned.starts_with("o/introspect")
         || path.starts_with("/.well-known/");
+    let client_view = ["o/introspect", "o/revoke", "o/expire_authenticated_user"]
+        .iter()
+        .any(|view| versioned.starts_with(view));
     versioned.starts_with("o/authorize")
+        || client_view
         || (answer.status == 404 && !json_api)
         || (answer.status == 405 && answer.body.is_empty())
         || (answer.status == 400 && answer.body == b"<h1>Bad Request (400)</h1>")

@@ -641,8 +641,12 @@ fn client_pids(ready: &Path, bbh: &mut Bbh) -> Vec<String> {
         while alive(&guard_pid) {
             std::thread::sleep(std::time::Duration::from_millis(50));
         }
-        // Unblocks the reader with nothing written (blocks for ever once it is gone).
-        let _ = std::fs::OpenOptions::new().write(true).open(&guard_fifo);
+        // Unblocks a reader with nothing written; opened for reading too, it never blocks
+        // (Linux), even once the reader is gone.
+        let _ = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open(&guard_fifo);
     });
     let text = std::fs::read_to_string(ready).unwrap();
     let pids: Vec<String> = text.split_whitespace().map(str::to_owned).collect();
@@ -660,14 +664,21 @@ fn client_pids(ready: &Path, bbh: &mut Bbh) -> Vec<String> {
 /// Waits for a spawned `bbh conform` to exit: its status and what it wrote.
 fn finish(bbh: &mut Bbh) -> Output {
     use std::io::Read;
+    // stderr on its own thread, so that neither pipe can fill while the other is read.
+    let stderr = bbh.child.stderr.take().map(|mut pipe| {
+        std::thread::spawn(move || {
+            let mut bytes = Vec::new();
+            pipe.read_to_end(&mut bytes).unwrap();
+            bytes
+        })
+    });
     let mut stdout = Vec::new();
-    let mut stderr = Vec::new();
     if let Some(mut pipe) = bbh.child.stdout.take() {
         pipe.read_to_end(&mut stdout).unwrap();
     }
-    if let Some(mut pipe) = bbh.child.stderr.take() {
-        pipe.read_to_end(&mut stderr).unwrap();
-    }
+    let stderr = stderr
+        .map(|reader| reader.join().unwrap())
+        .unwrap_or_default();
     let status = bbh.child.wait().unwrap();
     Output {
         status,
@@ -709,7 +720,7 @@ fn sigint_and_sigterm_stop_the_clients_and_still_write_complete_reports() {
             "--jobs",
             "1",
             "--timeout",
-            "600",
+            "60",
             "--junit",
         ];
         let junit = dir.join("junit.xml");
@@ -756,7 +767,9 @@ fn sigint_and_sigterm_stop_the_clients_and_still_write_complete_reports() {
             "{stdout}"
         );
         assert!(
-            stdout.contains("INTERRUPTED: 1 scenario(s) not run: pagination"),
+            stdout.contains(&format!(
+                "INTERRUPTED by SIG{signal}: 1 scenario(s) not run: pagination"
+            )),
             "{stdout}"
         );
         let xml = std::fs::read_to_string(&junit).unwrap();
