@@ -579,8 +579,9 @@ async fn answer(
         live.states
             .advance(session, &request, |when, _| matcher.matches(when));
     }
-    // nginx's pages come before Django's middleware could add anything.
-    let mut response = if refused.is_some_and(Refusal::by_nginx) {
+    // nginx's own pages never pass through Django's middleware: no headers, no compression.
+    let by_nginx = refused.is_some_and(Refusal::by_nginx);
+    let mut response = if by_nginx {
         response
     } else {
         throttle::unthrottled(with_global_headers(response))
@@ -591,12 +592,11 @@ async fn answer(
         stub_answer::overlay(then, &matcher.context(), &mut response);
     }
     drop(matcher);
-    // nginx's own pages never pass through Django's compression.
     let accept_encoding = request
         .headers
         .get(ACCEPT_ENCODING)
         .and_then(|v| v.to_str().ok())
-        .filter(|_| !refused.is_some_and(Refusal::by_nginx));
+        .filter(|_| !by_nginx);
     let encoding =
         compression::encode_with(&response, accept_encoding, live.world.profile(), |body| {
             served.gzip(body)

@@ -484,11 +484,7 @@ fn a_client_that_hangs_is_killed_at_the_timeout_and_fails_the_run() {
 /// Runs `bbh conform` with `CI` set as given (this project's own CI runs with `CI=true`).
 fn conform_with_ci(name: &str, ci: &str, args: &[&str]) -> Conformance {
     let reports = fresh_dir(name);
-    let output = Command::new(env!("CARGO_BIN_EXE_bbh"))
-        .arg("conform")
-        .args(args)
-        .arg("--report-dir")
-        .arg(&reports)
+    let output = conform_command(&reports, args)
         .env("CI", ci)
         .output()
         .unwrap();
@@ -620,11 +616,7 @@ fn waiting_client(ready: &Path) -> String {
 
 /// Starts `bbh conform ARGS --report-dir REPORTS` with stdout and stderr piped.
 fn spawn_conform(reports: &Path, args: &[&str]) -> Bbh {
-    let child = Command::new(env!("CARGO_BIN_EXE_bbh"))
-        .arg("conform")
-        .args(args)
-        .arg("--report-dir")
-        .arg(reports)
+    let child = conform_command(reports, args)
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn()
@@ -804,15 +796,20 @@ fn a_runner_killed_mid_run_leaves_the_previous_reports_intact() {
     assert_eq!(files_under(&reports), before, "the reports changed");
 }
 
-/// Runs `bbh conform` with `args`, reports in `reports` (kept as they are).
-fn conform_into(reports: &Path, args: &[&str]) -> Conformance {
-    let output = Command::new(env!("CARGO_BIN_EXE_bbh"))
+/// `bbh conform ARGS --report-dir REPORTS`, not yet run.
+fn conform_command(reports: &Path, args: &[&str]) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_bbh"));
+    command
         .arg("conform")
         .args(args)
         .arg("--report-dir")
-        .arg(reports)
-        .output()
-        .unwrap();
+        .arg(reports);
+    command
+}
+
+/// Runs `bbh conform` with `args`, reports in `reports` (kept as they are).
+fn conform_into(reports: &Path, args: &[&str]) -> Conformance {
+    let output = conform_command(reports, args).output().unwrap();
     Conformance {
         output,
         reports: reports.to_owned(),
